@@ -1,0 +1,204 @@
+/*
+ * qohi.h - public C API of libqohi, the reference QOHI codec.
+ *
+ * A .qohi file holds one or more frames of 8-bit RGB or RGBA pixels, coded
+ * losslessly. The format is defined in spec/qohi.md; this header is the only
+ * way hosts (CLIs, plugins, other programs) talk to the codec.
+ *
+ * Conventions
+ *  - Every function that can fail returns a qohi_status. Functions that create
+ *    an object take an optional qohi_error* that receives a readable message;
+ *    objects keep the message of their last failure (qohi_reader_message,
+ *    qohi_writer_message).
+ *  - Pixels are interleaved 8-bit channels, R G B [A], rows top to bottom.
+ *  - Memory handed to the caller is released with qohi_free().
+ *  - No global state: separate objects may be used from separate threads.
+ *    One object must not be used by two threads at once.
+ *  - No C++ exception ever crosses this interface.
+ */
+#ifndef QOHI_QOHI_H
+#define QOHI_QOHI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32) && defined(QOHI_SHARED_BUILD)
+#define QOHI_API __declspec(dllexport)
+#elif defined(__GNUC__)
+#define QOHI_API __attribute__((visibility("default")))
+#else
+#define QOHI_API
+#endif
+
+#define QOHI_VERSION_MAJOR 0
+#define QOHI_VERSION_MINOR 1
+#define QOHI_VERSION_PATCH 0
+#define QOHI_VERSION_STRING "0.1.0"
+
+/* Library version as "MAJOR.MINOR.PATCH" (may differ from the header's). */
+QOHI_API const char *qohi_version_string(void);
+
+typedef enum qohi_status {
+    QOHI_OK = 0,
+    QOHI_ERROR_INVALID_ARGUMENT = 1, /* caller passed something unusable */
+    QOHI_ERROR_IO = 2,               /* a file could not be opened/read/written */
+    QOHI_ERROR_NOT_QOHI = 3,         /* input does not start with the QOHI signature */
+    QOHI_ERROR_TRUNCATED = 4,        /* input ends before a structure is complete */
+    QOHI_ERROR_CORRUPT = 5,          /* CRC mismatch or a field/bitstream violates the spec */
+    QOHI_ERROR_UNSUPPORTED = 6,      /* valid but unknown version, method or critical record */
+    QOHI_ERROR_LIMIT = 7,            /* a frame exceeds the caller's pixel limit */
+    QOHI_ERROR_OUT_OF_MEMORY = 8,
+    QOHI_ERROR_NOT_FOUND = 9,        /* no frame with that index or name */
+    QOHI_ERROR_INTERNAL = 10         /* a bug in libqohi; please report it */
+} qohi_status;
+
+/* Short constant description of a status code ("corrupt data", ...). */
+QOHI_API const char *qohi_status_string(qohi_status status);
+
+/* Optional error report filled by functions that take one. */
+typedef struct qohi_error {
+    qohi_status status;
+    char message[256]; /* NUL-terminated, one line, no trailing newline */
+} qohi_error;
+
+/* Release memory returned by libqohi (encoded files, decoded pixels). */
+QOHI_API void qohi_free(void *ptr);
+
+/* Coding method of a frame (spec: "Frame methods"). */
+typedef enum qohi_method {
+    QOHI_METHOD_STORED = 0, /* raw pixels */
+    QOHI_METHOD_QOHI = 1    /* QOI op stream with canonical Huffman codes */
+} qohi_method;
+
+/* ------------------------------------------------------------------ reading */
+
+/* Largest frame (width * height) the library decodes unless told otherwise:
+ * 2^28 pixels, 1 GiB of RGBA. */
+#define QOHI_DEFAULT_MAX_PIXELS ((uint64_t)1 << 28)
+
+typedef struct qohi_read_options {
+    /* Frames with more pixels than this are refused with QOHI_ERROR_LIMIT
+     * before any pixel memory is allocated. 0 means QOHI_DEFAULT_MAX_PIXELS. */
+    uint64_t max_pixels;
+} qohi_read_options;
+
+QOHI_API void qohi_read_options_init(qohi_read_options *options);
+
+typedef struct qohi_frame_info {
+    uint32_t width;
+    uint32_t height;
+    uint32_t channels;       /* 3 (RGB) or 4 (RGBA) */
+    qohi_method method;
+    int64_t reference;       /* index of the reference frame, -1 for none */
+    const char *name;        /* UTF-8, NUL-terminated, valid until the reader closes */
+    size_t name_size;        /* bytes in name, without the NUL */
+    uint64_t coded_size;     /* bytes the frame occupies in the file */
+} qohi_frame_info;
+
+typedef struct qohi_reader qohi_reader;
+
+/* Open a file. Reads the trailer and the index; frames are read on demand. */
+QOHI_API qohi_status qohi_reader_open_file(const char *path, const qohi_read_options *options,
+                                           qohi_reader **out_reader, qohi_error *error);
+
+/* Open an in-memory file. The buffer is not copied: it must stay valid and
+ * unchanged until qohi_reader_close(). */
+QOHI_API qohi_status qohi_reader_open_memory(const void *data, size_t size,
+                                             const qohi_read_options *options,
+                                             qohi_reader **out_reader, qohi_error *error);
+
+QOHI_API void qohi_reader_close(qohi_reader *reader);
+
+QOHI_API uint32_t qohi_reader_frame_count(const qohi_reader *reader);
+
+QOHI_API qohi_status qohi_reader_frame_info(qohi_reader *reader, uint32_t index,
+                                            qohi_frame_info *out_info);
+
+/* Index of the first frame named exactly `name` (UTF-8). */
+QOHI_API qohi_status qohi_reader_find_frame(qohi_reader *reader, const char *name,
+                                            uint32_t *out_index);
+
+/* Decode frame `index` into `pixels`, `stride` bytes per row (0 means
+ * width * channels). `channels` selects the output layout: 0 for the frame's
+ * own, 3 for RGB (alpha dropped; refused if the frame has alpha other than
+ * 255), or 4 for RGBA (alpha 255 added to RGB frames). `buffer_size` is the
+ * size of `pixels` in bytes and must hold the whole image. */
+QOHI_API qohi_status qohi_reader_decode_frame(qohi_reader *reader, uint32_t index,
+                                              void *pixels, size_t buffer_size, size_t stride,
+                                              uint32_t channels);
+
+/* Message of the last failure on this reader ("" if none). */
+QOHI_API const char *qohi_reader_message(const qohi_reader *reader);
+
+/* ------------------------------------------------------------------ writing */
+
+typedef enum qohi_method_choice {
+    QOHI_CHOOSE_AUTO = 0,   /* the smallest of the methods below */
+    QOHI_CHOOSE_STORED = 1,
+    QOHI_CHOOSE_QOHI = 2
+} qohi_method_choice;
+
+typedef struct qohi_write_options {
+    qohi_method_choice method; /* default QOHI_CHOOSE_AUTO */
+    /* Frames with more pixels than this are refused. 0 means QOHI_DEFAULT_MAX_PIXELS. */
+    uint64_t max_pixels;
+} qohi_write_options;
+
+QOHI_API void qohi_write_options_init(qohi_write_options *options);
+
+typedef struct qohi_writer qohi_writer;
+
+/* Write to `path`. Data goes to a temporary file beside it, which replaces
+ * `path` only when qohi_writer_finish() succeeds; a writer destroyed before
+ * that leaves `path` untouched and removes the temporary file. */
+QOHI_API qohi_status qohi_writer_open_file(const char *path, const qohi_write_options *options,
+                                           qohi_writer **out_writer, qohi_error *error);
+
+/* Write to memory; qohi_writer_finish() hands the file over. */
+QOHI_API qohi_status qohi_writer_open_memory(const qohi_write_options *options,
+                                             qohi_writer **out_writer, qohi_error *error);
+
+/* Append one frame. `stride` is bytes per row (0 means width * channels);
+ * `name` is UTF-8 (NULL or "" for none) and must not repeat a name already
+ * in the file. */
+QOHI_API qohi_status qohi_writer_add_frame(qohi_writer *writer, const void *pixels,
+                                           uint32_t width, uint32_t height, uint32_t channels,
+                                           size_t stride, const char *name);
+
+/* Write the index and trailer and commit the file. For memory writers,
+ * `*out_data` / `*out_size` receive the file (release with qohi_free); file
+ * writers accept NULL for both. After this, only qohi_writer_destroy() may
+ * be called. */
+QOHI_API qohi_status qohi_writer_finish(qohi_writer *writer, void **out_data, size_t *out_size);
+
+/* Free the writer. If qohi_writer_finish() did not succeed, nothing is
+ * committed: a file writer removes its temporary file. */
+QOHI_API void qohi_writer_destroy(qohi_writer *writer);
+
+QOHI_API const char *qohi_writer_message(const qohi_writer *writer);
+
+/* ------------------------------------------------------------ one-shot helpers */
+
+/* Encode one image as a complete single-frame .qohi file in memory.
+ * `options` may be NULL. Release `*out_data` with qohi_free. */
+QOHI_API qohi_status qohi_encode(const void *pixels, uint32_t width, uint32_t height,
+                                 uint32_t channels, size_t stride,
+                                 const qohi_write_options *options, void **out_data,
+                                 size_t *out_size, qohi_error *error);
+
+/* Decode the first frame of an in-memory .qohi file into a new buffer of
+ * width * height * channels bytes (`channels` as in qohi_reader_decode_frame).
+ * `options` and `out_info` may be NULL; out_info->name is not set. */
+QOHI_API qohi_status qohi_decode(const void *data, size_t size, const qohi_read_options *options,
+                                 uint32_t channels, void **out_pixels, qohi_frame_info *out_info,
+                                 qohi_error *error);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* QOHI_QOHI_H */

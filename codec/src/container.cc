@@ -1,0 +1,144 @@
+#include "container.h"
+
+#include "crc32.h"
+
+namespace qohi {
+
+std::string type_name(uint32_t type) {
+    std::string s;
+    for (int i = 0; i < 4; ++i) {
+        const char c = static_cast<char>((type >> (8 * i)) & 0xFF);
+        s += (c >= 0x20 && c < 0x7F) ? c : '?';
+    }
+    return s;
+}
+
+uint32_t record_crc(uint32_t type, const uint8_t* payload, size_t size) {
+    uint8_t t[4];
+    store_u32(t, type);
+    return crc32_update(crc32_update(0, t, 4), payload, size);
+}
+
+void append_record(std::vector<uint8_t>& out, uint32_t type, const uint8_t* payload, size_t size) {
+    ByteWriter w(out);
+    w.u32(type);
+    w.u32(static_cast<uint32_t>(size));
+    w.bytes(payload, size);
+    w.u32(record_crc(type, payload, size));
+}
+
+void encode_file_header(const FileHeader& h, std::vector<uint8_t>& payload) {
+    ByteWriter w(payload);
+    w.u16(h.version);
+    w.u16(h.flags);
+    w.u16(h.max_chain_depth);
+    w.u16(0);
+}
+
+Status decode_file_header(const uint8_t* payload, size_t size, FileHeader& h) {
+    ByteReader r(payload, size);
+    h.version = r.u16();
+    if (!r.ok()) return corrupt("file header record too short");
+    if (h.version != kFormatVersion)
+        return unsupported("format version " + std::to_string(h.version) + " (this library reads version " +
+                           std::to_string(kFormatVersion) + ")");
+    if (size != kFileHeaderSize) return corrupt("file header record has the wrong size");
+    h.flags = r.u16();
+    h.max_chain_depth = r.u16();
+    const uint16_t reserved = r.u16();
+    if (h.flags != 0) return unsupported("file header flags not understood");
+    if (reserved != 0) return corrupt("reserved file header field is not zero");
+    return ok_status();
+}
+
+void encode_frame_header(const FrameHeader& h, std::vector<uint8_t>& payload) {
+    ByteWriter w(payload);
+    w.u32(h.width);
+    w.u32(h.height);
+    w.u8(h.channels);
+    w.u8(h.bit_depth);
+    w.u8(h.method);
+    w.u8(h.flags);
+    w.u32(h.reference);
+    w.u16(static_cast<uint16_t>(h.name.size()));
+    w.bytes(h.name.data(), h.name.size());
+}
+
+Status decode_frame_header(ByteReader& in, FrameHeader& h) {
+    h.width = in.u32();
+    h.height = in.u32();
+    h.channels = in.u8();
+    h.bit_depth = in.u8();
+    h.method = in.u8();
+    h.flags = in.u8();
+    h.reference = in.u32();
+    const uint16_t name_size = in.u16();
+    const uint8_t* name = in.bytes(name_size);
+    if (!in.ok()) return truncated("frame header cut short");
+    h.name.assign(reinterpret_cast<const char*>(name), name_size);
+
+    if (h.width == 0 || h.height == 0) return corrupt("frame has zero width or height");
+    if (h.width > kMaxDimension || h.height > kMaxDimension ||
+        uint64_t(h.width) * h.height > kMaxFramePixels)
+        return corrupt("frame dimensions " + std::to_string(h.width) + "x" + std::to_string(h.height) +
+                       " exceed the format's limits");
+    if (h.channels != 3 && h.channels != 4) {
+        if (h.channels == 1 || h.channels == 2) return unsupported("grey frames are not supported yet");
+        return corrupt("invalid channel count " + std::to_string(h.channels));
+    }
+    if (h.bit_depth != 8) {
+        if (h.bit_depth == 16) return unsupported("16-bit frames are not supported yet");
+        return corrupt("invalid bit depth " + std::to_string(h.bit_depth));
+    }
+    if (h.method > 1) return unsupported("frame method " + std::to_string(h.method) + " is not supported");
+    if (h.flags != 0) return unsupported("frame flags not understood");
+    if (h.reference != kNoReference) return unsupported("delta frames are not supported by this version");
+    if (!is_valid_name(h.name)) return corrupt("frame name is not valid UTF-8");
+    return ok_status();
+}
+
+void encode_trailer(const Trailer& t, std::vector<uint8_t>& payload) {
+    ByteWriter w(payload);
+    w.u64(t.index_offset);
+    w.u32(t.frame_count);
+}
+
+bool is_valid_name(const std::string& bytes) {
+    const auto* p = reinterpret_cast<const uint8_t*>(bytes.data());
+    const auto* end = p + bytes.size();
+    while (p < end) {
+        const uint8_t c = *p;
+        if (c == 0) return false;
+        if (c < 0x80) {
+            ++p;
+            continue;
+        }
+        unsigned extra;
+        uint32_t cp;
+        if (c >= 0xC2 && c <= 0xDF) {
+            extra = 1;
+            cp = c & 0x1F;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            extra = 2;
+            cp = c & 0x0F;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            extra = 3;
+            cp = c & 0x07;
+        } else {
+            return false;
+        }
+        if (size_t(end - p) <= extra) return false;
+        for (unsigned k = 1; k <= extra; ++k) {
+            if ((p[k] & 0xC0) != 0x80) return false;
+            cp = (cp << 6) | (p[k] & 0x3F);
+        }
+        // Overlong forms, surrogates and values past U+10FFFF.
+        if ((extra == 2 && cp < 0x800) || (extra == 3 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+            (cp >= 0xD800 && cp <= 0xDFFF))
+            return false;
+        p += extra + 1;
+    }
+    return true;
+}
+
+}  // namespace qohi

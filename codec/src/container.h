@@ -1,0 +1,87 @@
+// The .qohi container (spec: "File structure"): signature, records with
+// length and CRC-32, the file header, self-describing frame headers, the
+// frame index and the fixed-size trailer that points to it.
+#ifndef QOHI_CONTAINER_H
+#define QOHI_CONTAINER_H
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "byte_io.h"
+#include "status.h"
+
+namespace qohi {
+
+constexpr uint8_t kSignature[8] = {0x89, 'Q', 'O', 'H', 'I', 0x0D, 0x0A, 0x1A};
+constexpr size_t kRecordOverhead = 12;  // type, length, CRC
+constexpr uint16_t kFormatVersion = 1;
+
+constexpr uint32_t record_type(const char (&s)[5]) {
+    return uint32_t(uint8_t(s[0])) | uint32_t(uint8_t(s[1])) << 8 | uint32_t(uint8_t(s[2])) << 16 |
+           uint32_t(uint8_t(s[3])) << 24;
+}
+constexpr uint32_t kTypeFileHeader = record_type("QHDR");
+constexpr uint32_t kTypeFrameHeader = record_type("FHDR");
+constexpr uint32_t kTypeFrameData = record_type("FDAT");
+constexpr uint32_t kTypeIndex = record_type("QIDX");
+constexpr uint32_t kTypeTrailer = record_type("QEND");
+
+// Records whose type starts with a lowercase letter are ancillary: readers
+// that do not know them skip them. Unknown critical records are an error.
+inline bool is_ancillary(uint32_t type) { return (type & 0xFF) >= 'a' && (type & 0xFF) <= 'z'; }
+std::string type_name(uint32_t type);
+
+constexpr size_t kFileHeaderSize = 8;
+constexpr size_t kTrailerPayloadSize = 12;
+constexpr size_t kTrailerSize = kTrailerPayloadSize + kRecordOverhead;
+constexpr uint32_t kNoReference = 0xFFFFFFFFu;
+constexpr uint32_t kMaxDimension = 1u << 24;
+constexpr uint64_t kMaxFramePixels = uint64_t(1) << 29;
+constexpr size_t kMaxNameBytes = 65535;
+constexpr size_t kFrameHeaderFixedSize = 18;
+
+struct FileHeader {
+    uint16_t version = kFormatVersion;
+    uint16_t flags = 0;
+    uint16_t max_chain_depth = 0;
+};
+
+struct FrameHeader {
+    uint32_t width = 0;
+    uint32_t height = 0;
+    uint8_t channels = 0;
+    uint8_t bit_depth = 8;
+    uint8_t method = 0;
+    uint8_t flags = 0;
+    uint32_t reference = kNoReference;
+    std::string name;
+};
+
+struct Trailer {
+    uint64_t index_offset = 0;
+    uint32_t frame_count = 0;
+};
+
+// Appends a whole record (type, length, payload, CRC) to `out`.
+void append_record(std::vector<uint8_t>& out, uint32_t type, const uint8_t* payload, size_t size);
+// CRC of a record as stored: over the type bytes and the payload.
+uint32_t record_crc(uint32_t type, const uint8_t* payload, size_t size);
+
+void encode_file_header(const FileHeader& h, std::vector<uint8_t>& payload);
+Status decode_file_header(const uint8_t* payload, size_t size, FileHeader& h);
+
+void encode_frame_header(const FrameHeader& h, std::vector<uint8_t>& payload);
+// Parses one frame header from `in` (an FHDR payload or an index entry) and
+// validates every field.
+Status decode_frame_header(ByteReader& in, FrameHeader& h);
+
+void encode_trailer(const Trailer& t, std::vector<uint8_t>& payload);
+
+// Checks that `bytes` is well-formed UTF-8 without NUL (frame names).
+bool is_valid_name(const std::string& bytes);
+
+}  // namespace qohi
+
+#endif

@@ -1,0 +1,91 @@
+#include "frame_codec.h"
+
+#include <algorithm>
+#include <cstring>
+#include <memory>
+
+#include "byte_io.h"
+#include "qoi_ops.h"
+
+namespace qohi {
+
+void encode_frame_data(const uint8_t* pixels, size_t stride, uint32_t width, uint32_t height, unsigned channels,
+                       qohi_method_choice choice, uint32_t band_rows, uint8_t& method, std::vector<uint8_t>& out) {
+    if (band_rows == 0 || band_rows > height) band_rows = height;
+    const uint32_t band_count = (height + band_rows - 1) / band_rows;
+    const uint64_t row_bytes = uint64_t(width) * channels;
+
+    std::vector<std::unique_ptr<QohiBandEncoder>> bands;
+    uint64_t qohi_bytes = 0;
+    if (choice != QOHI_CHOOSE_STORED) {
+        for (uint32_t b = 0; b < band_count; ++b) {
+            const uint32_t y0 = b * band_rows;
+            const uint32_t rows = std::min(band_rows, height - y0);
+            bands.emplace_back(new QohiBandEncoder(pixels + size_t(y0) * stride, stride, width, rows, channels));
+            qohi_bytes += bands.back()->coded_size();
+        }
+    }
+    // A forced QOHI frame still falls back to stored if its record could not
+    // hold it (only possible for huge noise-like frames).
+    const bool fits = qohi_bytes + 4 * (uint64_t(band_count) + 1) < 0xFFFFFFFFu;
+    const bool use_qohi = fits && ((choice == QOHI_CHOOSE_QOHI && !bands.empty()) ||
+                                   (choice == QOHI_CHOOSE_AUTO && qohi_bytes < row_bytes * height));
+    method = use_qohi ? kMethodQohi : kMethodStored;
+
+    out.clear();
+    ByteWriter w(out);
+    w.u32(band_rows);
+    for (uint32_t b = 0; b < band_count; ++b) {
+        const uint32_t rows = std::min(band_rows, height - b * band_rows);
+        w.u32(static_cast<uint32_t>(use_qohi ? bands[b]->coded_size() : row_bytes * rows));
+    }
+    out.reserve(out.size() + (use_qohi ? qohi_bytes : row_bytes * height));
+    for (uint32_t b = 0; b < band_count; ++b) {
+        if (use_qohi) {
+            bands[b]->write(out);
+        } else {
+            const uint32_t y0 = b * band_rows;
+            const uint32_t rows = std::min(band_rows, height - y0);
+            for (uint32_t y = y0; y < y0 + rows; ++y) w.bytes(pixels + size_t(y) * stride, row_bytes);
+        }
+    }
+}
+
+Status decode_frame_data(const uint8_t* data, size_t size, uint32_t width, uint32_t height, unsigned channels,
+                         uint8_t method, uint8_t* out) {
+    if (method != kMethodStored && method != kMethodQohi) return unsupported("unknown frame method");
+    ByteReader r(data, size);
+    const uint32_t band_rows = r.u32();
+    if (!r.ok()) return truncated("frame data too short for its band layout");
+    if (band_rows == 0 || band_rows > height) return corrupt("band height out of range");
+    const uint32_t band_count = (height - 1) / band_rows + 1;
+    if (uint64_t(band_count) * 4 > r.remaining()) return truncated("frame data too short for its band table");
+    const uint8_t* sizes = r.bytes(size_t(band_count) * 4);
+    uint64_t total = 0;
+    for (uint32_t b = 0; b < band_count; ++b) total += load_u32(sizes + 4 * size_t(b));
+    if (total > r.remaining()) return truncated("frame data shorter than its bands");
+    if (total < r.remaining()) return corrupt("unused bytes after the last band");
+
+    const uint64_t row_bytes = uint64_t(width) * channels;
+    const uint8_t* band = r.position();
+    for (uint32_t b = 0; b < band_count; ++b) {
+        const uint32_t y0 = b * band_rows;
+        const uint32_t rows = std::min(band_rows, height - y0);
+        const uint32_t band_size = load_u32(sizes + 4 * size_t(b));
+        uint8_t* dst = out + y0 * row_bytes;
+        if (method == kMethodStored) {
+            if (band_size != row_bytes * rows) return corrupt("stored band size does not match its rows");
+            std::memcpy(dst, band, band_size);
+        } else {
+            Status st = decode_qohi_band(band, band_size, uint64_t(width) * rows, channels, dst);
+            if (!st.ok()) {
+                st.message = "band " + std::to_string(b) + ": " + st.message;
+                return st;
+            }
+        }
+        band += band_size;
+    }
+    return ok_status();
+}
+
+}  // namespace qohi

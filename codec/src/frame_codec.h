@@ -1,0 +1,30 @@
+// Frame data (spec: "Frame data"): the FDAT payload of a frame, i.e. its row
+// bands and the method that codes them. Methods live in their own files
+// (qoi_ops.* for QOHI); this layer picks one and lays out the bands.
+#ifndef QOHI_FRAME_CODEC_H
+#define QOHI_FRAME_CODEC_H
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "qohi/qohi.h"
+#include "status.h"
+
+namespace qohi {
+
+constexpr uint8_t kMethodStored = 0;
+constexpr uint8_t kMethodQohi = 1;
+
+// Codes `height` rows of `width` pixels (`stride` bytes apart) into `out`
+// (the FDAT payload) and sets `method`. `band_rows` 0 means one band.
+void encode_frame_data(const uint8_t* pixels, size_t stride, uint32_t width, uint32_t height, unsigned channels,
+                       qohi_method_choice choice, uint32_t band_rows, uint8_t& method, std::vector<uint8_t>& out);
+
+// Decodes an FDAT payload into `out` (packed rows, width * channels bytes each).
+Status decode_frame_data(const uint8_t* data, size_t size, uint32_t width, uint32_t height, unsigned channels,
+                         uint8_t method, uint8_t* out);
+
+}  // namespace qohi
+
+#endif

@@ -1,0 +1,69 @@
+// Canonical, length-limited Huffman codes (spec: "Code tables").
+//
+// Encoder side: code lengths from symbol counts (at most kMaxCodeLength bits),
+// canonical codes, and the table serialisation. Decoder side: the table
+// reader, which validates the lengths, and a single-level lookup table indexed
+// by the next kMaxCodeLength (or fewer) stream bits.
+#ifndef QOHI_HUFFMAN_H
+#define QOHI_HUFFMAN_H
+
+#include <cstdint>
+#include <vector>
+
+#include "bit_io.h"
+#include "status.h"
+
+namespace qohi {
+
+constexpr unsigned kMaxCodeLength = 12;   // longest code in a symbol table
+constexpr unsigned kMaxAlphabet = 512;    // largest alphabet a table may have
+
+// Code lengths for `n` symbols with the given counts. Unused symbols get 0.
+// One used symbol gets length 1 (it is then coded with zero bits).
+std::vector<uint8_t> build_code_lengths(const uint32_t* counts, unsigned n, unsigned max_length);
+
+// Codes ready for the bit writer: `code[s]` is already bit-reversed and
+// `length[s]` is the number of bits to write (0 for a table's only symbol).
+struct EncodeTable {
+    std::vector<uint16_t> code;
+    std::vector<uint8_t> length;
+    bool empty = true;
+
+    // Total bits to code the given counts with this table.
+    uint64_t cost(const uint32_t* counts) const;
+};
+
+EncodeTable make_encode_table(const std::vector<uint8_t>& lengths);
+
+// Writes a table description (lengths via the code-length code).
+void write_code_table(BitWriter& out, const std::vector<uint8_t>& lengths);
+
+class DecodeTable {
+public:
+    // Decodes one symbol; the caller guarantees >= kMaxCodeLength buffered bits.
+    unsigned decode(BitReader& in) const {
+        uint16_t e = entries_[in.peek(bits_)];
+        in.consume(e & 15u);
+        return e >> 4;
+    }
+    bool empty() const { return empty_; }
+    // Length of `symbol`'s code, 0 if the symbol cannot occur.
+    bool has_symbol(unsigned symbol) const { return symbol < present_.size() && present_[symbol]; }
+
+    // Builds from code lengths; fails unless the lengths form a complete
+    // prefix code (or exactly one symbol of length 1, or none at all).
+    Status build(const uint8_t* lengths, unsigned n, unsigned max_length);
+
+private:
+    std::vector<uint16_t> entries_;   // (symbol << 4) | code length
+    std::vector<uint8_t> present_;
+    unsigned bits_ = 0;
+    bool empty_ = true;
+};
+
+// Reads a table description for an alphabet of `n` symbols.
+Status read_code_table(BitReader& in, unsigned n, DecodeTable& table);
+
+}  // namespace qohi
+
+#endif

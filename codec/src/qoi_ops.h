@@ -1,0 +1,43 @@
+// The QOHI method (spec: "The QOHI method"): QOI's op stream (run, colour
+// index, difference, literal) with every op and payload coded by canonical
+// Huffman codes. One call codes one band: a run of whole rows coded
+// independently of the rest of the frame.
+#ifndef QOHI_QOI_OPS_H
+#define QOHI_QOI_OPS_H
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "status.h"
+
+namespace qohi {
+
+// Encodes one band in two steps so that the caller can compare the exact size
+// with other methods before any bits are produced.
+class QohiBandEncoder {
+public:
+    QohiBandEncoder(const uint8_t* pixels, size_t stride, uint32_t width, uint32_t rows, unsigned channels);
+    ~QohiBandEncoder();
+    QohiBandEncoder(const QohiBandEncoder&) = delete;
+    QohiBandEncoder& operator=(const QohiBandEncoder&) = delete;
+
+    // Exact size in bytes of the coded band (valid after construction).
+    uint64_t coded_size() const;
+    // Appends the coded band to `out`.
+    void write(std::vector<uint8_t>& out) const;
+
+private:
+    struct Plan;
+    std::unique_ptr<Plan> plan_;
+};
+
+// Decodes one band of `pixel_count` pixels into `out` (packed, `channels`
+// bytes per pixel). `data` must be exactly the band's bytes.
+Status decode_qohi_band(const uint8_t* data, size_t size, uint64_t pixel_count, unsigned channels,
+                        uint8_t* out);
+
+}  // namespace qohi
+
+#endif

@@ -1,0 +1,272 @@
+#include "reader.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "frame_codec.h"
+
+namespace qohi {
+namespace {
+
+class MemorySource : public Source {
+public:
+    MemorySource(const void* data, size_t size) : data_(static_cast<const uint8_t*>(data)), size_(size) {}
+    uint64_t size() const override { return size_; }
+    Status read(uint64_t offset, size_t n, std::vector<uint8_t>&, const uint8_t** out) override {
+        if (offset > size_ || n > size_ - offset) return truncated("read past the end of the data");
+        *out = data_ + offset;
+        return ok_status();
+    }
+
+private:
+    const uint8_t* data_;
+    size_t size_;
+};
+
+class FileSource : public Source {
+public:
+    FileSource(int fd, uint64_t size) : fd_(fd), size_(size) {}
+    ~FileSource() override { ::close(fd_); }
+    uint64_t size() const override { return size_; }
+    Status read(uint64_t offset, size_t n, std::vector<uint8_t>& scratch, const uint8_t** out) override {
+        if (offset > size_ || n > size_ - offset) return truncated("read past the end of the file");
+        scratch.resize(n);
+        size_t done = 0;
+        while (done < n) {
+            const ssize_t got = ::pread(fd_, scratch.data() + done, n - done, static_cast<off_t>(offset + done));
+            if (got < 0 && errno == EINTR) continue;
+            if (got < 0) return Status(QOHI_ERROR_IO, std::string("read failed: ") + std::strerror(errno));
+            if (got == 0) return truncated("file shrank while being read");
+            done += static_cast<size_t>(got);
+        }
+        *out = scratch.data();
+        return ok_status();
+    }
+
+private:
+    int fd_;
+    uint64_t size_;
+};
+
+// Converts packed native pixels to the caller's layout.
+Status convert_pixels(const uint8_t* src, uint32_t width, uint32_t height, unsigned src_channels, uint8_t* dst,
+                      size_t stride, unsigned dst_channels) {
+    for (uint32_t y = 0; y < height; ++y) {
+        const uint8_t* s = src + size_t(y) * width * src_channels;
+        uint8_t* d = dst + size_t(y) * stride;
+        if (src_channels == dst_channels) {
+            std::memcpy(d, s, size_t(width) * src_channels);
+        } else if (dst_channels == 4) {
+            for (uint32_t x = 0; x < width; ++x, s += 3, d += 4) {
+                d[0] = s[0];
+                d[1] = s[1];
+                d[2] = s[2];
+                d[3] = 0xFF;
+            }
+        } else {
+            for (uint32_t x = 0; x < width; ++x, s += 4, d += 3) {
+                if (s[3] != 0xFF) return invalid_argument("frame has transparent pixels; decode it as RGBA");
+                d[0] = s[0];
+                d[1] = s[1];
+                d[2] = s[2];
+            }
+        }
+    }
+    return ok_status();
+}
+
+}  // namespace
+
+std::unique_ptr<Source> memory_source(const void* data, size_t size) {
+    return std::unique_ptr<Source>(new MemorySource(data, size));
+}
+
+Status file_source(const char* path, std::unique_ptr<Source>& out) {
+    const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return Status(QOHI_ERROR_IO, std::string(path) + ": " + std::strerror(errno));
+    struct stat st;
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        const int e = errno;
+        ::close(fd);
+        return Status(QOHI_ERROR_IO, std::string(path) + ": " + (e ? std::strerror(e) : "not a regular file"));
+    }
+    out.reset(new FileSource(fd, static_cast<uint64_t>(st.st_size)));
+    return ok_status();
+}
+
+Reader::Reader(std::unique_ptr<Source> source, const qohi_read_options& options)
+    : source_(std::move(source)), options_(options) {
+    if (options_.max_pixels == 0) options_.max_pixels = QOHI_DEFAULT_MAX_PIXELS;
+}
+
+Status Reader::open(std::unique_ptr<Source> source, const qohi_read_options& options, std::unique_ptr<Reader>& out) {
+    std::unique_ptr<Reader> r(new Reader(std::move(source), options));
+    Source& src = *r->source_;
+    const uint8_t* p = nullptr;
+    if (src.size() < sizeof kSignature) {
+        if (src.size() > 0 && src.read(0, size_t(src.size()), r->scratch_, &p).ok() &&
+            std::memcmp(p, kSignature, size_t(src.size())) == 0)
+            return truncated("file ends inside the signature");
+        return Status(QOHI_ERROR_NOT_QOHI, "not a QOHI file (too short for the signature)");
+    }
+    QOHI_RETURN_IF_ERROR(src.read(0, sizeof kSignature, r->scratch_, &p));
+    if (std::memcmp(p, kSignature, sizeof kSignature) != 0)
+        return Status(QOHI_ERROR_NOT_QOHI, "not a QOHI file (bad signature)");
+
+    Record rec;
+    QOHI_RETURN_IF_ERROR(r->read_record(sizeof kSignature, src.size(), rec, r->scratch_));
+    if (rec.type != kTypeFileHeader) return corrupt("first record is " + type_name(rec.type) + ", not QHDR");
+    FileHeader header;
+    QOHI_RETURN_IF_ERROR(decode_file_header(rec.payload, rec.size, header));
+    QOHI_RETURN_IF_ERROR(r->load_index());
+    out = std::move(r);
+    return ok_status();
+}
+
+Status Reader::read_record(uint64_t offset, uint64_t limit, Record& record, std::vector<uint8_t>& scratch) {
+    if (limit > source_->size()) limit = source_->size();
+    if (offset > limit || limit - offset < kRecordOverhead) return truncated("file ends inside a record header");
+    const uint8_t* p;
+    QOHI_RETURN_IF_ERROR(source_->read(offset, 8, scratch, &p));
+    record.type = load_u32(p);
+    record.size = load_u32(p + 4);
+    if (record.size > limit - offset - kRecordOverhead)
+        return truncated("record " + type_name(record.type) + " runs past the end of its space");
+    QOHI_RETURN_IF_ERROR(source_->read(offset, kRecordOverhead + size_t(record.size), scratch, &p));
+    record.payload = p + 8;
+    const uint32_t stored_crc = load_u32(p + 8 + record.size);
+    if (record_crc(record.type, record.payload, record.size) != stored_crc)
+        return corrupt("CRC mismatch in record " + type_name(record.type) + " at offset " + std::to_string(offset));
+    record.end = offset + kRecordOverhead + record.size;
+    return ok_status();
+}
+
+Status Reader::load_index() {
+    const uint64_t size = source_->size();
+    const uint64_t first_frame = sizeof kSignature + kRecordOverhead + kFileHeaderSize;
+    if (size < first_frame + kTrailerSize) return truncated("file ends before its index trailer");
+    Record rec;
+    Status st = read_record(size - kTrailerSize, size, rec, scratch_);
+    if (!st.ok() || rec.type != kTypeTrailer || rec.size != kTrailerPayloadSize)
+        return truncated("no valid trailer at the end of the file (truncated or damaged)");
+    ByteReader t(rec.payload, rec.size);
+    const uint64_t index_offset = t.u64();
+    const uint32_t count = t.u32();
+    if (index_offset < first_frame || index_offset > size - kTrailerSize)
+        return corrupt("trailer points outside the file");
+
+    std::vector<uint8_t> index_bytes;
+    QOHI_RETURN_IF_ERROR(read_record(index_offset, size - kTrailerSize, rec, index_bytes));
+    if (rec.type != kTypeIndex) return corrupt("trailer does not point at the index");
+    if (rec.end != size - kTrailerSize) return corrupt("data between the index and the trailer");
+    ByteReader in(rec.payload, rec.size);
+    const uint32_t listed = in.u32();
+    if (!in.ok() || listed != count) return corrupt("index and trailer disagree on the frame count");
+    if (uint64_t(count) * (8 + kFrameHeaderFixedSize) > in.remaining())
+        return corrupt("index too short for its frame count");
+
+    frames_.resize(count);
+    for (uint32_t i = 0; i < count; ++i) {
+        Frame& f = frames_[i];
+        f.offset = in.u64();
+        const uint8_t* header_start = in.position();
+        Status hs = decode_frame_header(in, f.header);
+        if (!hs.ok()) {
+            hs.message = "index entry " + std::to_string(i) + ": " + hs.message;
+            return hs;
+        }
+        f.header_bytes.assign(header_start, in.position());
+        const uint64_t min_offset = i == 0 ? first_frame : frames_[i - 1].offset + kRecordOverhead;
+        if (f.offset < min_offset || f.offset >= index_offset)
+            return corrupt("index entry " + std::to_string(i) + " has an invalid frame offset");
+        if (i > 0) frames_[i - 1].end = f.offset;
+    }
+    if (in.remaining() != 0) return corrupt("unused bytes at the end of the index");
+    if (count > 0) frames_.back().end = index_offset;
+    return ok_status();
+}
+
+Status Reader::frame_info(uint32_t index, qohi_frame_info& info) const {
+    if (index >= frames_.size()) return Status(QOHI_ERROR_NOT_FOUND, "no frame " + std::to_string(index));
+    const Frame& f = frames_[index];
+    info.width = f.header.width;
+    info.height = f.header.height;
+    info.channels = f.header.channels;
+    info.method = static_cast<qohi_method>(f.header.method);
+    info.reference = f.header.reference == kNoReference ? -1 : int64_t(f.header.reference);
+    info.name = f.header.name.c_str();
+    info.name_size = f.header.name.size();
+    info.coded_size = f.end - f.offset;
+    return ok_status();
+}
+
+Status Reader::find_frame(const std::string& name, uint32_t& index) {
+    if (!names_indexed_) {
+        by_name_.reserve(frames_.size());
+        for (uint32_t i = 0; i < frames_.size(); ++i) by_name_.emplace(frames_[i].header.name, i);
+        names_indexed_ = true;
+    }
+    auto it = by_name_.find(name);
+    if (it == by_name_.end()) return Status(QOHI_ERROR_NOT_FOUND, "no frame named \"" + name + "\"");
+    index = it->second;
+    return ok_status();
+}
+
+Status Reader::decode_frame(uint32_t index, uint8_t* pixels, size_t buffer_size, size_t stride, uint32_t channels) {
+    if (index >= frames_.size()) return Status(QOHI_ERROR_NOT_FOUND, "no frame " + std::to_string(index));
+    const Frame& f = frames_[index];
+    const FrameHeader& h = f.header;
+    const unsigned out_channels = channels ? channels : h.channels;
+    if (out_channels != 3 && out_channels != 4) return invalid_argument("output channels must be 0, 3 or 4");
+    const uint64_t pixel_count = uint64_t(h.width) * h.height;
+    if (pixel_count > options_.max_pixels)
+        return Status(QOHI_ERROR_LIMIT, "frame of " + std::to_string(h.width) + "x" + std::to_string(h.height) +
+                                            " exceeds the pixel limit of " + std::to_string(options_.max_pixels));
+    const uint64_t row_bytes = uint64_t(h.width) * out_channels;
+    if (stride == 0) stride = static_cast<size_t>(row_bytes);
+    if (stride < row_bytes) return invalid_argument("stride smaller than a row");
+    if (!pixels || buffer_size < uint64_t(stride) * (h.height - 1) + row_bytes)
+        return invalid_argument("pixel buffer too small for the frame");
+
+    // The frame's records: FHDR (identical to the index copy), ancillary
+    // records, then FDAT.
+    Record rec;
+    QOHI_RETURN_IF_ERROR(read_record(f.offset, f.end, rec, scratch_));
+    if (rec.type != kTypeFrameHeader) return corrupt("index points at " + type_name(rec.type) + ", not FHDR");
+    if (rec.size != f.header_bytes.size() || std::memcmp(rec.payload, f.header_bytes.data(), rec.size) != 0)
+        return corrupt("frame header disagrees with the index");
+    uint64_t offset = rec.end;
+    for (;;) {
+        QOHI_RETURN_IF_ERROR(read_record(offset, f.end, rec, scratch_));
+        if (rec.type == kTypeFrameData) break;
+        if (!is_ancillary(rec.type)) {
+            if (rec.type == kTypeFrameHeader || rec.type == kTypeIndex || rec.type == kTypeTrailer ||
+                rec.type == kTypeFileHeader)
+                return corrupt("frame has no FDAT record");
+            return unsupported("unknown critical record " + type_name(rec.type));
+        }
+        offset = rec.end;
+    }
+    if (rec.end != f.end) return corrupt("unexpected data after the frame's FDAT record");
+
+    const bool direct = out_channels == h.channels && stride == row_bytes;
+    uint8_t* target = pixels;
+    if (!direct) {
+        pixels_.resize(size_t(pixel_count) * h.channels);
+        target = pixels_.data();
+    }
+    QOHI_RETURN_IF_ERROR(decode_frame_data(rec.payload, rec.size, h.width, h.height, h.channels, h.method, target));
+    if (!direct) {
+        Status st = convert_pixels(target, h.width, h.height, h.channels, pixels, stride, out_channels);
+        pixels_.clear();
+        pixels_.shrink_to_fit();
+        return st;
+    }
+    return ok_status();
+}
+
+}  // namespace qohi

@@ -1,0 +1,71 @@
+// Reading .qohi files (spec: "Decoding a file"): the trailer and the index on
+// open, frames on demand, from a file or a memory buffer.
+#ifndef QOHI_READER_H
+#define QOHI_READER_H
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "container.h"
+#include "qohi/qohi.h"
+#include "status.h"
+
+namespace qohi {
+
+// Random-access bytes: a memory buffer or a file.
+class Source {
+public:
+    virtual ~Source() = default;
+    virtual uint64_t size() const = 0;
+    // Points `*out` at `n` bytes from `offset`, reading into `scratch` if needed.
+    virtual Status read(uint64_t offset, size_t n, std::vector<uint8_t>& scratch, const uint8_t** out) = 0;
+};
+
+std::unique_ptr<Source> memory_source(const void* data, size_t size);
+Status file_source(const char* path, std::unique_ptr<Source>& out);
+
+class Reader {
+public:
+    static Status open(std::unique_ptr<Source> source, const qohi_read_options& options,
+                       std::unique_ptr<Reader>& out);
+
+    uint32_t frame_count() const { return static_cast<uint32_t>(frames_.size()); }
+    Status frame_info(uint32_t index, qohi_frame_info& info) const;
+    Status find_frame(const std::string& name, uint32_t& index);
+    Status decode_frame(uint32_t index, uint8_t* pixels, size_t buffer_size, size_t stride, uint32_t channels);
+
+    std::string last_message;
+
+private:
+    struct Record {
+        uint32_t type;
+        const uint8_t* payload;
+        uint32_t size;
+        uint64_t end;  // offset just past the record
+    };
+    struct Frame {
+        uint64_t offset;  // of the FHDR record
+        uint64_t end;     // where the next frame (or the index) starts
+        std::vector<uint8_t> header_bytes;
+        FrameHeader header;
+    };
+
+    Reader(std::unique_ptr<Source> source, const qohi_read_options& options);
+    Status read_record(uint64_t offset, uint64_t limit, Record& record, std::vector<uint8_t>& scratch);
+    Status load_index();
+
+    std::unique_ptr<Source> source_;
+    qohi_read_options options_;
+    std::vector<Frame> frames_;
+    std::unordered_map<std::string, uint32_t> by_name_;
+    bool names_indexed_ = false;
+    std::vector<uint8_t> scratch_;
+    std::vector<uint8_t> pixels_;  // decode target when the caller's layout differs
+};
+
+}  // namespace qohi
+
+#endif

@@ -1,0 +1,216 @@
+#include "writer.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+#include "frame_codec.h"
+
+namespace qohi {
+namespace {
+
+std::string errno_text(const std::string& what) { return what + ": " + std::strerror(errno); }
+
+// Grows with realloc so finish() can hand the buffer over without a copy.
+class MemorySink : public Sink {
+public:
+    ~MemorySink() override { std::free(data_); }
+    Status write(const uint8_t* data, size_t size) override {
+        if (size > capacity_ - size_) {
+            size_t cap = capacity_ ? capacity_ : 4096;
+            while (cap - size_ < size) {
+                if (cap > SIZE_MAX / 2) return Status(QOHI_ERROR_OUT_OF_MEMORY, "output too large");
+                cap *= 2;
+            }
+            void* p = std::realloc(data_, cap);
+            if (!p) return Status(QOHI_ERROR_OUT_OF_MEMORY, "out of memory growing the output");
+            data_ = static_cast<uint8_t*>(p);
+            capacity_ = cap;
+        }
+        std::memcpy(data_ + size_, data, size);
+        size_ += size;
+        return ok_status();
+    }
+    Status commit(void** data, size_t* size) override {
+        if (!data || !size) return invalid_argument("a memory writer needs out_data and out_size");
+        *data = data_;
+        *size = size_;
+        data_ = nullptr;
+        size_ = capacity_ = 0;
+        return ok_status();
+    }
+
+private:
+    uint8_t* data_ = nullptr;
+    size_t size_ = 0;
+    size_t capacity_ = 0;
+};
+
+// Writes to "<path>.XXXXXX" beside the target and renames it over the target
+// on commit, so readers never see a half-written file.
+class TempFileSink : public Sink {
+public:
+    static Status create(const char* path, std::unique_ptr<Sink>& out) {
+        std::unique_ptr<TempFileSink> s(new TempFileSink);
+        s->path_ = path;
+        std::vector<char> templ(s->path_.begin(), s->path_.end());
+        const char suffix[] = ".tmp-XXXXXX";
+        templ.insert(templ.end(), suffix, suffix + sizeof suffix);
+        s->fd_ = ::mkstemp(templ.data());
+        if (s->fd_ < 0) return Status(QOHI_ERROR_IO, errno_text(std::string("cannot create a file beside ") + path));
+        s->temp_path_ = templ.data();
+        // mkstemp makes the file 0600; give it the mode an ordinary new file
+        // would have, or keep the mode of the file it replaces.
+        struct stat st;
+        const mode_t mode = ::stat(path, &st) == 0 ? (st.st_mode & 07777) : 0644;
+        (void)::fchmod(s->fd_, mode);
+        out = std::move(s);
+        return ok_status();
+    }
+    ~TempFileSink() override {
+        if (fd_ >= 0) ::close(fd_);
+        if (!committed_ && !temp_path_.empty()) ::unlink(temp_path_.c_str());
+    }
+    Status write(const uint8_t* data, size_t size) override {
+        while (size > 0) {
+            const ssize_t n = ::write(fd_, data, size);
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0) return Status(QOHI_ERROR_IO, errno_text("write to " + temp_path_ + " failed"));
+            data += n;
+            size -= static_cast<size_t>(n);
+        }
+        return ok_status();
+    }
+    Status commit(void**, size_t*) override {
+        if (::fsync(fd_) != 0) return Status(QOHI_ERROR_IO, errno_text("cannot flush " + temp_path_));
+        const int fd = fd_;
+        fd_ = -1;
+        if (::close(fd) != 0) return Status(QOHI_ERROR_IO, errno_text("cannot close " + temp_path_));
+        if (::rename(temp_path_.c_str(), path_.c_str()) != 0)
+            return Status(QOHI_ERROR_IO, errno_text("cannot rename " + temp_path_ + " to " + path_));
+        committed_ = true;
+        return ok_status();
+    }
+
+private:
+    std::string path_, temp_path_;
+    int fd_ = -1;
+    bool committed_ = false;
+};
+
+}  // namespace
+
+Writer::Writer(std::unique_ptr<Sink> sink, const qohi_write_options& options)
+    : sink_(std::move(sink)), options_(options) {
+    if (options_.max_pixels == 0) options_.max_pixels = QOHI_DEFAULT_MAX_PIXELS;
+}
+
+Status Writer::open_file(const char* path, const qohi_write_options& options, std::unique_ptr<Writer>& out) {
+    if (!path || !*path) return invalid_argument("empty output path");
+    std::unique_ptr<Sink> sink;
+    QOHI_RETURN_IF_ERROR(TempFileSink::create(path, sink));
+    std::unique_ptr<Writer> w(new Writer(std::move(sink), options));
+    QOHI_RETURN_IF_ERROR(w->start());
+    out = std::move(w);
+    return ok_status();
+}
+
+Status Writer::open_memory(const qohi_write_options& options, std::unique_ptr<Writer>& out) {
+    std::unique_ptr<Writer> w(new Writer(std::unique_ptr<Sink>(new MemorySink), options));
+    QOHI_RETURN_IF_ERROR(w->start());
+    out = std::move(w);
+    return ok_status();
+}
+
+Status Writer::start() {
+    if (options_.method != QOHI_CHOOSE_AUTO && options_.method != QOHI_CHOOSE_STORED &&
+        options_.method != QOHI_CHOOSE_QOHI)
+        return invalid_argument("unknown method choice");
+    QOHI_RETURN_IF_ERROR(sink_->write(kSignature, sizeof kSignature));
+    offset_ = sizeof kSignature;
+    std::vector<uint8_t> payload;
+    encode_file_header(FileHeader(), payload);
+    QOHI_RETURN_IF_ERROR(emit(kTypeFileHeader, payload));
+    ByteWriter(index_).u32(0);  // frame count, patched in finish()
+    return ok_status();
+}
+
+Status Writer::emit(uint32_t type, const std::vector<uint8_t>& payload) {
+    record_.clear();
+    append_record(record_, type, payload.data(), payload.size());
+    Status st = sink_->write(record_.data(), record_.size());
+    if (!st.ok()) {
+        failed_ = true;
+        return st;
+    }
+    offset_ += record_.size();
+    return ok_status();
+}
+
+Status Writer::add_frame(const uint8_t* pixels, uint32_t width, uint32_t height, uint32_t channels, size_t stride,
+                         const char* name) {
+    if (finished_) return invalid_argument("writer already finished");
+    if (failed_) return invalid_argument("writer failed earlier; destroy it");
+    if (!pixels) return invalid_argument("no pixels");
+    if (channels != 3 && channels != 4) return invalid_argument("channels must be 3 or 4");
+    if (width == 0 || height == 0) return invalid_argument("image has zero width or height");
+    if (width > kMaxDimension || height > kMaxDimension || uint64_t(width) * height > kMaxFramePixels)
+        return Status(QOHI_ERROR_LIMIT, "image dimensions exceed the format's limits");
+    if (uint64_t(width) * height > options_.max_pixels)
+        return Status(QOHI_ERROR_LIMIT, "image exceeds the pixel limit of " + std::to_string(options_.max_pixels));
+    const size_t row_bytes = size_t(width) * channels;
+    if (stride == 0) stride = row_bytes;
+    if (stride < row_bytes) return invalid_argument("stride smaller than a row");
+    if (frame_count_ == UINT32_MAX) return Status(QOHI_ERROR_LIMIT, "too many frames");
+
+    FrameHeader h;
+    h.width = width;
+    h.height = height;
+    h.channels = static_cast<uint8_t>(channels);
+    h.name = name ? name : "";
+    if (h.name.size() > kMaxNameBytes) return invalid_argument("frame name longer than 65535 bytes");
+    if (!is_valid_name(h.name)) return invalid_argument("frame name is not valid UTF-8");
+    if (!h.name.empty() && names_.count(h.name)) return invalid_argument("duplicate frame name \"" + h.name + "\"");
+
+    std::vector<uint8_t> data;
+    encode_frame_data(pixels, stride, width, height, channels, options_.method, 0, h.method, data);
+
+    std::vector<uint8_t> header;
+    encode_frame_header(h, header);
+    const uint64_t frame_offset = offset_;
+    QOHI_RETURN_IF_ERROR(emit(kTypeFrameHeader, header));
+    QOHI_RETURN_IF_ERROR(emit(kTypeFrameData, data));
+
+    ByteWriter(index_).u64(frame_offset);
+    index_.insert(index_.end(), header.begin(), header.end());
+    ++frame_count_;
+    if (!h.name.empty()) names_.insert(h.name);
+    return ok_status();
+}
+
+Status Writer::finish(void** data, size_t* size) {
+    if (finished_) return invalid_argument("writer already finished");
+    if (failed_) return invalid_argument("writer failed earlier; destroy it");
+    if (index_.size() > 0xFFFFFFFFu) return Status(QOHI_ERROR_LIMIT, "index too large for one record");
+    store_u32(index_.data(), frame_count_);
+    Trailer trailer;
+    trailer.index_offset = offset_;
+    trailer.frame_count = frame_count_;
+    QOHI_RETURN_IF_ERROR(emit(kTypeIndex, index_));
+    std::vector<uint8_t> payload;
+    encode_trailer(trailer, payload);
+    QOHI_RETURN_IF_ERROR(emit(kTypeTrailer, payload));
+    Status st = sink_->commit(data, size);
+    if (!st.ok()) {
+        failed_ = true;
+        return st;
+    }
+    finished_ = true;
+    return ok_status();
+}
+
+}  // namespace qohi

@@ -1,0 +1,57 @@
+// Writing .qohi files (spec: "File structure"): signature and file header on
+// open, FHDR + FDAT per frame, then the index and trailer on finish. File
+// output goes to a temporary file that is renamed into place only on finish.
+#ifndef QOHI_WRITER_H
+#define QOHI_WRITER_H
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "container.h"
+#include "qohi/qohi.h"
+#include "status.h"
+
+namespace qohi {
+
+// Where the bytes go: a growing memory buffer or a temporary file.
+class Sink {
+public:
+    virtual ~Sink() = default;
+    virtual Status write(const uint8_t* data, size_t size) = 0;
+    // Makes the output final (rename for files). Called once, last.
+    virtual Status commit(void** data, size_t* size) = 0;
+};
+
+class Writer {
+public:
+    static Status open_file(const char* path, const qohi_write_options& options, std::unique_ptr<Writer>& out);
+    static Status open_memory(const qohi_write_options& options, std::unique_ptr<Writer>& out);
+
+    Status add_frame(const uint8_t* pixels, uint32_t width, uint32_t height, uint32_t channels, size_t stride,
+                     const char* name);
+    Status finish(void** data, size_t* size);
+
+    std::string last_message;
+
+private:
+    Writer(std::unique_ptr<Sink> sink, const qohi_write_options& options);
+    Status start();
+    Status emit(uint32_t type, const std::vector<uint8_t>& payload);
+
+    std::unique_ptr<Sink> sink_;
+    qohi_write_options options_;
+    uint64_t offset_ = 0;
+    std::vector<uint8_t> index_;  // entries: frame offset + FHDR payload
+    uint32_t frame_count_ = 0;
+    std::unordered_set<std::string> names_;
+    std::vector<uint8_t> record_;  // scratch for one record
+    bool failed_ = false;
+    bool finished_ = false;
+};
+
+}  // namespace qohi
+
+#endif
