@@ -98,6 +98,7 @@ void qohi_write_options_init(qohi_write_options* options) {
     if (!options) return;
     options->method = QOHI_CHOOSE_AUTO;
     options->max_pixels = QOHI_DEFAULT_MAX_PIXELS;
+    options->band_rows = 0;
 }
 
 static qohi_status open_reader_from(const char* path, const void* data,

@@ -13,7 +13,9 @@ namespace {
 constexpr unsigned kOpDelta = 0;       // payload: dG, dR-dG, dB-dG (tables G, R, B)
 constexpr unsigned kOpDeltaAlpha = 1;  // payload: dA (table A), then as kOpDelta
 constexpr unsigned kOpRunBase = 2;     // run length classes, see run_class()
-constexpr unsigned kRunClasses = 41;
+constexpr unsigned kRunDirectBits = 4;  // runs of 1..2^k pixels have their own symbol
+constexpr unsigned kRunDirect = 1u << kRunDirectBits;
+constexpr unsigned kRunClasses = kRunDirect + 29 - kRunDirectBits;
 constexpr unsigned kOpIndexBase = kOpRunBase + kRunClasses;
 constexpr unsigned kIndexSize = 256;
 constexpr unsigned kOpAlphabet = kOpIndexBase + kIndexSize;
@@ -29,8 +31,9 @@ inline unsigned index_hash(uint32_t px) {
     return (r * 3 + g * 5 + b * 7 + a * 11) & (kIndexSize - 1);
 }
 
-// Run of L pixels, n = L - 1: classes 0..15 are n itself; class 16 + (e - 5)
-// for n with e significant bits (e >= 5) carries the low e - 1 bits of n.
+// Run of L pixels, n = L - 1: classes 0..15 are n itself; for n >= 16 with e
+// significant bits the class is 16 + (e - 5) and the low e - 1 bits of n
+// follow as extra bits. Bands hold at most 2^29 pixels, so e <= 29.
 struct RunCode {
     unsigned symbol;
     unsigned extra_bits;
@@ -38,9 +41,9 @@ struct RunCode {
 };
 inline RunCode run_code(uint64_t length) {
     const uint32_t n = static_cast<uint32_t>(length - 1);
-    if (n < 16) return {kOpRunBase + n, 0, 0};
+    if (n < kRunDirect) return {kOpRunBase + n, 0, 0};
     const unsigned e = 32u - static_cast<unsigned>(__builtin_clz(n));
-    return {kOpRunBase + 16 + (e - 5), e - 1, n - (uint32_t(1) << (e - 1))};
+    return {kOpRunBase + kRunDirect + (e - kRunDirectBits - 1), e - 1, n - (uint32_t(1) << (e - 1))};
 }
 
 template <unsigned C>
@@ -165,8 +168,8 @@ Status decode_band(const uint8_t* data, size_t size, uint64_t pixel_count, uint8
         } else if (s >= kOpRunBase) {
             const unsigned cls = s - kOpRunBase;
             uint64_t n = cls;
-            if (cls >= 16) {
-                const unsigned e = cls - 16 + 5;
+            if (cls >= kRunDirect) {
+                const unsigned e = cls - kRunDirect + kRunDirectBits + 1;
                 n = (uint64_t(1) << (e - 1)) + in.take(e - 1);
             }
             if (n >= uint64_t(end - o) / C) return corrupt("run goes past the end of the band");

@@ -146,6 +146,8 @@ typedef struct qohi_write_options {
     qohi_method_choice method; /* default QOHI_CHOOSE_AUTO */
     /* Frames with more pixels than this are refused. 0 means QOHI_DEFAULT_MAX_PIXELS. */
     uint64_t max_pixels;
+    /* Rows per independently coded band; 0 (default) codes the frame as one band. */
+    uint32_t band_rows;
 } qohi_write_options;
 
 QOHI_API void qohi_write_options_init(qohi_write_options *options);
