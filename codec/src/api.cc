@@ -285,7 +285,7 @@ qohi_status qohi_decode(const void* data, size_t size, const qohi_read_options* 
         *out_pixels = pixels;
         if (out_info) {
             *out_info = info;
-            out_info->name = nullptr;
+            out_info->name = "";  // the reader that owned the name is gone
             out_info->name_size = 0;
         }
     } else {

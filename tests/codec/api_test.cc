@@ -1,1 +1,85 @@
 #include <gtest/gtest.h>
+
+#include <cstring>
+
+#include "test_images.h"
+
+namespace qohi_test {
+namespace {
+
+TEST(Api, StatusStringsAreDistinct) {
+    const qohi_status all[] = {QOHI_OK, QOHI_ERROR_INVALID_ARGUMENT, QOHI_ERROR_IO, QOHI_ERROR_NOT_QOHI,
+                               QOHI_ERROR_TRUNCATED, QOHI_ERROR_CORRUPT, QOHI_ERROR_UNSUPPORTED, QOHI_ERROR_LIMIT,
+                               QOHI_ERROR_OUT_OF_MEMORY, QOHI_ERROR_NOT_FOUND, QOHI_ERROR_INTERNAL};
+    for (qohi_status a : all)
+        for (qohi_status b : all)
+            if (a != b) EXPECT_STRNE(qohi_status_string(a), qohi_status_string(b));
+    EXPECT_STREQ(qohi_version_string(), QOHI_VERSION_STRING);
+}
+
+TEST(Api, NullArgumentsAreRejected) {
+    qohi_error err;
+    EXPECT_EQ(qohi_reader_open_memory(nullptr, 5, nullptr, nullptr, &err), QOHI_ERROR_INVALID_ARGUMENT);
+    qohi_reader* r = reinterpret_cast<qohi_reader*>(1);
+    EXPECT_EQ(qohi_reader_open_memory(nullptr, 5, nullptr, &r, &err), QOHI_ERROR_INVALID_ARGUMENT);
+    EXPECT_EQ(r, nullptr);
+    EXPECT_EQ(qohi_reader_open_file(nullptr, nullptr, &r, &err), QOHI_ERROR_INVALID_ARGUMENT);
+    EXPECT_EQ(qohi_reader_frame_count(nullptr), 0u);
+    EXPECT_EQ(qohi_reader_decode_frame(nullptr, 0, nullptr, 0, 0, 0), QOHI_ERROR_INVALID_ARGUMENT);
+    EXPECT_STREQ(qohi_reader_message(nullptr), "");
+    EXPECT_EQ(qohi_writer_add_frame(nullptr, nullptr, 1, 1, 3, 0, nullptr), QOHI_ERROR_INVALID_ARGUMENT);
+    EXPECT_EQ(qohi_writer_finish(nullptr, nullptr, nullptr), QOHI_ERROR_INVALID_ARGUMENT);
+    qohi_writer_destroy(nullptr);
+    qohi_reader_close(nullptr);
+    qohi_free(nullptr);
+    void* out;
+    size_t size;
+    const uint8_t px[3] = {};
+    EXPECT_EQ(qohi_encode(px, 1, 1, 3, 0, nullptr, nullptr, &size, &err), QOHI_ERROR_INVALID_ARGUMENT);
+    EXPECT_EQ(qohi_encode(nullptr, 1, 1, 3, 0, nullptr, &out, &size, &err), QOHI_ERROR_INVALID_ARGUMENT);
+    EXPECT_EQ(out, nullptr);
+    EXPECT_EQ(qohi_decode(px, 3, nullptr, 5, &out, nullptr, &err), QOHI_ERROR_INVALID_ARGUMENT);
+}
+
+TEST(Api, ErrorsCarryReadableMessages) {
+    const uint8_t junk[32] = {'P', 'K'};
+    void* out = nullptr;
+    qohi_error err;
+    EXPECT_EQ(qohi_decode(junk, sizeof junk, nullptr, 0, &out, nullptr, &err), QOHI_ERROR_NOT_QOHI);
+    EXPECT_EQ(err.status, QOHI_ERROR_NOT_QOHI);
+    EXPECT_NE(std::strstr(err.message, "not a QOHI file"), nullptr) << err.message;
+    EXPECT_EQ(qohi_decode(junk, 0, nullptr, 0, &out, nullptr, &err), QOHI_ERROR_NOT_QOHI);
+}
+
+TEST(Api, WriterLimitIsHonoured) {
+    qohi_write_options o;
+    qohi_write_options_init(&o);
+    o.max_pixels = 10;
+    const TestImage im = synthetic_images()[1];  // 37x23
+    void* out = nullptr;
+    size_t size = 0;
+    qohi_error err;
+    EXPECT_EQ(qohi_encode(im.pixels.data(), im.width, im.height, im.channels, 0, &o, &out, &size, &err),
+              QOHI_ERROR_LIMIT);
+    EXPECT_EQ(out, nullptr);
+    EXPECT_NE(std::strstr(err.message, "limit"), nullptr) << err.message;
+    o.method = static_cast<qohi_method_choice>(42);
+    o.max_pixels = 0;
+    EXPECT_EQ(qohi_encode(im.pixels.data(), im.width, im.height, im.channels, 0, &o, &out, &size, &err),
+              QOHI_ERROR_INVALID_ARGUMENT);
+}
+
+TEST(Api, DecodeReportsFrameInfo) {
+    const TestImage im = synthetic_images()[12];  // gradient_rgba
+    ASSERT_EQ(im.channels, 4u);
+    std::vector<uint8_t> out;
+    qohi_frame_info info;
+    ASSERT_EQ(decode(encode(im, nullptr), out, &info), QOHI_OK);
+    EXPECT_EQ(info.width, im.width);
+    EXPECT_EQ(info.height, im.height);
+    EXPECT_EQ(info.method, QOHI_METHOD_QOHI);
+    EXPECT_STREQ(info.name, "");
+}
+
+}  // namespace
+}  // namespace qohi_test

@@ -1,1 +1,123 @@
 #include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
+#include "test_images.h"
+#ifdef QOHI_TEST_HAVE_PNG
+#include "png_io.h"
+#endif
+
+namespace qohi_test {
+namespace {
+
+struct Variant {
+    const char* name;
+    qohi_method_choice method;
+    uint32_t band_rows;
+};
+const Variant kVariants[] = {
+    {"auto", QOHI_CHOOSE_AUTO, 0},   {"qohi", QOHI_CHOOSE_QOHI, 0},  {"stored", QOHI_CHOOSE_STORED, 0},
+    {"qohi_bands1", QOHI_CHOOSE_QOHI, 1}, {"qohi_bands7", QOHI_CHOOSE_QOHI, 7}, {"stored_bands5", QOHI_CHOOSE_STORED, 5},
+};
+
+class RoundTrip : public ::testing::TestWithParam<Variant> {};
+
+TEST_P(RoundTrip, SyntheticImagesAreBitExact) {
+    qohi_write_options o;
+    qohi_write_options_init(&o);
+    o.method = GetParam().method;
+    o.band_rows = GetParam().band_rows;
+    for (const TestImage& im : synthetic_images()) {
+        SCOPED_TRACE(im.name);
+        std::vector<uint8_t> file = encode(im, &o);
+        ASSERT_FALSE(file.empty());
+        std::vector<uint8_t> out;
+        qohi_frame_info info;
+        ASSERT_EQ(decode(file, out, &info), QOHI_OK);
+        EXPECT_EQ(info.width, im.width);
+        EXPECT_EQ(info.height, im.height);
+        EXPECT_EQ(info.channels, im.channels);
+        if (o.method == QOHI_CHOOSE_STORED) EXPECT_EQ(info.method, QOHI_METHOD_STORED);
+        if (o.method == QOHI_CHOOSE_QOHI) EXPECT_EQ(info.method, QOHI_METHOD_QOHI);
+        ASSERT_EQ(out, im.pixels);
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(Methods, RoundTrip, ::testing::ValuesIn(kVariants),
+                         [](const ::testing::TestParamInfo<Variant>& p) { return std::string(p.param.name); });
+
+TEST(RoundTripAuto, PicksTheSmallerMethod) {
+    qohi_write_options stored, qohi;
+    qohi_write_options_init(&stored);
+    qohi_write_options_init(&qohi);
+    stored.method = QOHI_CHOOSE_STORED;
+    qohi.method = QOHI_CHOOSE_QOHI;
+    for (const TestImage& im : synthetic_images()) {
+        SCOPED_TRACE(im.name);
+        const size_t auto_size = encode(im, nullptr).size();
+        EXPECT_EQ(auto_size, std::min(encode(im, &stored).size(), encode(im, &qohi).size()));
+    }
+}
+
+TEST(RoundTripAuto, NoiseFallsBackToStoredAndFlatImagesShrink) {
+    for (const TestImage& im : synthetic_images()) {
+        std::vector<uint8_t> file = encode(im, nullptr);
+        std::vector<uint8_t> out;
+        qohi_frame_info info;
+        ASSERT_EQ(decode(file, out, &info), QOHI_OK);
+        if (im.name.rfind("noise", 0) == 0) EXPECT_EQ(info.method, QOHI_METHOD_STORED) << im.name;
+        if (im.name.rfind("flat", 0) == 0) {
+            EXPECT_EQ(info.method, QOHI_METHOD_QOHI);
+            EXPECT_LT(file.size(), im.pixels.size() / 4);
+        }
+    }
+}
+
+TEST(RoundTripStride, PaddedRowsAreRead) {
+    TestImage im = synthetic_images()[3];  // gradient_rgb
+    const size_t row = size_t(im.width) * im.channels, stride = row + 13;
+    std::vector<uint8_t> padded(stride * im.height, 0xAB);
+    for (uint32_t y = 0; y < im.height; ++y) std::copy_n(&im.pixels[y * row], row, &padded[y * stride]);
+    void* data;
+    size_t size;
+    ASSERT_EQ(qohi_encode(padded.data(), im.width, im.height, im.channels, stride, nullptr, &data, &size, nullptr),
+              QOHI_OK);
+    std::vector<uint8_t> file(static_cast<uint8_t*>(data), static_cast<uint8_t*>(data) + size);
+    qohi_free(data);
+    std::vector<uint8_t> out;
+    ASSERT_EQ(decode(file, out), QOHI_OK);
+    EXPECT_EQ(out, im.pixels);
+}
+
+#ifdef QOHI_TEST_HAVE_PNG
+// The small real images committed under tests/data, through every method.
+TEST(RoundTripReal, CommittedImagesAreBitExact) {
+    int tested = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(QOHI_TEST_DATA_DIR)) {
+        if (entry.path().extension() != ".png") continue;
+        std::ifstream f(entry.path(), std::ios::binary);
+        std::vector<uint8_t> png((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+        qohi_tools::Image src;
+        std::string error;
+        if (!qohi_tools::decode_png(png.data(), png.size(), src, error)) continue;  // e.g. the 16-bit sample
+        SCOPED_TRACE(entry.path().filename().string());
+        TestImage im{entry.path().filename().string(), src.width, src.height, src.channels, src.pixels};
+        for (const Variant& v : kVariants) {
+            qohi_write_options o;
+            qohi_write_options_init(&o);
+            o.method = v.method;
+            o.band_rows = v.band_rows;
+            std::vector<uint8_t> out;
+            ASSERT_EQ(decode(encode(im, &o), out), QOHI_OK) << v.name;
+            ASSERT_EQ(out, im.pixels) << v.name;
+        }
+        ++tested;
+    }
+    EXPECT_GE(tested, 3) << "too few readable PNGs in " << QOHI_TEST_DATA_DIR;
+}
+#endif
+
+}  // namespace
+}  // namespace qohi_test

@@ -94,7 +94,7 @@ typedef struct qohi_frame_info {
     uint32_t channels;       /* 3 (RGB) or 4 (RGBA) */
     qohi_method method;
     int64_t reference;       /* index of the reference frame, -1 for none */
-    const char *name;        /* UTF-8, NUL-terminated, valid until the reader closes */
+    const char *name;        /* UTF-8, NUL-terminated, "" if unnamed; valid until the reader closes */
     size_t name_size;        /* bytes in name, without the NUL */
     uint64_t coded_size;     /* bytes the frame occupies in the file */
 } qohi_frame_info;
@@ -194,7 +194,7 @@ QOHI_API qohi_status qohi_encode(const void *pixels, uint32_t width, uint32_t he
 
 /* Decode the first frame of an in-memory .qohi file into a new buffer of
  * width * height * channels bytes (`channels` as in qohi_reader_decode_frame).
- * `options` and `out_info` may be NULL; out_info->name is not set. */
+ * `options` and `out_info` may be NULL; out_info->name is set to "". */
 QOHI_API qohi_status qohi_decode(const void *data, size_t size, const qohi_read_options *options,
                                  uint32_t channels, void **out_pixels, qohi_frame_info *out_info,
                                  qohi_error *error);
