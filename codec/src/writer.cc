@@ -177,7 +177,8 @@ Status Writer::add_frame(const uint8_t* pixels, uint32_t width, uint32_t height,
     if (!h.name.empty() && names_.count(h.name)) return invalid_argument("duplicate frame name \"" + h.name + "\"");
 
     std::vector<uint8_t> data;
-    encode_frame_data(pixels, stride, width, height, channels, options_.method, options_.band_rows, h.method, data);
+    encode_frame_data(pixels, stride, width, height, channels, static_cast<qohi_method_choice>(options_.method),
+                      options_.band_rows, h.method, data);
 
     std::vector<uint8_t> header;
     encode_frame_header(h, header);

@@ -63,7 +63,7 @@ TEST(Api, WriterLimitIsHonoured) {
               QOHI_ERROR_LIMIT);
     EXPECT_EQ(out, nullptr);
     EXPECT_NE(std::strstr(err.message, "limit"), nullptr) << err.message;
-    o.method = static_cast<qohi_method_choice>(42);
+    o.method = 42;
     o.max_pixels = 0;
     EXPECT_EQ(qohi_encode(im.pixels.data(), im.width, im.height, im.channels, 0, &o, &out, &size, &err),
               QOHI_ERROR_INVALID_ARGUMENT);

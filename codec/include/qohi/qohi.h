@@ -143,7 +143,7 @@ typedef enum qohi_method_choice {
 } qohi_method_choice;
 
 typedef struct qohi_write_options {
-    qohi_method_choice method; /* default QOHI_CHOOSE_AUTO */
+    int method; /* a qohi_method_choice; default QOHI_CHOOSE_AUTO */
     /* Frames with more pixels than this are refused. 0 means QOHI_DEFAULT_MAX_PIXELS. */
     uint64_t max_pixels;
     /* Rows per independently coded band; 0 (default) codes the frame as one band. */
