@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs the build dependencies (Debian 12, apt) and builds QOHI in ./build.
+# Sourced by demo.sh and test.sh; safe to run again (skips what is done).
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD_DIR=${QOHI_BUILD_DIR:-$ROOT/build}
+
+PACKAGES=(g++ make cmake pkg-config libpng-dev libgtest-dev libqoi-dev)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "setup: installing ${missing[*]}" >&2
+    SUDO=()
+    [ "$(id -u)" = 0 ] || SUDO=(sudo)
+    export DEBIAN_FRONTEND=noninteractive
+    "${SUDO[@]}" apt-get update -qq
+    "${SUDO[@]}" apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=600 "${missing[@]}" >/dev/null
+fi
+
+JOBS=$(nproc 2>/dev/null || echo 2)
+cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build "$BUILD_DIR" -j "$JOBS" >/dev/null
+echo "setup: built in $BUILD_DIR" >&2
