@@ -13,51 +13,56 @@ constexpr unsigned kRepeatPrevious = 13;  // 2 extra bits: 3..6
 constexpr unsigned kZerosShort = 14;      // 3 extra bits: 3..10
 constexpr unsigned kZerosLong = 15;       // 7 extra bits: 11..138
 
-uint16_t reverse_bits(uint32_t code, unsigned length) {
-    uint32_t r = 0;
-    for (unsigned i = 0; i < length; ++i) r |= ((code >> i) & 1u) << (length - 1 - i);
-    return static_cast<uint16_t>(r);
-}
-
-// Canonical code of every symbol (not reversed), as in RFC 1951 3.2.2.
-std::vector<uint32_t> canonical_codes(const uint8_t* lengths, unsigned n) {
-    uint32_t count[kMaxCodeLength + 2] = {};
-    for (unsigned s = 0; s < n; ++s) count[lengths[s]]++;
-    count[0] = 0;
-    uint32_t next[kMaxCodeLength + 2] = {};
-    uint32_t code = 0;
-    for (unsigned len = 1; len <= kMaxCodeLength; ++len) {
-        code = (code + count[len - 1]) << 1;
-        next[len] = code;
-    }
-    std::vector<uint32_t> codes(n, 0);
+// Calls visit(symbol, length, code) for every coded symbol in canonical order
+// (by length, then symbol number), with `code` already bit-reversed: the
+// order in which its bits appear in the stream. The reversed code is stepped
+// as zlib's inflate does: add one at the code's top bit and carry downwards.
+template <class Visit>
+void for_each_canonical_code(const uint8_t* lengths, unsigned n, Visit&& visit) {
+    unsigned offset[kMaxCodeLength + 2] = {};
     for (unsigned s = 0; s < n; ++s)
-        if (lengths[s]) codes[s] = next[lengths[s]]++;
-    return codes;
+        if (lengths[s]) offset[lengths[s] + 1]++;
+    for (unsigned len = 1; len <= kMaxCodeLength; ++len) offset[len + 1] += offset[len];
+    uint16_t sorted[kMaxAlphabet];
+    for (unsigned s = 0; s < n; ++s)
+        if (lengths[s]) sorted[offset[lengths[s]]++] = static_cast<uint16_t>(s);
+    const unsigned used = offset[kMaxCodeLength];
+    uint32_t code = 0;
+    for (unsigned k = 0; k < used; ++k) {
+        const unsigned s = sorted[k];
+        const unsigned len = lengths[s];
+        visit(s, len, code);
+        uint32_t step = uint32_t(1) << (len - 1);
+        while (code & step) step >>= 1;
+        code = step ? (code & (step - 1)) + step : 0;
+    }
 }
 
 }  // namespace
 
 std::vector<uint8_t> build_code_lengths(const uint32_t* counts, unsigned n, unsigned max_length) {
     std::vector<uint8_t> lengths(n, 0);
-    std::vector<unsigned> used;
-    for (unsigned s = 0; s < n; ++s)
-        if (counts[s]) used.push_back(s);
-    if (used.empty()) return lengths;
-    if (used.size() == 1) {
-        lengths[used[0]] = 1;
+    // Used symbols sorted by count, ties by symbol number (deterministic):
+    // sort keys are count << 16 | symbol.
+    uint64_t keys[kMaxAlphabet];
+    unsigned leaves = 0;
+    if (n > kMaxAlphabet) n = kMaxAlphabet;
+    for (unsigned s = 0; s < n; ++s) {  // branch-free: which symbols occur is unpredictable
+        keys[leaves] = uint64_t(counts[s]) << 16 | s;
+        leaves += counts[s] != 0;
+    }
+    if (leaves == 0) return lengths;
+    if (leaves == 1) {
+        lengths[keys[0] & 0xFFFF] = 1;
         return lengths;
     }
+    std::sort(keys, keys + leaves);
 
-    // Huffman code depths by the two-queue method over the symbols sorted by
-    // count (ties by symbol number, so the result is deterministic).
-    std::sort(used.begin(), used.end(), [&](unsigned a, unsigned b) {
-        return counts[a] != counts[b] ? counts[a] < counts[b] : a < b;
-    });
-    const unsigned leaves = static_cast<unsigned>(used.size());
-    std::vector<uint64_t> weight(2 * leaves - 1);
-    std::vector<unsigned> parent(2 * leaves - 1, 0);
-    for (unsigned i = 0; i < leaves; ++i) weight[i] = counts[used[i]];
+    // Huffman code depths by the two-queue method: leaves in count order,
+    // inner nodes are created in non-decreasing weight order.
+    uint64_t weight[2 * kMaxAlphabet];
+    unsigned parent[2 * kMaxAlphabet];
+    for (unsigned i = 0; i < leaves; ++i) weight[i] = keys[i] >> 16;
     unsigned next_leaf = 0, next_inner = leaves, inner_end = leaves;
     auto take_smallest = [&]() {
         if (next_leaf < leaves && (next_inner == inner_end || weight[next_leaf] <= weight[next_inner]))
@@ -71,17 +76,15 @@ std::vector<uint8_t> build_code_lengths(const uint32_t* counts, unsigned n, unsi
         parent[a] = parent[b] = inner_end;
     }
     const unsigned root = 2 * leaves - 2;
-    std::vector<unsigned> depth(2 * leaves - 1, 0);
+    unsigned depth[2 * kMaxAlphabet];
+    depth[root] = 0;
     for (unsigned id = root; id-- > 0;) depth[id] = depth[parent[id]] + 1;
 
     // How many codes of each length; lengths over the limit are clamped and
     // the Kraft sum repaired by splitting shorter codes (as in miniz).
-    std::vector<uint32_t> per_length(std::max(max_length, 64u) + 1, 0);
-    for (unsigned i = 0; i < leaves; ++i) per_length[std::min<unsigned>(depth[i], 64)]++;
-    for (unsigned len = max_length + 1; len < per_length.size(); ++len) {
-        per_length[max_length] += per_length[len];
-        per_length[len] = 0;
-    }
+    uint32_t per_length[kMaxCodeLength + 1] = {};
+    if (max_length > kMaxCodeLength) max_length = kMaxCodeLength;
+    for (unsigned i = 0; i < leaves; ++i) per_length[std::min(depth[i], max_length)]++;
     uint64_t kraft = 0;
     for (unsigned len = 1; len <= max_length; ++len) kraft += uint64_t(per_length[len]) << (max_length - len);
     while (kraft > (uint64_t(1) << max_length)) {
@@ -96,11 +99,11 @@ std::vector<uint8_t> build_code_lengths(const uint32_t* counts, unsigned n, unsi
         kraft--;
     }
 
-    // Shortest codes to the most frequent symbols (`used` is in ascending
+    // Shortest codes to the most frequent symbols (keys are in ascending
     // count order).
     unsigned k = leaves;
     for (unsigned len = 1; len <= max_length; ++len)
-        for (uint32_t c = 0; c < per_length[len]; ++c) lengths[used[--k]] = static_cast<uint8_t>(len);
+        for (uint32_t c = 0; c < per_length[len]; ++c) lengths[keys[--k] & 0xFFFF] = static_cast<uint8_t>(len);
     return lengths;
 }
 
@@ -119,11 +122,10 @@ EncodeTable make_encode_table(const std::vector<uint8_t>& lengths) {
     for (uint8_t l : lengths) used += l != 0;
     t.empty = used == 0;
     if (used <= 1) return t;  // a table's only symbol costs zero bits
-    std::vector<uint32_t> codes = canonical_codes(lengths.data(), n);
-    for (unsigned s = 0; s < n; ++s) {
-        t.length[s] = lengths[s];
-        t.code[s] = reverse_bits(codes[s], lengths[s]);
-    }
+    for_each_canonical_code(lengths.data(), n, [&](unsigned s, unsigned len, uint32_t code) {
+        t.length[s] = static_cast<uint8_t>(len);
+        t.code[s] = static_cast<uint16_t>(code);
+    });
     return t;
 }
 
@@ -181,14 +183,14 @@ void write_code_table(BitWriter& out, const std::vector<uint8_t>& lengths) {
 }
 
 Status DecodeTable::build(const uint8_t* lengths, unsigned n, unsigned max_length) {
-    present_.assign(n, 0);
+    std::fill(present_, present_ + kMaxAlphabet, false);
     unsigned used = 0, longest = 0, only = 0;
     uint64_t kraft = 0;
     for (unsigned s = 0; s < n; ++s) {
         const unsigned len = lengths[s];
         if (!len) continue;
         if (len > max_length) return corrupt("code length over the limit");
-        present_[s] = 1;
+        present_[s] = true;
         ++used;
         only = s;
         longest = std::max(longest, len);
@@ -198,27 +200,25 @@ Status DecodeTable::build(const uint8_t* lengths, unsigned n, unsigned max_lengt
     if (used <= 1) {
         if (used == 1 && lengths[only] != 1) return corrupt("single-symbol code table with length other than 1");
         bits_ = 0;
-        entries_.assign(1, static_cast<uint16_t>(only << 4));
+        entries_[0] = static_cast<uint16_t>(only << 4);
         return ok_status();
     }
     if (kraft > (uint64_t(1) << max_length)) return corrupt("over-subscribed code table");
     if (kraft < (uint64_t(1) << max_length)) return corrupt("incomplete code table");
 
     bits_ = longest;
-    entries_.assign(size_t(1) << bits_, 0);
-    std::vector<uint32_t> codes = canonical_codes(lengths, n);
-    for (unsigned s = 0; s < n; ++s) {
-        const unsigned len = lengths[s];
-        if (!len) continue;
+    const uint32_t size = uint32_t(1) << bits_;
+    for_each_canonical_code(lengths, n, [&](unsigned s, unsigned len, uint32_t code) {
         const uint16_t entry = static_cast<uint16_t>((s << 4) | len);
-        for (size_t i = reverse_bits(codes[s], len); i < entries_.size(); i += size_t(1) << len) entries_[i] = entry;
-    }
+        for (uint32_t i = code; i < size; i += uint32_t(1) << len) entries_[i] = entry;
+    });
     return ok_status();
 }
 
 Status read_code_table(BitReader& in, unsigned n, DecodeTable& table) {
-    std::vector<uint8_t> lengths(n, 0);
-    if (in.read(1) == 0) return table.build(lengths.data(), n, kMaxCodeLength);
+    if (n > kMaxAlphabet) return invalid_argument("alphabet too large");
+    uint8_t lengths[kMaxAlphabet] = {};
+    if (in.read(1) == 0) return table.build(lengths, n, kMaxCodeLength);
 
     uint8_t pre_lengths[kLengthAlphabet];
     for (unsigned s = 0; s < kLengthAlphabet; ++s) pre_lengths[s] = static_cast<uint8_t>(in.read(3));
@@ -248,9 +248,9 @@ Status read_code_table(BitReader& in, unsigned n, DecodeTable& table) {
     }
     if (in.overran()) return truncated("code table cut short");
     bool any = false;
-    for (uint8_t l : lengths) any |= l != 0;
+    for (unsigned s = 0; s < n; ++s) any |= lengths[s] != 0;
     if (!any) return corrupt("code table marked present but has no symbols");
-    return table.build(lengths.data(), n, kMaxCodeLength);
+    return table.build(lengths, n, kMaxCodeLength);
 }
 
 }  // namespace qohi

@@ -42,21 +42,23 @@ class DecodeTable {
 public:
     // Decodes one symbol; the caller guarantees >= kMaxCodeLength buffered bits.
     unsigned decode(BitReader& in) const {
-        uint16_t e = entries_[in.peek(bits_)];
+        const uint16_t e = entries_[in.peek(bits_)];
         in.consume(e & 15u);
         return e >> 4;
     }
     bool empty() const { return empty_; }
-    // Length of `symbol`'s code, 0 if the symbol cannot occur.
-    bool has_symbol(unsigned symbol) const { return symbol < present_.size() && present_[symbol]; }
+    // Whether `symbol` has a code (can occur in the stream).
+    bool has_symbol(unsigned symbol) const { return symbol < kMaxAlphabet && present_[symbol]; }
 
     // Builds from code lengths; fails unless the lengths form a complete
     // prefix code (or exactly one symbol of length 1, or none at all).
     Status build(const uint8_t* lengths, unsigned n, unsigned max_length);
 
 private:
-    std::vector<uint16_t> entries_;   // (symbol << 4) | code length
-    std::vector<uint8_t> present_;
+    // Fixed-size storage: tables are built per band, often for small images,
+    // where allocation and canonical-code bookkeeping would dominate.
+    uint16_t entries_[1u << kMaxCodeLength];  // (symbol << 4) | code length
+    bool present_[kMaxAlphabet];
     unsigned bits_ = 0;
     bool empty_ = true;
 };
