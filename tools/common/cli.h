@@ -1,0 +1,72 @@
+// Command-line handling shared by qohienc and qohidec: error output, option
+// parsing, and the checks on the input and output paths made before any work.
+#ifndef QOHI_TOOLS_CLI_H
+#define QOHI_TOOLS_CLI_H
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace qohi_tools {
+
+constexpr int kExitOk = 0;
+constexpr int kExitFailure = 1;
+constexpr int kExitUsage = 2;
+constexpr int kContinue = -1;  // from the parsing steps: go on
+
+struct Program {
+    const char* name;
+    const char* usage;            // printed by --help
+    const char* version;          // QOHI_VERSION_STRING
+    const char* library_version;  // qohi_version_string()
+
+    // Prints "NAME: MESSAGE" to standard error.
+    void say(const std::string& message) const;
+    // say(message), then returns kExitFailure.
+    int fail(const std::string& message) const;
+    // Prints "NAME: MESSAGE (try 'NAME --help')" and returns kExitUsage.
+    int usage_error(const std::string& message) const;
+};
+
+// One option of a tool. An option that takes a value is given as "--name=V" or
+// "--name V", or with its short name as "-xV" or "-x V", also at the end of a
+// cluster of flags ("-fxV").
+struct Option {
+    const char* name;      // long name, with its "--"
+    char short_name;       // 0 if none
+    const char* value;     // for "option '-x' needs ..." ("a file name"); nullptr: a flag
+    const char* repeated;  // usage error when given twice; nullptr: allowed
+    bool alone;            // may not be part of a cluster of short options
+    // Called with the value ("" for a flag). Returns kContinue or an exit code.
+    std::function<int(const std::string& value)> set;
+};
+
+// What every tool takes: one input, -o/--output, -f/--force, -v/--verbose,
+// -q/--quiet (and -h/--help, -V/--version, which exit at once).
+struct Args {
+    std::string input;
+    std::string output;  // defaults to the input with `output_extension`, or "-"
+    bool force = false;
+    bool verbose = false;
+    bool quiet = false;
+};
+
+// Parses the command line with the common options and `options`. Returns
+// kContinue, or an exit code after printing help, the version or an error.
+int parse_args(const Program& program, int argc, char** argv, const char* output_extension,
+               std::vector<Option> options, Args& args);
+
+// Refuses a terminal as standard output or (naming `input_kind`) as standard
+// input, and an existing output that is the input, a directory, or a regular
+// file without --force. Returns kContinue or an exit code.
+int check_paths(const Program& program, const Args& args, const char* input_kind);
+
+// How messages name an input: "<stdin>" for "-".
+std::string input_name(const std::string& path);
+
+// The library's `message` when there is one, else `status_text`.
+std::string library_message(const char* message, const char* status_text);
+
+}  // namespace qohi_tools
+
+#endif
