@@ -19,10 +19,16 @@ uint32_t record_crc(uint32_t type, const uint8_t* payload, size_t size) {
     return crc32_update(crc32_update(0, t, 4), payload, size);
 }
 
+void record_head(uint32_t type, size_t size, uint8_t out[8]) {
+    store_u32(out, type);
+    store_u32(out + 4, static_cast<uint32_t>(size));
+}
+
 void append_record(std::vector<uint8_t>& out, uint32_t type, const uint8_t* payload, size_t size) {
+    uint8_t head[8];
+    record_head(type, size, head);
     ByteWriter w(out);
-    w.u32(type);
-    w.u32(static_cast<uint32_t>(size));
+    w.bytes(head, sizeof head);
     w.bytes(payload, size);
     w.u32(record_crc(type, payload, size));
 }

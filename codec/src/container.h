@@ -64,6 +64,8 @@ struct Trailer {
     uint32_t frame_count = 0;
 };
 
+// The 8 bytes before a record's payload: type and payload length.
+void record_head(uint32_t type, size_t size, uint8_t out[8]);
 // Appends a whole record (type, length, payload, CRC) to `out`.
 void append_record(std::vector<uint8_t>& out, uint32_t type, const uint8_t* payload, size_t size);
 // CRC of a record as stored: over the type bytes and the payload.

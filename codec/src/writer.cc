@@ -140,14 +140,19 @@ Status Writer::start() {
 }
 
 Status Writer::emit(uint32_t type, const std::vector<uint8_t>& payload) {
-    record_.clear();
-    append_record(record_, type, payload.data(), payload.size());
-    Status st = sink_->write(record_.data(), record_.size());
+    // Head and CRC around the payload, written without copying the payload
+    // (a frame's data can be most of the file).
+    uint8_t head[8], crc[4];
+    record_head(type, payload.size(), head);
+    store_u32(crc, record_crc(type, payload.data(), payload.size()));
+    Status st = sink_->write(head, sizeof head);
+    if (st.ok()) st = sink_->write(payload.data(), payload.size());
+    if (st.ok()) st = sink_->write(crc, sizeof crc);
     if (!st.ok()) {
         failed_ = true;
         return st;
     }
-    offset_ += record_.size();
+    offset_ += kRecordOverhead + payload.size();
     return ok_status();
 }
 

@@ -47,7 +47,6 @@ private:
     std::vector<uint8_t> index_;  // entries: frame offset + FHDR payload
     uint32_t frame_count_ = 0;
     std::unordered_set<std::string> names_;
-    std::vector<uint8_t> record_;  // scratch for one record
     bool failed_ = false;
     bool finished_ = false;
 };
