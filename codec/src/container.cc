@@ -88,18 +88,18 @@ Status decode_frame_header(ByteReader& in, FrameHeader& h) {
         uint64_t(h.width) * h.height > kMaxFramePixels)
         return corrupt("frame dimensions " + std::to_string(h.width) + "x" + std::to_string(h.height) +
                        " exceed the format's limits");
-    if (h.channels != 3 && h.channels != 4) {
-        if (h.channels == 1 || h.channels == 2) return unsupported("grey frames are not supported yet");
-        return corrupt("invalid channel count " + std::to_string(h.channels));
-    }
-    if (h.bit_depth != 8) {
-        if (h.bit_depth == 16) return unsupported("16-bit frames are not supported yet");
-        return corrupt("invalid bit depth " + std::to_string(h.bit_depth));
-    }
+    if (h.channels < 1 || h.channels > 4) return corrupt("invalid channel count " + std::to_string(h.channels));
+    if (h.bit_depth != 8 && h.bit_depth != 16) return corrupt("invalid bit depth " + std::to_string(h.bit_depth));
+    if (!is_valid_name(h.name)) return corrupt("frame name is not valid UTF-8");
+    return ok_status();
+}
+
+Status check_decodable(const FrameHeader& h) {
+    if (h.channels != 3 && h.channels != 4) return unsupported("grey frames are not supported yet");
+    if (h.bit_depth != 8) return unsupported("16-bit frames are not supported yet");
     if (h.method > 1) return unsupported("frame method " + std::to_string(h.method) + " is not supported");
     if (h.flags != 0) return unsupported("frame flags not understood");
     if (h.reference != kNoReference) return unsupported("delta frames are not supported by this version");
-    if (!is_valid_name(h.name)) return corrupt("frame name is not valid UTF-8");
     return ok_status();
 }
 

@@ -76,8 +76,11 @@ Status decode_file_header(const uint8_t* payload, size_t size, FileHeader& h);
 
 void encode_frame_header(const FrameHeader& h, std::vector<uint8_t>& payload);
 // Parses one frame header from `in` (an FHDR payload or an index entry) and
-// validates every field.
+// checks that every field is valid (CORRUPT if not). Values that are valid
+// but that this library cannot decode are accepted here, so the other frames
+// of a file stay readable; check_decodable() refuses them (UNSUPPORTED).
 Status decode_frame_header(ByteReader& in, FrameHeader& h);
+Status check_decodable(const FrameHeader& h);
 
 void encode_trailer(const Trailer& t, std::vector<uint8_t>& payload);
 

@@ -141,8 +141,7 @@ struct EmitSink {
 };
 
 template <unsigned C>
-Status decode_band(const uint8_t* data, size_t size, uint64_t pixel_count, uint8_t* out) {
-    BitReader in(data, size);
+Status decode_band_bits(BitReader& in, uint64_t pixel_count, uint8_t* out) {
     DecodeTable tables[kTableCount];
     for (unsigned t = 0; t < kTableCount; ++t) QOHI_RETURN_IF_ERROR(read_code_table(in, kAlphabetSize[t], tables[t]));
     const DecodeTable& op = tables[kTableOp];
@@ -165,6 +164,9 @@ Status decode_band(const uint8_t* data, size_t size, uint64_t pixel_count, uint8
         uint32_t px;
         if (s >= kOpIndexBase) {
             px = index[s - kOpIndexBase];
+            // RGB frames are opaque: an entry still holding its initial
+            // (0,0,0,0) gives opaque black (never produced by an encoder).
+            if constexpr (C == 3) px |= kStartPixel;
         } else if (s >= kOpRunBase) {
             const unsigned cls = s - kOpRunBase;
             uint64_t n = cls;
@@ -191,9 +193,17 @@ Status decode_band(const uint8_t* data, size_t size, uint64_t pixel_count, uint8
         o += C;
         prev = px;
     }
-    if (in.overran()) return truncated("band data ends before its last pixel");
     if (!in.finish_ok()) return corrupt("unused data after the last pixel of a band");
     return ok_status();
+}
+
+template <unsigned C>
+Status decode_band(const uint8_t* data, size_t size, uint64_t pixel_count, uint8_t* out) {
+    BitReader in(data, size);
+    Status st = decode_band_bits<C>(in, pixel_count, out);
+    // Whatever went wrong, if the data had already run out the band is cut short.
+    if (!st.ok() && in.overran()) return truncated("band data ends before its last pixel");
+    return st;
 }
 
 }  // namespace

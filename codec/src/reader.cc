@@ -129,13 +129,18 @@ Status Reader::open(std::unique_ptr<Source> source, const qohi_read_options& opt
 
 Status Reader::read_record(uint64_t offset, uint64_t limit, Record& record, std::vector<uint8_t>& scratch) {
     if (limit > source_->size()) limit = source_->size();
-    if (offset > limit || limit - offset < kRecordOverhead) return truncated("file ends inside a record header");
+    if (offset > limit || limit - offset < kRecordOverhead) {
+        if (limit < source_->size()) return corrupt("frame ends inside a record header");
+        return truncated("file ends inside a record header");
+    }
     const uint8_t* p;
     QOHI_RETURN_IF_ERROR(source_->read(offset, 8, scratch, &p));
     record.type = load_u32(p);
     record.size = load_u32(p + 4);
-    if (record.size > limit - offset - kRecordOverhead)
-        return truncated("record " + type_name(record.type) + " runs past the end of its space");
+    if (record.size > limit - offset - kRecordOverhead) {
+        if (limit < source_->size()) return corrupt("record " + type_name(record.type) + " runs past its frame");
+        return truncated("record " + type_name(record.type) + " runs past the end of the file");
+    }
     QOHI_RETURN_IF_ERROR(source_->read(offset, kRecordOverhead + size_t(record.size), scratch, &p));
     record.payload = p + 8;
     const uint32_t stored_crc = load_u32(p + 8 + record.size);
@@ -151,12 +156,13 @@ Status Reader::load_index() {
     if (size < first_frame + kTrailerSize) return truncated("file ends before its index trailer");
     Record rec;
     Status st = read_record(size - kTrailerSize, size, rec, scratch_);
+    if (st.code == QOHI_ERROR_CORRUPT && rec.type == kTypeTrailer) return corrupt("CRC mismatch in the trailer");
     if (!st.ok() || rec.type != kTypeTrailer || rec.size != kTrailerPayloadSize)
-        return truncated("no valid trailer at the end of the file (truncated or damaged)");
+        return truncated("no valid trailer at the end of the file (truncated, or data appended)");
     ByteReader t(rec.payload, rec.size);
     const uint64_t index_offset = t.u64();
     const uint32_t count = t.u32();
-    if (index_offset < first_frame || index_offset > size - kTrailerSize)
+    if (index_offset < first_frame || index_offset > size - kTrailerSize - kRecordOverhead)
         return corrupt("trailer points outside the file");
 
     std::vector<uint8_t> index_bytes;
@@ -175,18 +181,23 @@ Status Reader::load_index() {
         f.offset = in.u64();
         const uint8_t* header_start = in.position();
         Status hs = decode_frame_header(in, f.header);
+        if (hs.code == QOHI_ERROR_TRUNCATED) hs.code = QOHI_ERROR_CORRUPT;  // the index record itself is whole
         if (!hs.ok()) {
             hs.message = "index entry " + std::to_string(i) + ": " + hs.message;
             return hs;
         }
         f.header_bytes.assign(header_start, in.position());
-        const uint64_t min_offset = i == 0 ? first_frame : frames_[i - 1].offset + kRecordOverhead;
-        if (f.offset < min_offset || f.offset >= index_offset)
+        // Frames tile the file from the end of QHDR to the index.
+        if (i == 0 ? f.offset != first_frame
+                   : f.offset < frames_[i - 1].offset + kRecordOverhead || f.offset >= index_offset)
             return corrupt("index entry " + std::to_string(i) + " has an invalid frame offset");
+        if (f.header.reference != kNoReference && f.header.reference >= i)
+            return corrupt("frame " + std::to_string(i) + " refers to a frame that does not come before it");
         if (i > 0) frames_[i - 1].end = f.offset;
     }
     if (in.remaining() != 0) return corrupt("unused bytes at the end of the index");
     if (count > 0) frames_.back().end = index_offset;
+    else if (index_offset != first_frame) return corrupt("data between the file header and the index");
     return ok_status();
 }
 
@@ -196,7 +207,7 @@ Status Reader::frame_info(uint32_t index, qohi_frame_info& info) const {
     info.width = f.header.width;
     info.height = f.header.height;
     info.channels = f.header.channels;
-    info.method = static_cast<qohi_method>(f.header.method);
+    info.method = f.header.method;
     info.reference = f.header.reference == kNoReference ? -1 : int64_t(f.header.reference);
     info.name = f.header.name.c_str();
     info.name_size = f.header.name.size();
@@ -207,7 +218,8 @@ Status Reader::frame_info(uint32_t index, qohi_frame_info& info) const {
 Status Reader::find_frame(const std::string& name, uint32_t& index) {
     if (!names_indexed_) {
         by_name_.reserve(frames_.size());
-        for (uint32_t i = 0; i < frames_.size(); ++i) by_name_.emplace(frames_[i].header.name, i);
+        for (uint32_t i = 0; i < frames_.size(); ++i)
+            if (!frames_[i].header.name.empty()) by_name_.emplace(frames_[i].header.name, i);
         names_indexed_ = true;
     }
     auto it = by_name_.find(name);
@@ -220,6 +232,7 @@ Status Reader::decode_frame(uint32_t index, uint8_t* pixels, size_t buffer_size,
     if (index >= frames_.size()) return Status(QOHI_ERROR_NOT_FOUND, "no frame " + std::to_string(index));
     const Frame& f = frames_[index];
     const FrameHeader& h = f.header;
+    QOHI_RETURN_IF_ERROR(check_decodable(h));
     const unsigned out_channels = channels ? channels : h.channels;
     if (out_channels != 3 && out_channels != 4) return invalid_argument("output channels must be 0, 3 or 4");
     const uint64_t pixel_count = uint64_t(h.width) * h.height;

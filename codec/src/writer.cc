@@ -187,6 +187,8 @@ Status Writer::add_frame(const uint8_t* pixels, uint32_t width, uint32_t height,
 
     std::vector<uint8_t> header;
     encode_frame_header(h, header);
+    if (index_.size() + 8 + header.size() > 0xFFFFFFFFu)
+        return Status(QOHI_ERROR_LIMIT, "the index of this file is full; start another file");
     const uint64_t frame_offset = offset_;
     QOHI_RETURN_IF_ERROR(emit(kTypeFrameHeader, header));
     QOHI_RETURN_IF_ERROR(emit(kTypeFrameData, data));
@@ -201,7 +203,6 @@ Status Writer::add_frame(const uint8_t* pixels, uint32_t width, uint32_t height,
 Status Writer::finish(void** data, size_t* size) {
     if (finished_) return invalid_argument("writer already finished");
     if (failed_) return invalid_argument("writer failed earlier; destroy it");
-    if (index_.size() > 0xFFFFFFFFu) return Status(QOHI_ERROR_LIMIT, "index too large for one record");
     store_u32(index_.data(), frame_count_);
     Trailer trailer;
     trailer.index_offset = offset_;

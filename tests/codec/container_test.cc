@@ -61,6 +61,7 @@ TEST(Container, ManyFramesRandomAccessByIndexAndName) {
     EXPECT_LT(coded_total, file.size());
     uint32_t index;
     EXPECT_EQ(qohi_reader_find_frame(r, "missing", &index), QOHI_ERROR_NOT_FOUND);
+    EXPECT_EQ(qohi_reader_find_frame(r, "", &index), QOHI_ERROR_NOT_FOUND);
     qohi_frame_info info;
     EXPECT_EQ(qohi_reader_frame_info(r, uint32_t(images.size()), &info), QOHI_ERROR_NOT_FOUND);
     qohi_reader_close(r);

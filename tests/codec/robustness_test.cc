@@ -8,6 +8,7 @@
 #include "bit_io.h"
 #include "byte_io.h"
 #include "container.h"
+#include "huffman.h"
 #include "test_images.h"
 
 namespace qohi_test {
@@ -148,52 +149,28 @@ std::vector<uint8_t> file_with_band(uint32_t width, uint32_t height, uint8_t cha
     return file;
 }
 
-// A band whose OP table holds the given symbols with a complete code
-// (two symbols: one bit each), G/R/B single-symbol tables and no A table,
-// followed by `ops` (bit values for the one-bit OP codes) and extra bits.
-std::vector<uint8_t> band(unsigned op_a, unsigned op_b, const std::vector<std::pair<uint32_t, unsigned>>& bits) {
+// A band whose OP table gives the listed op symbols the listed code lengths
+// (canonical codes: with lengths {1, 2, 2} the symbols read as bits "0",
+// "10", "11", i.e. put(0, 1), put(1, 2), put(3, 2)), G/R/B tables with the
+// single value 5 (zero-bit codes), no A table, then `bits`.
+std::vector<uint8_t> band(const std::vector<std::pair<unsigned, uint8_t>>& op_lengths,
+                          const std::vector<std::pair<uint32_t, unsigned>>& bits) {
     std::vector<uint8_t> buf;
     qohi::BitWriter w(buf);
-    auto table = [&](unsigned n, std::vector<unsigned> symbols) {
-        // Code-length code: symbol 1 ("length 1") and 15 ("zeros 11..138")
-        // and 14 ("zeros 3..10") and 0, all with 2-bit codes.
-        w.put(1, 1);
-        for (unsigned s = 0; s < 16; ++s) w.put((s == 0 || s == 1 || s == 14 || s == 15) ? 2 : 0, 3);
-        // canonical 2-bit codes: 0 -> 00, 1 -> 01, 14 -> 10, 15 -> 11 (first bit first)
-        auto put_sym = [&](unsigned s) { w.put(s == 0 ? 0 : s == 1 ? 2 : s == 14 ? 1 : 3, 2); };
-        unsigned i = 0;
-        for (unsigned s : symbols) {
-            while (i < s) {
-                const unsigned gap = s - i;
-                if (gap >= 11) {
-                    const unsigned r = std::min(gap, 138u);
-                    put_sym(15), w.put(r - 11, 7), i += r;
-                } else if (gap >= 3) {
-                    put_sym(14), w.put(gap - 3, 3), i += gap;
-                } else {
-                    put_sym(0), ++i;
-                }
-            }
-            put_sym(1), ++i;
-        }
-        while (i < n) {
-            const unsigned gap = n - i;
-            if (gap >= 11) {
-                const unsigned r = std::min(gap, 138u);
-                put_sym(15), w.put(r - 11, 7), i += r;
-            } else if (gap >= 3) {
-                put_sym(14), w.put(gap - 3, 3), i += gap;
-            } else {
-                put_sym(0), ++i;
-            }
-        }
-    };
-    table(299, {op_a, op_b});
-    for (int t = 0; t < 3; ++t) table(256, {5});
-    w.put(0, 1);  // no A table
+    std::vector<uint8_t> op(299, 0), value(256, 0);
+    for (auto [symbol, length] : op_lengths) op[symbol] = length;
+    value[5] = 1;
+    qohi::write_code_table(w, op);
+    for (int t = 0; t < 3; ++t) qohi::write_code_table(w, value);
+    qohi::write_code_table(w, std::vector<uint8_t>(256, 0));
     for (auto [v, n] : bits) w.put(v, n);
     w.finish();
     return buf;
+}
+
+// Two op symbols with one-bit codes: bit 0 is `op_a`, bit 1 is `op_b` (op_a < op_b).
+std::vector<uint8_t> band(unsigned op_a, unsigned op_b, const std::vector<std::pair<uint32_t, unsigned>>& bits) {
+    return band({{op_a, 1}, {op_b, 1}}, bits);
 }
 
 TEST(Robustness, HandMadeBandsAreChecked) {
@@ -240,7 +217,7 @@ TEST(Robustness, HeaderFieldsAreValidated) {
         {9, 16, QOHI_ERROR_UNSUPPORTED},  // 16-bit
         {10, 2, QOHI_ERROR_UNSUPPORTED},  // method 2 (reserved for DICI)
         {11, 1, QOHI_ERROR_UNSUPPORTED},  // flags
-        {12, 0, QOHI_ERROR_UNSUPPORTED},  // a reference frame
+        {12, 0, QOHI_ERROR_CORRUPT},      // frame 0 cannot refer to a frame before it
     };
     for (const Case& c : cases) {
         std::vector<uint8_t> bad = good;
@@ -265,6 +242,71 @@ TEST(Robustness, HeaderFieldsAreValidated) {
     bad[recs[0].offset + 8] = 2;
     fix_crc(bad, recs[0]);
     EXPECT_EQ(decode_all(bad), QOHI_ERROR_UNSUPPORTED);
+}
+
+// Frames this library cannot decode (a reserved method, a reference) are
+// refused one by one; the file and its other frames stay readable.
+TEST(Robustness, UndecodableFramesDoNotBlockTheFile) {
+    qohi_writer* w = nullptr;
+    ASSERT_EQ(qohi_writer_open_memory(nullptr, &w, nullptr), QOHI_OK);
+    const TestImage im = synthetic_images()[3];
+    for (const char* name : {"a", "b", "c"})
+        ASSERT_EQ(qohi_writer_add_frame(w, im.pixels.data(), im.width, im.height, im.channels, 0, name), QOHI_OK);
+    void* data;
+    size_t size;
+    ASSERT_EQ(qohi_writer_finish(w, &data, &size), QOHI_OK);
+    qohi_writer_destroy(w);
+    std::vector<uint8_t> file(static_cast<uint8_t*>(data), static_cast<uint8_t*>(data) + size);
+    qohi_free(data);
+
+    std::vector<RecordSpan> recs = records(file);
+    std::vector<RecordSpan> fhdr;
+    for (const RecordSpan& r : recs)
+        if (r.type == qohi::kTypeFrameHeader) fhdr.push_back(r);
+    ASSERT_EQ(fhdr.size(), 3u);
+    const RecordSpan& idx = recs[recs.size() - 2];
+    ASSERT_EQ(idx.type, qohi::kTypeIndex);
+    // Frame 1 gets method 2 (reserved), frame 2 refers to frame 0; both in
+    // the frame header and in its index copy.
+    size_t entry = idx.offset + 8 + 4;
+    for (size_t k = 0; k < 3; ++k) {
+        const size_t entry_size = 8 + fhdr[k].size;
+        if (k == 1) file[fhdr[k].offset + 8 + 10] = file[entry + 8 + 10] = 2;
+        if (k == 2) qohi::store_u32(&file[fhdr[k].offset + 8 + 12], 0), qohi::store_u32(&file[entry + 8 + 12], 0);
+        fix_crc(file, fhdr[k]);
+        entry += entry_size;
+    }
+    fix_crc(file, idx);
+
+    qohi_reader* r = nullptr;
+    ASSERT_EQ(qohi_reader_open_memory(file.data(), file.size(), nullptr, &r, nullptr), QOHI_OK);
+    std::vector<uint8_t> out(im.pixels.size());
+    EXPECT_EQ(qohi_reader_decode_frame(r, 0, out.data(), out.size(), 0, 0), QOHI_OK);
+    EXPECT_EQ(out, im.pixels);
+    qohi_frame_info info;
+    ASSERT_EQ(qohi_reader_frame_info(r, 1, &info), QOHI_OK);
+    EXPECT_EQ(info.method, 2u);
+    EXPECT_EQ(qohi_reader_decode_frame(r, 1, out.data(), out.size(), 0, 0), QOHI_ERROR_UNSUPPORTED);
+    ASSERT_EQ(qohi_reader_frame_info(r, 2, &info), QOHI_OK);
+    EXPECT_EQ(info.reference, 0);
+    EXPECT_EQ(qohi_reader_decode_frame(r, 2, out.data(), out.size(), 0, 0), QOHI_ERROR_UNSUPPORTED);
+    uint32_t found = 0;
+    EXPECT_EQ(qohi_reader_find_frame(r, "c", &found), QOHI_OK);
+    EXPECT_EQ(found, 2u);
+    qohi_reader_close(r);
+}
+
+TEST(Robustness, IndexOpOnAnUnwrittenEntryInAnRgbFrameIsOpaqueBlack) {
+    // Index entry 5 still holds (0,0,0,0). In an RGB frame it reads as opaque
+    // black, so the difference op after it makes (10,5,10,255), which lands in
+    // index entry (10*3 + 5*5 + 10*7 + 255*11) mod 256 = 114; the index op on
+    // entry 114 must then give that colour back (with alpha 0 it would not).
+    const unsigned kDiff = 0, kIndex5 = 43 + 5, kIndex114 = 43 + 114;
+    std::vector<uint8_t> px;
+    ASSERT_EQ(decode(file_with_band(3, 1, 3, band({{kDiff, 1}, {kIndex5, 2}, {kIndex114, 2}}, {{1, 2}, {0, 1}, {3, 2}})),
+                     px),
+              QOHI_OK);
+    EXPECT_EQ(px, (std::vector<uint8_t>{0, 0, 0, 10, 5, 10, 10, 5, 10}));
 }
 
 TEST(Robustness, PixelLimitIsHonouredBeforeDecoding) {

@@ -92,7 +92,7 @@ typedef struct qohi_frame_info {
     uint32_t width;
     uint32_t height;
     uint32_t channels;       /* 3 (RGB) or 4 (RGBA) */
-    qohi_method method;
+    uint32_t method;         /* a qohi_method; other values are methods this library cannot decode */
     int64_t reference;       /* index of the reference frame, -1 for none */
     const char *name;        /* UTF-8, NUL-terminated, "" if unnamed; valid until the reader closes */
     size_t name_size;        /* bytes in name, without the NUL */
@@ -118,7 +118,8 @@ QOHI_API uint32_t qohi_reader_frame_count(const qohi_reader *reader);
 QOHI_API qohi_status qohi_reader_frame_info(qohi_reader *reader, uint32_t index,
                                             qohi_frame_info *out_info);
 
-/* Index of the first frame named exactly `name` (UTF-8). */
+/* Index of the first frame named exactly `name` (UTF-8). Unnamed frames are
+ * never found: "" gives QOHI_ERROR_NOT_FOUND. */
 QOHI_API qohi_status qohi_reader_find_frame(qohi_reader *reader, const char *name,
                                             uint32_t *out_index);
 
