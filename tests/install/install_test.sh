@@ -3,13 +3,15 @@
 # that finds libqohi through its CMake package and through pkg-config.
 set -euo pipefail
 BUILD=$1
+LINKER_FLAGS=${2:-}
 SRC=$(cd "$(dirname "$0")" && pwd)
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/qohi-install.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
 cmake --install "$BUILD" --prefix "$TMP/prefix" >/dev/null
 test -f "$TMP/prefix/include/qohi/qohi.h"
 export PKG_CONFIG_PATH="$(dirname "$(find "$TMP/prefix" -name qohi.pc)")"
-cmake -S "$SRC/consumer" -B "$TMP/build" -DCMAKE_PREFIX_PATH="$TMP/prefix" >/dev/null
+cmake -S "$SRC/consumer" -B "$TMP/build" -DCMAKE_PREFIX_PATH="$TMP/prefix" \
+    -DCMAKE_EXE_LINKER_FLAGS="$LINKER_FLAGS" >/dev/null
 cmake --build "$TMP/build" >/dev/null
 LIBDIR=$(dirname "$(find "$TMP/prefix" -name 'libqohi.so' | head -1)")
 LD_LIBRARY_PATH="$LIBDIR" "$TMP/build/consumer_cmake"
