@@ -1,4 +1,4 @@
-// Bit packing for coded bands (spec: "Bit order"): bits are written
+// Bit packing for coded bands (spec §1.4): bits are written
 // least-significant first into bytes, and a value of n bits is stored with its
 // least-significant bit first. Huffman codes are written bit-reversed so that
 // the first bit of a code is the first bit in the stream.

@@ -1,4 +1,4 @@
-// Little-endian fixed-width integers in byte buffers (spec: "Byte order").
+// Little-endian fixed-width integers in byte buffers (spec §1.3).
 #ifndef QOHI_BYTE_IO_H
 #define QOHI_BYTE_IO_H
 

@@ -80,7 +80,7 @@ Status decode_frame_header(ByteReader& in, FrameHeader& h) {
     h.reference = in.u32();
     const uint16_t name_size = in.u16();
     const uint8_t* name = in.bytes(name_size);
-    if (!in.ok()) return truncated("frame header cut short");
+    if (!in.ok()) return corrupt("frame header cut short");
     h.name.assign(reinterpret_cast<const char*>(name), name_size);
 
     if (h.width == 0 || h.height == 0) return corrupt("frame has zero width or height");

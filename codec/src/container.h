@@ -1,4 +1,4 @@
-// The .qohi container (spec: "File structure"): signature, records with
+// The .qohi container (spec §3): signature, records with
 // length and CRC-32, the file header, self-describing frame headers, the
 // frame index and the fixed-size trailer that points to it.
 #ifndef QOHI_CONTAINER_H

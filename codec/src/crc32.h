@@ -1,5 +1,5 @@
 // CRC-32 (ISO-HDLC, the PNG/zlib polynomial 0xEDB88320, reflected) over record
-// type and payload (spec: "Records").
+// type and payload (spec §3.3).
 #ifndef QOHI_CRC32_H
 #define QOHI_CRC32_H
 

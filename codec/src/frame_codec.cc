@@ -56,14 +56,14 @@ Status decode_frame_data(const uint8_t* data, size_t size, uint32_t width, uint3
     if (method != kMethodStored && method != kMethodQohi) return unsupported("unknown frame method");
     ByteReader r(data, size);
     const uint32_t band_rows = r.u32();
-    if (!r.ok()) return truncated("frame data too short for its band layout");
+    if (!r.ok()) return corrupt("frame data too short for its band layout");
     if (band_rows == 0 || band_rows > height) return corrupt("band height out of range");
     const uint32_t band_count = (height - 1) / band_rows + 1;
-    if (uint64_t(band_count) * 4 > r.remaining()) return truncated("frame data too short for its band table");
+    if (uint64_t(band_count) * 4 > r.remaining()) return corrupt("frame data too short for its band table");
     const uint8_t* sizes = r.bytes(size_t(band_count) * 4);
     uint64_t total = 0;
     for (uint32_t b = 0; b < band_count; ++b) total += load_u32(sizes + 4 * size_t(b));
-    if (total > r.remaining()) return truncated("frame data shorter than its bands");
+    if (total > r.remaining()) return corrupt("frame data shorter than its bands");
     if (total < r.remaining()) return corrupt("unused bytes after the last band");
 
     const uint64_t row_bytes = uint64_t(width) * channels;

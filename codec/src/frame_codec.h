@@ -1,4 +1,4 @@
-// Frame data (spec: "Frame data"): the FDAT payload of a frame, i.e. its row
+// Frame data (spec §4): the FDAT payload of a frame, i.e. its row
 // bands and the method that codes them. Methods live in their own files
 // (qoi_ops.* for QOHI); this layer picks one and lays out the bands.
 #ifndef QOHI_FRAME_CODEC_H

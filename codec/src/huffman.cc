@@ -5,7 +5,7 @@
 namespace qohi {
 namespace {
 
-// Code-length code (spec: "Code tables"): symbols 0..12 are lengths, 13
+// Code-length code (spec §6.3): symbols 0..12 are lengths, 13
 // repeats the previous length 3-6 times, 14 and 15 are runs of zeros.
 constexpr unsigned kLengthAlphabet = 16;
 constexpr unsigned kLengthCodeMax = 7;
@@ -246,7 +246,7 @@ Status read_code_table(BitReader& in, unsigned n, DecodeTable& table) {
         if (repeat > n - i) return corrupt("code table lengths run past the alphabet");
         for (unsigned k = 0; k < repeat; ++k) lengths[i++] = value;
     }
-    if (in.overran()) return truncated("code table cut short");
+    if (in.overran()) return corrupt("code table runs past the end of its band");
     bool any = false;
     for (unsigned s = 0; s < n; ++s) any |= lengths[s] != 0;
     if (!any) return corrupt("code table marked present but has no symbols");

@@ -1,4 +1,4 @@
-// Canonical, length-limited Huffman codes (spec: "Code tables").
+// Canonical, length-limited Huffman codes (spec §6).
 //
 // Encoder side: code lengths from symbol counts (at most kMaxCodeLength bits),
 // canonical codes, and the table serialisation. Decoder side: the table

@@ -9,7 +9,7 @@
 namespace qohi {
 namespace {
 
-// Op alphabet (spec: "Ops"). Pixels are held as R | G<<8 | B<<16 | A<<24.
+// Op alphabet (spec §5.4). Pixels are held as R | G<<8 | B<<16 | A<<24.
 constexpr unsigned kOpDelta = 0;       // payload: dG, dR-dG, dB-dG (tables G, R, B)
 constexpr unsigned kOpDeltaAlpha = 1;  // payload: dA (table A), then as kOpDelta
 constexpr unsigned kOpRunBase = 2;     // run length classes, see run_class()
@@ -201,8 +201,9 @@ template <unsigned C>
 Status decode_band(const uint8_t* data, size_t size, uint64_t pixel_count, uint8_t* out) {
     BitReader in(data, size);
     Status st = decode_band_bits<C>(in, pixel_count, out);
-    // Whatever went wrong, if the data had already run out the band is cut short.
-    if (!st.ok() && in.overran()) return truncated("band data ends before its last pixel");
+    // The band's record is complete (its CRC matched), so running out of
+    // bits is corruption; it is reported as such whatever check noticed it.
+    if (!st.ok() && in.overran()) return corrupt("band data ends before its last pixel");
     return st;
 }
 

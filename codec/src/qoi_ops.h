@@ -1,4 +1,4 @@
-// The QOHI method (spec: "The QOHI method"): QOI's op stream (run, colour
+// The QOHI method (spec §5): QOI's op stream (run, colour
 // index, difference, literal) with every op and payload coded by canonical
 // Huffman codes. One call codes one band: a run of whole rows coded
 // independently of the rest of the frame.

@@ -181,15 +181,14 @@ Status Reader::load_index() {
         f.offset = in.u64();
         const uint8_t* header_start = in.position();
         Status hs = decode_frame_header(in, f.header);
-        if (hs.code == QOHI_ERROR_TRUNCATED) hs.code = QOHI_ERROR_CORRUPT;  // the index record itself is whole
         if (!hs.ok()) {
             hs.message = "index entry " + std::to_string(i) + ": " + hs.message;
             return hs;
         }
         f.header_bytes.assign(header_start, in.position());
         // Frames tile the file from the end of QHDR to the index.
-        if (i == 0 ? f.offset != first_frame
-                   : f.offset < frames_[i - 1].offset + kRecordOverhead || f.offset >= index_offset)
+        if ((i == 0 ? f.offset != first_frame : f.offset < frames_[i - 1].offset + kRecordOverhead) ||
+            f.offset >= index_offset)
             return corrupt("index entry " + std::to_string(i) + " has an invalid frame offset");
         if (f.header.reference != kNoReference && f.header.reference >= i)
             return corrupt("frame " + std::to_string(i) + " refers to a frame that does not come before it");
@@ -207,6 +206,7 @@ Status Reader::frame_info(uint32_t index, qohi_frame_info& info) const {
     info.width = f.header.width;
     info.height = f.header.height;
     info.channels = f.header.channels;
+    info.bit_depth = f.header.bit_depth;
     info.method = f.header.method;
     info.reference = f.header.reference == kNoReference ? -1 : int64_t(f.header.reference);
     info.name = f.header.name.c_str();

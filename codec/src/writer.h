@@ -1,4 +1,4 @@
-// Writing .qohi files (spec: "File structure"): signature and file header on
+// Writing .qohi files (spec §3): signature and file header on
 // open, FHDR + FDAT per frame, then the index and trailer on finish. File
 // output goes to a temporary file that is renamed into place only on finish.
 #ifndef QOHI_WRITER_H

@@ -68,7 +68,7 @@ typedef struct qohi_error {
 /* Release memory returned by libqohi (encoded files, decoded pixels). */
 QOHI_API void qohi_free(void *ptr);
 
-/* Coding method of a frame (spec: "Frame methods"). */
+/* Coding method of a frame (spec §4). */
 typedef enum qohi_method {
     QOHI_METHOD_STORED = 0, /* raw pixels */
     QOHI_METHOD_QOHI = 1    /* QOI op stream with canonical Huffman codes */
@@ -91,7 +91,8 @@ QOHI_API void qohi_read_options_init(qohi_read_options *options);
 typedef struct qohi_frame_info {
     uint32_t width;
     uint32_t height;
-    uint32_t channels;       /* 3 (RGB) or 4 (RGBA) */
+    uint32_t channels;       /* 3 (RGB) or 4 (RGBA); 1 and 2 (grey) are listed, not decoded */
+    uint32_t bit_depth;      /* 8; 16 is listed, not decoded */
     uint32_t method;         /* a qohi_method; other values are methods this library cannot decode */
     int64_t reference;       /* index of the reference frame, -1 for none */
     const char *name;        /* UTF-8, NUL-terminated, "" if unnamed; valid until the reader closes */
