@@ -156,9 +156,8 @@ Status Reader::load_index() {
     if (size < first_frame + kTrailerSize) return truncated("file ends before its index trailer");
     Record rec;
     Status st = read_record(size - kTrailerSize, size, rec, scratch_);
-    if (st.code == QOHI_ERROR_CORRUPT && rec.type == kTypeTrailer) return corrupt("CRC mismatch in the trailer");
     if (!st.ok() || rec.type != kTypeTrailer || rec.size != kTrailerPayloadSize)
-        return truncated("no valid trailer at the end of the file (truncated, or data appended)");
+        return truncated("no valid trailer at the end of the file (truncated, damaged, or data appended)");
     ByteReader t(rec.payload, rec.size);
     const uint64_t index_offset = t.u64();
     const uint32_t count = t.u32();

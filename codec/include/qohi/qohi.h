@@ -47,7 +47,7 @@ typedef enum qohi_status {
     QOHI_ERROR_INVALID_ARGUMENT = 1, /* caller passed something unusable */
     QOHI_ERROR_IO = 2,               /* a file could not be opened/read/written */
     QOHI_ERROR_NOT_QOHI = 3,         /* input does not start with the QOHI signature */
-    QOHI_ERROR_TRUNCATED = 4,        /* input ends before a structure is complete */
+    QOHI_ERROR_TRUNCATED = 4,        /* the file ends early (no valid trailer, a record cut off) */
     QOHI_ERROR_CORRUPT = 5,          /* CRC mismatch or a field/bitstream violates the spec */
     QOHI_ERROR_UNSUPPORTED = 6,      /* valid but unknown version, method or critical record */
     QOHI_ERROR_LIMIT = 7,            /* a frame exceeds the caller's pixel limit */
