@@ -91,7 +91,10 @@ const char* qohi_status_string(qohi_status status) {
 void qohi_free(void* ptr) { std::free(ptr); }
 
 void qohi_read_options_init(qohi_read_options* options) {
-    if (options) options->max_pixels = QOHI_DEFAULT_MAX_PIXELS;
+    if (!options) return;
+    options->max_pixels = QOHI_DEFAULT_MAX_PIXELS;
+    options->cache_bytes = QOHI_DEFAULT_CACHE_BYTES;
+    options->low_memory = 0;
 }
 
 void qohi_write_options_init(qohi_write_options* options) {
@@ -99,6 +102,14 @@ void qohi_write_options_init(qohi_write_options* options) {
     options->method = QOHI_CHOOSE_AUTO;
     options->max_pixels = QOHI_DEFAULT_MAX_PIXELS;
     options->band_rows = 0;
+    options->max_depth = QOHI_DEFAULT_MAX_DEPTH;
+    options->reference_memory = QOHI_DEFAULT_REFERENCE_MEMORY;
+}
+
+void qohi_frame_options_init(qohi_frame_options* options) {
+    if (!options) return;
+    *options = qohi_frame_options{};
+    options->reference = QOHI_REFERENCE_NONE;
 }
 
 static qohi_status open_reader_from(const char* path, const void* data,
@@ -173,6 +184,14 @@ qohi_status qohi_reader_decode_frame(qohi_reader* reader, uint32_t index, void* 
                   }));
 }
 
+qohi_status qohi_reader_frame_metadata(qohi_reader* reader, uint32_t index, const qohi_metadata** items,
+                                       size_t* count) {
+    if (!reader || !items || !count) return QOHI_ERROR_INVALID_ARGUMENT;
+    *items = nullptr;
+    *count = 0;
+    return finish(reader, guarded([&] { return reader->impl->frame_metadata(index, items, count); }));
+}
+
 const char* qohi_reader_message(const qohi_reader* reader) {
     return reader && reader->impl ? reader->impl->last_message.c_str() : "";
 }
@@ -217,10 +236,21 @@ qohi_status qohi_writer_open_memory(const qohi_write_options* options, qohi_writ
 
 qohi_status qohi_writer_add_frame(qohi_writer* writer, const void* pixels, uint32_t width, uint32_t height,
                                   uint32_t channels, size_t stride, const char* name) {
+    qohi_frame_options options;
+    qohi_frame_options_init(&options);
+    options.name = name;
+    return qohi_writer_add_frame_with(writer, pixels, width, height, channels, stride, &options);
+}
+
+qohi_status qohi_writer_add_frame_with(qohi_writer* writer, const void* pixels, uint32_t width, uint32_t height,
+                                       uint32_t channels, size_t stride, const qohi_frame_options* options) {
     if (!writer) return QOHI_ERROR_INVALID_ARGUMENT;
+    qohi_frame_options defaults;
+    qohi_frame_options_init(&defaults);
+    const qohi_frame_options& o = options ? *options : defaults;
     return finish(writer, guarded([&] {
                       return writer->impl->add_frame(static_cast<const uint8_t*>(pixels), width, height, channels,
-                                                     stride, name);
+                                                     stride, o);
                   }));
 }
 

@@ -99,7 +99,6 @@ Status check_decodable(const FrameHeader& h) {
     if (h.bit_depth != 8) return unsupported("16-bit frames are not supported yet");
     if (h.method > 1) return unsupported("frame method " + std::to_string(h.method) + " is not supported");
     if (h.flags != 0) return unsupported("frame flags not understood");
-    if (h.reference != kNoReference) return unsupported("delta frames are not supported by this version");
     return ok_status();
 }
 
@@ -107,6 +106,73 @@ void encode_trailer(const Trailer& t, std::vector<uint8_t>& payload) {
     ByteWriter w(payload);
     w.u64(t.index_offset);
     w.u32(t.frame_count);
+}
+
+namespace {
+
+bool valid_key(const std::string& key, bool may_be_empty) {
+    if (key.size() > kMaxMetadataKey || (key.empty() && !may_be_empty)) return false;
+    return key.find('\0') == std::string::npos;
+}
+
+bool valid_utf8(const std::vector<uint8_t>& data) {
+    return is_valid_name(std::string(data.begin(), data.end()));
+}
+
+}  // namespace
+
+Status encode_metadata(const MetadataItem& item, uint32_t& type, std::vector<uint8_t>& payload) {
+    payload.clear();
+    ByteWriter w(payload);
+    switch (item.kind) {
+        case QOHI_METADATA_ICC:
+        case QOHI_METADATA_TEXT: {
+            const bool icc = item.kind == QOHI_METADATA_ICC;
+            if (!valid_key(item.key, icc)) return invalid_argument("metadata key must be 1 to 79 bytes without NUL");
+            if (!icc && !valid_utf8(item.data)) return invalid_argument("text metadata must be UTF-8 without NUL");
+            type = icc ? kTypeIcc : kTypeText;
+            w.u8(static_cast<uint8_t>(item.key.size()));
+            w.bytes(item.key.data(), item.key.size());
+            break;
+        }
+        case QOHI_METADATA_EXIF:
+            type = kTypeExif;
+            break;
+        case QOHI_METADATA_XMP:
+            if (!valid_utf8(item.data)) return invalid_argument("XMP metadata must be UTF-8 without NUL");
+            type = kTypeXmp;
+            break;
+        default:
+            return invalid_argument("unknown metadata kind " + std::to_string(item.kind));
+    }
+    if (item.kind != QOHI_METADATA_TEXT && item.data.empty()) return invalid_argument("empty metadata");
+    if (item.data.size() > 0xFFFFFFFFu - payload.size()) return invalid_argument("metadata too large");
+    w.bytes(item.data.data(), item.data.size());
+    return ok_status();
+}
+
+Status decode_metadata(uint32_t type, const uint8_t* payload, size_t size, MetadataItem& item) {
+    ByteReader r(payload, size);
+    item = MetadataItem();
+    if (type == kTypeIcc || type == kTypeText) {
+        const uint8_t key_size = r.u8();
+        const uint8_t* key = r.bytes(key_size);
+        if (!r.ok()) return corrupt("metadata record " + type_name(type) + " cut short");
+        item.key.assign(reinterpret_cast<const char*>(key), key_size);
+        item.kind = type == kTypeIcc ? QOHI_METADATA_ICC : QOHI_METADATA_TEXT;
+    } else if (type == kTypeExif) {
+        item.kind = QOHI_METADATA_EXIF;
+    } else if (type == kTypeXmp) {
+        item.kind = QOHI_METADATA_XMP;
+    } else {
+        return unsupported("not a metadata record");
+    }
+    item.data.assign(r.position(), r.position() + r.remaining());
+    MetadataItem check = item;
+    uint32_t t;
+    std::vector<uint8_t> again;
+    if (!encode_metadata(check, t, again).ok()) return corrupt("malformed metadata record " + type_name(type));
+    return ok_status();
 }
 
 bool is_valid_name(const std::string& bytes) {

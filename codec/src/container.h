@@ -27,6 +27,12 @@ constexpr uint32_t kTypeFrameHeader = record_type("FHDR");
 constexpr uint32_t kTypeFrameData = record_type("FDAT");
 constexpr uint32_t kTypeIndex = record_type("QIDX");
 constexpr uint32_t kTypeTrailer = record_type("QEND");
+// Frame metadata (spec §3.9): ancillary records between FHDR and FDAT.
+constexpr uint32_t kTypeIcc = record_type("iccp");
+constexpr uint32_t kTypeExif = record_type("exif");
+constexpr uint32_t kTypeXmp = record_type("xmpd");
+constexpr uint32_t kTypeText = record_type("text");
+constexpr size_t kMaxMetadataKey = 79;
 
 // Records whose type starts with a lowercase letter are ancillary: readers
 // that do not know them skip them. Unknown critical records are an error.
@@ -59,6 +65,12 @@ struct FrameHeader {
     std::string name;
 };
 
+struct MetadataItem {
+    uint32_t kind = 0;  // a qohi_metadata_kind
+    std::string key;
+    std::vector<uint8_t> data;
+};
+
 struct Trailer {
     uint64_t index_offset = 0;
     uint32_t frame_count = 0;
@@ -83,6 +95,12 @@ Status decode_frame_header(ByteReader& in, FrameHeader& h);
 Status check_decodable(const FrameHeader& h);
 
 void encode_trailer(const Trailer& t, std::vector<uint8_t>& payload);
+
+// Metadata records. encode_metadata() refuses items a reader would reject
+// (INVALID_ARGUMENT); decode_metadata() gives UNSUPPORTED for ancillary
+// records that are not metadata and CORRUPT for malformed ones.
+Status encode_metadata(const MetadataItem& item, uint32_t& type, std::vector<uint8_t>& payload);
+Status decode_metadata(uint32_t type, const uint8_t* payload, size_t size, MetadataItem& item);
 
 // Checks that `bytes` is well-formed UTF-8 without NUL (frame names).
 bool is_valid_name(const std::string& bytes);

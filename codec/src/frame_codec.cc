@@ -9,19 +9,23 @@
 
 namespace qohi {
 
-void encode_frame_data(const uint8_t* pixels, size_t stride, uint32_t width, uint32_t height, unsigned channels,
-                       qohi_method_choice choice, uint32_t band_rows, uint8_t& method, std::vector<uint8_t>& out) {
+bool encode_frame_data(const uint8_t* pixels, size_t stride, const uint8_t* ref, size_t ref_stride, uint32_t width,
+                       uint32_t height, unsigned channels, qohi_method_choice choice, uint32_t band_rows,
+                       uint8_t& method, std::vector<uint8_t>& out) {
     if (band_rows == 0 || band_rows > height) band_rows = height;
     const uint32_t band_count = (height + band_rows - 1) / band_rows;
     const uint64_t row_bytes = uint64_t(width) * channels;
 
     std::vector<std::unique_ptr<QohiBandEncoder>> bands;
     uint64_t qohi_bytes = 0;
+    if (ref) choice = QOHI_CHOOSE_QOHI;  // a delta frame is a QOHI frame
     if (choice != QOHI_CHOOSE_STORED) {
         for (uint32_t b = 0; b < band_count; ++b) {
             const uint32_t y0 = b * band_rows;
             const uint32_t rows = std::min(band_rows, height - y0);
-            bands.emplace_back(new QohiBandEncoder(pixels + size_t(y0) * stride, stride, width, rows, channels));
+            bands.emplace_back(new QohiBandEncoder(pixels + size_t(y0) * stride, stride,
+                                                   ref ? ref + size_t(y0) * ref_stride : nullptr, ref_stride, width,
+                                                   rows, channels));
             qohi_bytes += bands.back()->coded_size();
         }
     }
@@ -30,6 +34,7 @@ void encode_frame_data(const uint8_t* pixels, size_t stride, uint32_t width, uin
     const bool fits = qohi_bytes + 4 * (uint64_t(band_count) + 1) < 0xFFFFFFFFu;
     const bool use_qohi = fits && ((choice == QOHI_CHOOSE_QOHI && !bands.empty()) ||
                                    (choice == QOHI_CHOOSE_AUTO && qohi_bytes < row_bytes * height));
+    if (ref && (!use_qohi || qohi_bytes >= row_bytes * height)) return false;
     method = use_qohi ? kMethodQohi : kMethodStored;
 
     out.clear();
@@ -49,10 +54,11 @@ void encode_frame_data(const uint8_t* pixels, size_t stride, uint32_t width, uin
             for (uint32_t y = y0; y < y0 + rows; ++y) w.bytes(pixels + size_t(y) * stride, row_bytes);
         }
     }
+    return true;
 }
 
 Status decode_frame_data(const uint8_t* data, size_t size, uint32_t width, uint32_t height, unsigned channels,
-                         uint8_t method, uint8_t* out) {
+                         uint8_t method, const uint8_t* ref, uint8_t* out) {
     if (method != kMethodStored && method != kMethodQohi) return unsupported("unknown frame method");
     ByteReader r(data, size);
     const uint32_t band_rows = r.u32();
@@ -77,7 +83,8 @@ Status decode_frame_data(const uint8_t* data, size_t size, uint32_t width, uint3
             if (band_size != row_bytes * rows) return corrupt("stored band size does not match its rows");
             std::memcpy(dst, band, band_size);
         } else {
-            Status st = decode_qohi_band(band, band_size, uint64_t(width) * rows, channels, dst);
+            Status st = decode_qohi_band(band, band_size, uint64_t(width) * rows, channels, dst,
+                                         ref ? ref + y0 * row_bytes : nullptr);
             if (!st.ok()) {
                 st.message = "band " + std::to_string(b) + ": " + st.message;
                 return st;

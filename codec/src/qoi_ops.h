@@ -1,7 +1,8 @@
 // The QOHI method (spec §5): QOI's op stream (run, colour
-// index, difference, literal) with every op and payload coded by canonical
-// Huffman codes. One call codes one band: a run of whole rows coded
-// independently of the rest of the frame.
+// index, difference) with every op and payload coded by canonical Huffman
+// codes. One call codes one band: a run of whole rows coded independently of
+// the rest of the frame. A delta band also sees the same rows of a reference
+// frame and gains ops that copy from it or code differences to it.
 #ifndef QOHI_QOI_OPS_H
 #define QOHI_QOI_OPS_H
 
@@ -18,7 +19,10 @@ namespace qohi {
 // with other methods before any bits are produced.
 class QohiBandEncoder {
 public:
-    QohiBandEncoder(const uint8_t* pixels, size_t stride, uint32_t width, uint32_t rows, unsigned channels);
+    // `ref` (with `ref_stride`) is the reference frame's first row of this
+    // band, or nullptr for an intra band.
+    QohiBandEncoder(const uint8_t* pixels, size_t stride, const uint8_t* ref, size_t ref_stride, uint32_t width,
+                    uint32_t rows, unsigned channels);
     ~QohiBandEncoder();
     QohiBandEncoder(const QohiBandEncoder&) = delete;
     QohiBandEncoder& operator=(const QohiBandEncoder&) = delete;
@@ -33,10 +37,16 @@ private:
     std::unique_ptr<Plan> plan_;
 };
 
+// Estimated coded size in bits of a band (intra if `ref` is nullptr), from
+// a quick pass over every fourth row: for choosing between references.
+uint64_t estimate_band_bits(const uint8_t* pixels, size_t stride, const uint8_t* ref, size_t ref_stride,
+                            uint32_t width, uint32_t rows, unsigned channels);
+
 // Decodes one band of `pixel_count` pixels into `out` (packed, `channels`
-// bytes per pixel). `data` must be exactly the band's bytes.
-Status decode_qohi_band(const uint8_t* data, size_t size, uint64_t pixel_count, unsigned channels,
-                        uint8_t* out);
+// bytes per pixel). `data` must be exactly the band's bytes. `ref` is the
+// reference frame's pixels of the same band (packed), nullptr if intra.
+Status decode_qohi_band(const uint8_t* data, size_t size, uint64_t pixel_count, unsigned channels, uint8_t* out,
+                        const uint8_t* ref);
 
 }  // namespace qohi
 

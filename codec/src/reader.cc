@@ -101,6 +101,7 @@ Status file_source(const char* path, std::unique_ptr<Source>& out) {
 Reader::Reader(std::unique_ptr<Source> source, const qohi_read_options& options)
     : source_(std::move(source)), options_(options) {
     if (options_.max_pixels == 0) options_.max_pixels = QOHI_DEFAULT_MAX_PIXELS;
+    cache_limit_ = options_.low_memory ? 0 : options_.cache_bytes ? options_.cache_bytes : QOHI_DEFAULT_CACHE_BYTES;
 }
 
 Status Reader::open(std::unique_ptr<Source> source, const qohi_read_options& options, std::unique_ptr<Reader>& out) {
@@ -120,8 +121,7 @@ Status Reader::open(std::unique_ptr<Source> source, const qohi_read_options& opt
     Record rec;
     QOHI_RETURN_IF_ERROR(r->read_record(sizeof kSignature, src.size(), rec, r->scratch_));
     if (rec.type != kTypeFileHeader) return corrupt("first record is " + type_name(rec.type) + ", not QHDR");
-    FileHeader header;
-    QOHI_RETURN_IF_ERROR(decode_file_header(rec.payload, rec.size, header));
+    QOHI_RETURN_IF_ERROR(decode_file_header(rec.payload, rec.size, r->file_header_));
     QOHI_RETURN_IF_ERROR(r->load_index());
     out = std::move(r);
     return ok_status();
@@ -189,8 +189,20 @@ Status Reader::load_index() {
         if ((i == 0 ? f.offset != first_frame : f.offset < frames_[i - 1].offset + kRecordOverhead) ||
             f.offset >= index_offset)
             return corrupt("index entry " + std::to_string(i) + " has an invalid frame offset");
-        if (f.header.reference != kNoReference && f.header.reference >= i)
-            return corrupt("frame " + std::to_string(i) + " refers to a frame that does not come before it");
+        if (f.header.reference != kNoReference) {
+            const std::string which = "frame " + std::to_string(i);
+            if (f.header.reference >= i) return corrupt(which + " refers to a frame that does not come before it");
+            Frame& ref = frames_[f.header.reference];
+            if (ref.header.width != f.header.width || ref.header.height != f.header.height ||
+                ref.header.channels != f.header.channels || ref.header.bit_depth != f.header.bit_depth)
+                return corrupt(which + " differs in size or channels from its reference frame");
+            if (f.header.method == kMethodStored) return corrupt(which + " is stored but has a reference frame");
+            if (ref.depth + 1u > file_header_.max_chain_depth)
+                return corrupt(which + " has a reference chain longer than the file's limit of " +
+                               std::to_string(file_header_.max_chain_depth));
+            f.depth = static_cast<uint16_t>(ref.depth + 1);
+            ref.referenced = true;
+        }
         if (i > 0) frames_[i - 1].end = f.offset;
     }
     if (in.remaining() != 0) return corrupt("unused bytes at the end of the index");
@@ -208,6 +220,7 @@ Status Reader::frame_info(uint32_t index, qohi_frame_info& info) const {
     info.bit_depth = f.header.bit_depth;
     info.method = f.header.method;
     info.reference = f.header.reference == kNoReference ? -1 : int64_t(f.header.reference);
+    info.depth = f.depth;
     info.name = f.header.name.c_str();
     info.name_size = f.header.name.size();
     info.coded_size = f.end - f.offset;
@@ -227,26 +240,10 @@ Status Reader::find_frame(const std::string& name, uint32_t& index) {
     return ok_status();
 }
 
-Status Reader::decode_frame(uint32_t index, uint8_t* pixels, size_t buffer_size, size_t stride, uint32_t channels) {
-    if (index >= frames_.size()) return Status(QOHI_ERROR_NOT_FOUND, "no frame " + std::to_string(index));
+template <class F>
+Status Reader::read_frame_records(uint32_t index, Record& rec, F&& ancillary) {
     const Frame& f = frames_[index];
-    const FrameHeader& h = f.header;
-    QOHI_RETURN_IF_ERROR(check_decodable(h));
-    const unsigned out_channels = channels ? channels : h.channels;
-    if (out_channels != 3 && out_channels != 4) return invalid_argument("output channels must be 0, 3 or 4");
-    const uint64_t pixel_count = uint64_t(h.width) * h.height;
-    if (pixel_count > options_.max_pixels)
-        return Status(QOHI_ERROR_LIMIT, "frame of " + std::to_string(h.width) + "x" + std::to_string(h.height) +
-                                            " exceeds the pixel limit of " + std::to_string(options_.max_pixels));
-    const uint64_t row_bytes = uint64_t(h.width) * out_channels;
-    if (stride == 0) stride = static_cast<size_t>(row_bytes);
-    if (stride < row_bytes) return invalid_argument("stride smaller than a row");
-    if (!pixels || buffer_size < uint64_t(stride) * (h.height - 1) + row_bytes)
-        return invalid_argument("pixel buffer too small for the frame");
-
-    // The frame's records: FHDR (identical to the index copy), ancillary
-    // records, then FDAT.
-    Record rec;
+    // FHDR (identical to the index copy), ancillary records, then FDAT.
     QOHI_RETURN_IF_ERROR(read_record(f.offset, f.end, rec, scratch_));
     if (rec.type != kTypeFrameHeader) return corrupt("index points at " + type_name(rec.type) + ", not FHDR");
     if (rec.size != f.header_bytes.size() || std::memcmp(rec.payload, f.header_bytes.data(), rec.size) != 0)
@@ -261,9 +258,86 @@ Status Reader::decode_frame(uint32_t index, uint8_t* pixels, size_t buffer_size,
                 return corrupt("frame has no FDAT record");
             return unsupported("unknown critical record " + type_name(rec.type));
         }
+        QOHI_RETURN_IF_ERROR(ancillary(rec));
         offset = rec.end;
     }
     if (rec.end != f.end) return corrupt("unexpected data after the frame's FDAT record");
+    return ok_status();
+}
+
+Status Reader::decode_single(uint32_t index, const uint8_t* ref, uint8_t* out) {
+    const FrameHeader& h = frames_[index].header;
+    QOHI_RETURN_IF_ERROR(check_decodable(h));
+    Record fdat;
+    QOHI_RETURN_IF_ERROR(read_frame_records(index, fdat, [](const Record&) { return ok_status(); }));
+    Status st = decode_frame_data(fdat.payload, fdat.size, h.width, h.height, h.channels, h.method, ref, out);
+    if (!st.ok() && index != 0) st.message = "frame " + std::to_string(index) + ": " + st.message;
+    return st;
+}
+
+Reader::Pixels Reader::cache_find(uint32_t index) {
+    auto it = cache_where_.find(index);
+    if (it == cache_where_.end()) return nullptr;
+    cache_.splice(cache_.begin(), cache_, it->second);
+    return it->second->pixels;
+}
+
+void Reader::cache_insert(uint32_t index, Pixels pixels) {
+    if (pixels->size() > cache_limit_ || cache_where_.count(index)) return;
+    cache_bytes_ += pixels->size();
+    cache_.push_front({index, std::move(pixels)});
+    cache_where_[index] = cache_.begin();
+    while (cache_bytes_ > cache_limit_) {
+        cache_bytes_ -= cache_.back().pixels->size();
+        cache_where_.erase(cache_.back().index);
+        cache_.pop_back();
+    }
+}
+
+Status Reader::decode_native(uint32_t index, uint8_t* out) {
+    // The frames to decode: `index`, then its reference, and so on down to an
+    // intra frame or a frame still in the cache (its pixels are `base`).
+    std::vector<uint32_t> chain;
+    Pixels base;
+    for (uint32_t i = index; frames_[i].header.reference != kNoReference;) {
+        const uint32_t ref = frames_[i].header.reference;
+        if ((base = cache_find(ref))) break;
+        QOHI_RETURN_IF_ERROR(check_decodable(frames_[ref].header));
+        chain.push_back(ref);
+        i = ref;
+    }
+    // Decode upwards. Frames that others refer to go into the cache; the
+    // shared pointers keep the current reference alive even if evicted.
+    const FrameHeader& h = frames_[index].header;
+    const size_t frame_bytes = size_t(h.width) * h.height * h.channels;
+    Pixels ref = base;
+    for (size_t k = chain.size(); k-- > 0;) {
+        auto decoded = std::make_shared<std::vector<uint8_t>>(frame_bytes);
+        QOHI_RETURN_IF_ERROR(decode_single(chain[k], ref ? ref->data() : nullptr, decoded->data()));
+        ref = decoded;
+        if (cache_limit_) cache_insert(chain[k], ref);
+    }
+    QOHI_RETURN_IF_ERROR(decode_single(index, ref ? ref->data() : nullptr, out));
+    if (cache_limit_ && frames_[index].referenced && !cache_find(index))
+        cache_insert(index, std::make_shared<std::vector<uint8_t>>(out, out + frame_bytes));
+    return ok_status();
+}
+
+Status Reader::decode_frame(uint32_t index, uint8_t* pixels, size_t buffer_size, size_t stride, uint32_t channels) {
+    if (index >= frames_.size()) return Status(QOHI_ERROR_NOT_FOUND, "no frame " + std::to_string(index));
+    const FrameHeader& h = frames_[index].header;
+    QOHI_RETURN_IF_ERROR(check_decodable(h));
+    const unsigned out_channels = channels ? channels : h.channels;
+    if (out_channels != 3 && out_channels != 4) return invalid_argument("output channels must be 0, 3 or 4");
+    const uint64_t pixel_count = uint64_t(h.width) * h.height;
+    if (pixel_count > options_.max_pixels)
+        return Status(QOHI_ERROR_LIMIT, "frame of " + std::to_string(h.width) + "x" + std::to_string(h.height) +
+                                            " exceeds the pixel limit of " + std::to_string(options_.max_pixels));
+    const uint64_t row_bytes = uint64_t(h.width) * out_channels;
+    if (stride == 0) stride = static_cast<size_t>(row_bytes);
+    if (stride < row_bytes) return invalid_argument("stride smaller than a row");
+    if (!pixels || buffer_size < uint64_t(stride) * (h.height - 1) + row_bytes)
+        return invalid_argument("pixel buffer too small for the frame");
 
     const bool direct = out_channels == h.channels && stride == row_bytes;
     uint8_t* target = pixels;
@@ -271,13 +345,32 @@ Status Reader::decode_frame(uint32_t index, uint8_t* pixels, size_t buffer_size,
         pixels_.resize(size_t(pixel_count) * h.channels);
         target = pixels_.data();
     }
-    QOHI_RETURN_IF_ERROR(decode_frame_data(rec.payload, rec.size, h.width, h.height, h.channels, h.method, target));
+    QOHI_RETURN_IF_ERROR(decode_native(index, target));
     if (!direct) {
         Status st = convert_pixels(target, h.width, h.height, h.channels, pixels, stride, out_channels);
         pixels_.clear();
         pixels_.shrink_to_fit();
         return st;
     }
+    return ok_status();
+}
+
+Status Reader::frame_metadata(uint32_t index, const qohi_metadata** items, size_t* count) {
+    if (index >= frames_.size()) return Status(QOHI_ERROR_NOT_FOUND, "no frame " + std::to_string(index));
+    metadata_items_.clear();
+    metadata_.clear();
+    Record fdat;
+    QOHI_RETURN_IF_ERROR(read_frame_records(index, fdat, [&](const Record& rec) {
+        MetadataItem item;
+        const Status st = decode_metadata(rec.type, rec.payload, rec.size, item);
+        if (st.code == QOHI_ERROR_UNSUPPORTED) return ok_status();  // an ancillary record we do not know
+        if (st.ok()) metadata_items_.push_back(std::move(item));
+        return st;
+    }));
+    for (const MetadataItem& m : metadata_items_)
+        metadata_.push_back({m.kind, m.key.empty() ? nullptr : m.key.c_str(), m.data.data(), m.data.size()});
+    *items = metadata_.data();
+    *count = metadata_.size();
     return ok_status();
 }
 

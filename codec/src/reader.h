@@ -4,6 +4,7 @@
 #define QOHI_READER_H
 
 #include <cstdint>
+#include <list>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -36,6 +37,8 @@ public:
     Status frame_info(uint32_t index, qohi_frame_info& info) const;
     Status find_frame(const std::string& name, uint32_t& index);
     Status decode_frame(uint32_t index, uint8_t* pixels, size_t buffer_size, size_t stride, uint32_t channels);
+    // The frame's metadata records; valid until the next call on this reader.
+    Status frame_metadata(uint32_t index, const qohi_metadata** items, size_t* count);
 
     std::string last_message;
 
@@ -51,19 +54,44 @@ private:
         uint64_t end;     // where the next frame (or the index) starts
         std::vector<uint8_t> header_bytes;
         FrameHeader header;
+        uint16_t depth = 0;       // reference chain length
+        bool referenced = false;  // some later frame uses it as its reference
+    };
+    using Pixels = std::shared_ptr<const std::vector<uint8_t>>;
+    // Decoded frames kept for reuse as references, least recently used first.
+    struct CacheEntry {
+        uint32_t index;
+        Pixels pixels;
     };
 
     Reader(std::unique_ptr<Source> source, const qohi_read_options& options);
     Status read_record(uint64_t offset, uint64_t limit, Record& record, std::vector<uint8_t>& scratch);
     Status load_index();
+    // Reads frame `index`'s records up to FDAT; calls `ancillary` for each
+    // ancillary record and returns the FDAT record.
+    template <class F>
+    Status read_frame_records(uint32_t index, Record& fdat, F&& ancillary);
+    // Decodes frame `index` alone into `out` (packed, native channels).
+    Status decode_single(uint32_t index, const uint8_t* ref, uint8_t* out);
+    // Decodes frame `index` with its reference chain into `out`.
+    Status decode_native(uint32_t index, uint8_t* out);
+    Pixels cache_find(uint32_t index);
+    void cache_insert(uint32_t index, Pixels pixels);
 
     std::unique_ptr<Source> source_;
     qohi_read_options options_;
     std::vector<Frame> frames_;
     std::unordered_map<std::string, uint32_t> by_name_;
     bool names_indexed_ = false;
+    FileHeader file_header_;
     std::vector<uint8_t> scratch_;
     std::vector<uint8_t> pixels_;  // decode target when the caller's layout differs
+    std::list<CacheEntry> cache_;  // most recently used at the front
+    std::unordered_map<uint32_t, std::list<CacheEntry>::iterator> cache_where_;
+    uint64_t cache_bytes_ = 0;
+    uint64_t cache_limit_ = 0;
+    std::vector<MetadataItem> metadata_items_;  // last frame_metadata() answer ...
+    std::vector<qohi_metadata> metadata_;       // ... as the API shows it
 };
 
 }  // namespace qohi

@@ -9,6 +9,8 @@
 #include <cstring>
 
 #include "frame_codec.h"
+#include "qoi_ops.h"
+#include "signature.h"
 
 namespace qohi {
 namespace {
@@ -104,10 +106,19 @@ private:
 
 }  // namespace
 
-Writer::Writer(std::unique_ptr<Sink> sink, const qohi_write_options& options)
-    : sink_(std::move(sink)), options_(options) {
-    if (options_.max_pixels == 0) options_.max_pixels = QOHI_DEFAULT_MAX_PIXELS;
+namespace {
+
+qohi_write_options with_defaults(qohi_write_options o) {
+    if (o.max_pixels == 0) o.max_pixels = QOHI_DEFAULT_MAX_PIXELS;
+    if (o.max_depth == 0) o.max_depth = QOHI_DEFAULT_MAX_DEPTH;
+    if (o.reference_memory == 0) o.reference_memory = QOHI_DEFAULT_REFERENCE_MEMORY;
+    return o;
 }
+
+}  // namespace
+
+Writer::Writer(std::unique_ptr<Sink> sink, const qohi_write_options& options)
+    : sink_(std::move(sink)), options_(with_defaults(options)), store_(options_.reference_memory) {}
 
 Status Writer::open_file(const char* path, const qohi_write_options& options, std::unique_ptr<Writer>& out) {
     if (!path || !*path) return invalid_argument("empty output path");
@@ -130,10 +141,13 @@ Status Writer::start() {
     if (options_.method != QOHI_CHOOSE_AUTO && options_.method != QOHI_CHOOSE_STORED &&
         options_.method != QOHI_CHOOSE_QOHI)
         return invalid_argument("unknown method choice");
+    if (options_.max_depth > 0xFFFF) return invalid_argument("max_depth must be at most 65535");
     QOHI_RETURN_IF_ERROR(sink_->write(kSignature, sizeof kSignature));
     offset_ = sizeof kSignature;
     std::vector<uint8_t> payload;
-    encode_file_header(FileHeader(), payload);
+    FileHeader file_header;
+    file_header.max_chain_depth = static_cast<uint16_t>(options_.max_depth);
+    encode_file_header(file_header, payload);
     QOHI_RETURN_IF_ERROR(emit(kTypeFileHeader, payload));
     ByteWriter(index_).u32(0);  // frame count, patched in finish()
     return ok_status();
@@ -156,8 +170,28 @@ Status Writer::emit(uint32_t type, const std::vector<uint8_t>& payload) {
     return ok_status();
 }
 
+const ReferenceStore::Stored* Writer::pick_reference(const uint8_t* pixels, size_t stride, uint32_t width,
+                                                     uint32_t height, uint32_t channels,
+                                                     const Signature& signature) {
+    // Two most recent frames and three most similar older ones, scored by
+    // their estimated delta size against the frame coded on its own.
+    const auto candidates = store_.candidates(width, height, channels, signature, options_.max_depth, 2, 3);
+    if (candidates.empty()) return nullptr;
+    uint64_t best = estimate_band_bits(pixels, stride, nullptr, 0, width, height, channels);
+    const ReferenceStore::Stored* chosen = nullptr;
+    for (const ReferenceStore::Stored* c : candidates) {
+        const uint64_t bits =
+            estimate_band_bits(pixels, stride, c->pixels.data(), size_t(width) * channels, width, height, channels);
+        if (bits < best) {
+            best = bits;
+            chosen = c;
+        }
+    }
+    return chosen;
+}
+
 Status Writer::add_frame(const uint8_t* pixels, uint32_t width, uint32_t height, uint32_t channels, size_t stride,
-                         const char* name) {
+                         const qohi_frame_options& options) {
     if (finished_) return invalid_argument("writer already finished");
     if (failed_) return invalid_argument("writer failed earlier; destroy it");
     if (!pixels) return invalid_argument("no pixels");
@@ -176,14 +210,62 @@ Status Writer::add_frame(const uint8_t* pixels, uint32_t width, uint32_t height,
     h.width = width;
     h.height = height;
     h.channels = static_cast<uint8_t>(channels);
-    h.name = name ? name : "";
+    h.name = options.name ? options.name : "";
     if (h.name.size() > kMaxNameBytes) return invalid_argument("frame name longer than 65535 bytes");
     if (!is_valid_name(h.name)) return invalid_argument("frame name is not valid UTF-8");
     if (!h.name.empty() && names_.count(h.name)) return invalid_argument("duplicate frame name \"" + h.name + "\"");
 
+    std::vector<std::pair<uint32_t, std::vector<uint8_t>>> metadata;
+    if (options.metadata_count && !options.metadata) return invalid_argument("metadata is NULL");
+    for (size_t i = 0; i < options.metadata_count; ++i) {
+        const qohi_metadata& m = options.metadata[i];
+        if (!m.data && m.size) return invalid_argument("metadata data is NULL");
+        MetadataItem item;
+        item.kind = m.kind;
+        item.key = m.key ? m.key : "";
+        if (m.size) item.data.assign(static_cast<const uint8_t*>(m.data), static_cast<const uint8_t*>(m.data) + m.size);
+        metadata.emplace_back();
+        QOHI_RETURN_IF_ERROR(encode_metadata(item, metadata.back().first, metadata.back().second));
+    }
+
+    // The reference: given, chosen among kept frames, or none.
+    const uint8_t* ref = nullptr;
+    size_t ref_stride = row_bytes;
+    uint32_t ref_index = kNoReference;
+    Signature signature;
+    const bool automatic = options.reference == QOHI_REFERENCE_AUTO;
+    if (automatic) {
+        signature = compute_signature(pixels, stride, width, height, channels);
+        if (const ReferenceStore::Stored* c = pick_reference(pixels, stride, width, height, channels, signature)) {
+            ref = c->pixels.data();
+            ref_index = c->frame;
+        }
+    } else if (options.reference >= 0) {
+        if (options.reference >= int64_t(frame_count_)) return invalid_argument("reference is not an earlier frame");
+        const FrameShape& r = shapes_[size_t(options.reference)];
+        if (r.width != width || r.height != height || r.channels != channels)
+            return invalid_argument("reference frame differs in size or channels");
+        if (r.depth + 1 > options_.max_depth)
+            return invalid_argument("reference chain would exceed max_depth " + std::to_string(options_.max_depth));
+        if (!options.reference_pixels) return invalid_argument("reference_pixels is NULL");
+        ref = static_cast<const uint8_t*>(options.reference_pixels);
+        if (options.reference_stride) ref_stride = options.reference_stride;
+        if (ref_stride < row_bytes) return invalid_argument("reference stride smaller than a row");
+        ref_index = uint32_t(options.reference);
+    } else if (options.reference != QOHI_REFERENCE_NONE) {
+        return invalid_argument("invalid reference choice");
+    }
+
     std::vector<uint8_t> data;
-    encode_frame_data(pixels, stride, width, height, channels, static_cast<qohi_method_choice>(options_.method),
-                      options_.band_rows, h.method, data);
+    const qohi_method_choice method = static_cast<qohi_method_choice>(options_.method);
+    if (!ref || !encode_frame_data(pixels, stride, ref, ref_stride, width, height, channels, method,
+                                   options_.band_rows, h.method, data)) {
+        ref_index = kNoReference;  // no reference, or the delta would not be smaller
+        encode_frame_data(pixels, stride, nullptr, 0, width, height, channels, method, options_.band_rows, h.method,
+                          data);
+    }
+    h.reference = ref_index;
+    const uint32_t depth = ref_index == kNoReference ? 0 : shapes_[ref_index].depth + 1;
 
     std::vector<uint8_t> header;
     encode_frame_header(h, header);
@@ -191,10 +273,19 @@ Status Writer::add_frame(const uint8_t* pixels, uint32_t width, uint32_t height,
         return Status(QOHI_ERROR_LIMIT, "the index of this file is full; start another file");
     const uint64_t frame_offset = offset_;
     QOHI_RETURN_IF_ERROR(emit(kTypeFrameHeader, header));
+    for (const auto& m : metadata) QOHI_RETURN_IF_ERROR(emit(m.first, m.second));
     QOHI_RETURN_IF_ERROR(emit(kTypeFrameData, data));
 
     ByteWriter(index_).u64(frame_offset);
     index_.insert(index_.end(), header.begin(), header.end());
+    shapes_.push_back({width, height, channels, depth});
+    if (automatic) {
+        ReferenceStore::Stored kept{frame_count_, width, height, channels, depth, signature, {}};
+        kept.pixels.resize(row_bytes * height);
+        for (uint32_t y = 0; y < height; ++y)
+            std::memcpy(kept.pixels.data() + y * row_bytes, pixels + y * stride, row_bytes);
+        store_.add(std::move(kept));
+    }
     ++frame_count_;
     if (!h.name.empty()) names_.insert(h.name);
     return ok_status();

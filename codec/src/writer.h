@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "container.h"
+#include "reference_store.h"
 #include "qohi/qohi.h"
 #include "status.h"
 
@@ -31,7 +32,7 @@ public:
     static Status open_memory(const qohi_write_options& options, std::unique_ptr<Writer>& out);
 
     Status add_frame(const uint8_t* pixels, uint32_t width, uint32_t height, uint32_t channels, size_t stride,
-                     const char* name);
+                     const qohi_frame_options& options);
     Status finish(void** data, size_t* size);
 
     std::string last_message;
@@ -40,12 +41,21 @@ private:
     Writer(std::unique_ptr<Sink> sink, const qohi_write_options& options);
     Status start();
     Status emit(uint32_t type, const std::vector<uint8_t>& payload);
+    // Chooses a reference for QOHI_REFERENCE_AUTO; nullptr for none.
+    const ReferenceStore::Stored* pick_reference(const uint8_t* pixels, size_t stride, uint32_t width,
+                                                 uint32_t height, uint32_t channels, const Signature& signature);
+
+    struct FrameShape {
+        uint32_t width, height, channels, depth;
+    };
 
     std::unique_ptr<Sink> sink_;
     qohi_write_options options_;
     uint64_t offset_ = 0;
     std::vector<uint8_t> index_;  // entries: frame offset + FHDR payload
     uint32_t frame_count_ = 0;
+    std::vector<FrameShape> shapes_;  // per frame written, for reference checks
+    ReferenceStore store_;
     std::unordered_set<std::string> names_;
     bool failed_ = false;
     bool finished_ = false;

@@ -80,10 +80,19 @@ typedef enum qohi_method {
  * 2^28 pixels, 1 GiB of RGBA. */
 #define QOHI_DEFAULT_MAX_PIXELS ((uint64_t)1 << 28)
 
+/* Bytes of decoded frames a reader keeps for reuse as references. */
+#define QOHI_DEFAULT_CACHE_BYTES ((uint64_t)256 << 20)
+
 typedef struct qohi_read_options {
     /* Frames with more pixels than this are refused with QOHI_ERROR_LIMIT
      * before any pixel memory is allocated. 0 means QOHI_DEFAULT_MAX_PIXELS. */
     uint64_t max_pixels;
+    /* Decoded frames that later frames refer to are kept, least recently
+     * used dropped first, up to this many bytes. 0 means QOHI_DEFAULT_CACHE_BYTES. */
+    uint64_t cache_bytes;
+    /* Nonzero: keep no decoded frames. Memory stays at two frames, but a
+     * delta frame then costs a decode of its whole reference chain. */
+    int low_memory;
 } qohi_read_options;
 
 QOHI_API void qohi_read_options_init(qohi_read_options *options);
@@ -95,10 +104,27 @@ typedef struct qohi_frame_info {
     uint32_t bit_depth;      /* 8; 16 is listed, not decoded */
     uint32_t method;         /* a qohi_method; other values are methods this library cannot decode */
     int64_t reference;       /* index of the reference frame, -1 for none */
+    uint32_t depth;          /* reference chain length: 0 intra, 1 + the reference's depth */
     const char *name;        /* UTF-8, NUL-terminated, "" if unnamed; valid until the reader closes */
     size_t name_size;        /* bytes in name, without the NUL */
     uint64_t coded_size;     /* bytes the frame occupies in the file */
 } qohi_frame_info;
+
+/* Metadata that travels with a frame (spec §3.9): what PNG keeps in its
+ * iCCP, eXIf, XMP (iTXt "XML:com.adobe.xmp") and text chunks. */
+typedef enum qohi_metadata_kind {
+    QOHI_METADATA_ICC = 1,  /* key: profile name; data: the ICC profile, uncompressed */
+    QOHI_METADATA_EXIF = 2, /* key: NULL; data: EXIF, starting with the TIFF header ("II*\0" or "MM\0*") */
+    QOHI_METADATA_XMP = 3,  /* key: NULL; data: the XMP packet, UTF-8 */
+    QOHI_METADATA_TEXT = 4  /* key: keyword (1-79 bytes, Latin-1 as in PNG); data: the text, UTF-8 */
+} qohi_metadata_kind;
+
+typedef struct qohi_metadata {
+    uint32_t kind;    /* a qohi_metadata_kind */
+    const char *key;  /* NUL-terminated, see the kinds; NULL where there is none */
+    const void *data;
+    size_t size;
+} qohi_metadata;
 
 typedef struct qohi_reader qohi_reader;
 
@@ -133,6 +159,11 @@ QOHI_API qohi_status qohi_reader_decode_frame(qohi_reader *reader, uint32_t inde
                                               void *pixels, size_t buffer_size, size_t stride,
                                               uint32_t channels);
 
+/* The metadata of frame `index` (ICC profile, EXIF, XMP, text), in file
+ * order. `*items` stays valid until the next call on this reader. */
+QOHI_API qohi_status qohi_reader_frame_metadata(qohi_reader *reader, uint32_t index,
+                                                const qohi_metadata **items, size_t *count);
+
 /* Message of the last failure on this reader ("" if none). */
 QOHI_API const char *qohi_reader_message(const qohi_reader *reader);
 
@@ -150,7 +181,34 @@ typedef struct qohi_write_options {
     uint64_t max_pixels;
     /* Rows per independently coded band; 0 (default) codes the frame as one band. */
     uint32_t band_rows;
+    /* Longest reference chain allowed in the file (written to its header):
+     * decoding any frame costs at most max_depth + 1 frame decodes.
+     * 0 means QOHI_DEFAULT_MAX_DEPTH; at most 65535. */
+    uint32_t max_depth;
+    /* For QOHI_REFERENCE_AUTO: bytes of earlier frames the writer keeps as
+     * reference candidates. 0 means QOHI_DEFAULT_REFERENCE_MEMORY. */
+    uint64_t reference_memory;
 } qohi_write_options;
+
+#define QOHI_DEFAULT_MAX_DEPTH 16
+#define QOHI_DEFAULT_REFERENCE_MEMORY ((uint64_t)64 << 20)
+
+/* Reference choices for qohi_frame_options.reference. */
+#define QOHI_REFERENCE_NONE (-1) /* an intra frame */
+#define QOHI_REFERENCE_AUTO (-2) /* the writer picks among earlier frames it kept */
+
+typedef struct qohi_frame_options {
+    const char *name; /* UTF-8; NULL or "" for none; unique within the file */
+    /* QOHI_REFERENCE_NONE, QOHI_REFERENCE_AUTO, or the index of an earlier
+     * frame of the same size and channels. With an index, reference_pixels
+     * must hold that frame's pixels (same layout as `pixels`); the writer
+     * still stores the frame on its own when that is smaller. */
+    int64_t reference;
+    const void *reference_pixels;
+    size_t reference_stride; /* 0 means width * channels */
+    const qohi_metadata *metadata;
+    size_t metadata_count;
+} qohi_frame_options;
 
 QOHI_API void qohi_write_options_init(qohi_write_options *options);
 
@@ -172,6 +230,14 @@ QOHI_API qohi_status qohi_writer_open_memory(const qohi_write_options *options,
 QOHI_API qohi_status qohi_writer_add_frame(qohi_writer *writer, const void *pixels,
                                            uint32_t width, uint32_t height, uint32_t channels,
                                            size_t stride, const char *name);
+
+QOHI_API void qohi_frame_options_init(qohi_frame_options *options);
+
+/* Append one frame with a name, a reference choice and metadata. The
+ * reference actually used is reported by the reader's frame info. */
+QOHI_API qohi_status qohi_writer_add_frame_with(qohi_writer *writer, const void *pixels, uint32_t width,
+                                                uint32_t height, uint32_t channels, size_t stride,
+                                                const qohi_frame_options *options);
 
 /* Write the index and trailer and commit the file. For memory writers,
  * `*out_data` / `*out_size` receive the file (release with qohi_free); file
