@@ -368,7 +368,8 @@ Status Reader::frame_metadata(uint32_t index, const qohi_metadata** items, size_
         return st;
     }));
     for (const MetadataItem& m : metadata_items_)
-        metadata_.push_back({m.kind, m.key.empty() ? nullptr : m.key.c_str(), m.data.data(), m.data.size()});
+        metadata_.push_back({m.kind, m.key.empty() ? nullptr : m.key.c_str(),
+                             m.data.empty() ? static_cast<const void*>("") : m.data.data(), m.data.size()});
     *items = metadata_.data();
     *count = metadata_.size();
     return ok_status();
