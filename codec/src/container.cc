@@ -98,7 +98,7 @@ Status check_decodable(const FrameHeader& h) {
     if (h.channels != 3 && h.channels != 4) return unsupported("grey frames are not supported yet");
     if (h.bit_depth != 8) return unsupported("16-bit frames are not supported yet");
     if (h.method > 1) return unsupported("frame method " + std::to_string(h.method) + " is not supported");
-    if (h.flags != 0) return unsupported("frame flags not understood");
+    if (h.flags & ~kFrameFlagBaseline) return unsupported("frame flags not understood");
     return ok_status();
 }
 

@@ -43,6 +43,7 @@ constexpr size_t kFileHeaderSize = 8;
 constexpr size_t kTrailerPayloadSize = 12;
 constexpr size_t kTrailerSize = kTrailerPayloadSize + kRecordOverhead;
 constexpr uint32_t kNoReference = 0xFFFFFFFFu;
+constexpr uint8_t kFrameFlagBaseline = 1;  // informative: a pinned reference image
 constexpr uint32_t kMaxDimension = 1u << 24;
 constexpr uint64_t kMaxFramePixels = uint64_t(1) << 29;
 constexpr size_t kMaxNameBytes = 65535;

@@ -221,6 +221,7 @@ Status Reader::frame_info(uint32_t index, qohi_frame_info& info) const {
     info.method = f.header.method;
     info.reference = f.header.reference == kNoReference ? -1 : int64_t(f.header.reference);
     info.depth = f.depth;
+    info.baseline = (f.header.flags & kFrameFlagBaseline) != 0;
     info.name = f.header.name.c_str();
     info.name_size = f.header.name.size();
     info.coded_size = f.end - f.offset;

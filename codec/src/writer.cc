@@ -210,6 +210,7 @@ Status Writer::add_frame(const uint8_t* pixels, uint32_t width, uint32_t height,
     h.width = width;
     h.height = height;
     h.channels = static_cast<uint8_t>(channels);
+    h.flags = options.baseline ? kFrameFlagBaseline : 0;
     h.name = options.name ? options.name : "";
     if (h.name.size() > kMaxNameBytes) return invalid_argument("frame name longer than 65535 bytes");
     if (!is_valid_name(h.name)) return invalid_argument("frame name is not valid UTF-8");

@@ -248,6 +248,7 @@ TEST(Delta, MetadataTravelsWithItsFrame) {
     ASSERT_EQ(qohi_writer_add_frame_with(w, images[0].pixels.data(), 120, 90, 4, 0, &fo), QOHI_OK)
         << qohi_writer_message(w);
     fo.metadata_count = 0;
+    fo.baseline = 1;  // shown by the reader, changes nothing else
     fo.reference = 0;
     fo.reference_pixels = images[0].pixels.data();
     ASSERT_EQ(qohi_writer_add_frame_with(w, images[1].pixels.data(), 120, 90, 4, 0, &fo), QOHI_OK);
@@ -282,6 +283,12 @@ TEST(Delta, MetadataTravelsWithItsFrame) {
     }
     ASSERT_EQ(qohi_reader_frame_metadata(r, 1, &items, &count), QOHI_OK);
     EXPECT_EQ(count, 0u);
+    qohi_frame_info info;
+    ASSERT_EQ(qohi_reader_frame_info(r, 0, &info), QOHI_OK);
+    EXPECT_EQ(info.baseline, 0);
+    ASSERT_EQ(qohi_reader_frame_info(r, 1, &info), QOHI_OK);
+    EXPECT_EQ(info.baseline, 1);
+    EXPECT_EQ(info.reference, 0);
     std::vector<uint8_t> out(images[1].pixels.size());
     ASSERT_EQ(qohi_reader_decode_frame(r, 1, out.data(), out.size(), 0, 0), QOHI_OK);
     EXPECT_EQ(out, images[1].pixels);

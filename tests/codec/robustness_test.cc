@@ -217,7 +217,7 @@ TEST(Robustness, HeaderFieldsAreValidated) {
         {8, 9, QOHI_ERROR_CORRUPT},       // channels 9
         {9, 16, QOHI_ERROR_UNSUPPORTED},  // 16-bit
         {10, 2, QOHI_ERROR_UNSUPPORTED},  // method 2 (reserved for DICI)
-        {11, 1, QOHI_ERROR_UNSUPPORTED},  // flags
+        {11, 2, QOHI_ERROR_UNSUPPORTED},  // an unknown flag (bit 0 marks baselines)
         {12, 0, QOHI_ERROR_CORRUPT},      // frame 0 cannot refer to a frame before it
     };
     for (const Case& c : cases) {
@@ -273,7 +273,7 @@ TEST(Robustness, UndecodableFramesDoNotBlockTheFile) {
     for (size_t k = 0; k < 3; ++k) {
         const size_t entry_size = 8 + fhdr[k].size;
         if (k == 1) file[fhdr[k].offset + 8 + 10] = file[entry + 8 + 10] = 2;
-        if (k == 2) file[fhdr[k].offset + 8 + 11] = file[entry + 8 + 11] = 1;
+        if (k == 2) file[fhdr[k].offset + 8 + 11] = file[entry + 8 + 11] = 0x80;
         fix_crc(file, fhdr[k]);
         entry += entry_size;
     }

@@ -105,6 +105,7 @@ typedef struct qohi_frame_info {
     uint32_t method;         /* a qohi_method; other values are methods this library cannot decode */
     int64_t reference;       /* index of the reference frame, -1 for none */
     uint32_t depth;          /* reference chain length: 0 intra, 1 + the reference's depth */
+    int baseline;            /* nonzero if the writer marked it as a baseline */
     const char *name;        /* UTF-8, NUL-terminated, "" if unnamed; valid until the reader closes */
     size_t name_size;        /* bytes in name, without the NUL */
     uint64_t coded_size;     /* bytes the frame occupies in the file */
@@ -199,6 +200,7 @@ typedef struct qohi_write_options {
 
 typedef struct qohi_frame_options {
     const char *name; /* UTF-8; NULL or "" for none; unique within the file */
+    int baseline;     /* nonzero: mark the frame as a baseline (a pinned reference image) */
     /* QOHI_REFERENCE_NONE, QOHI_REFERENCE_AUTO, or the index of an earlier
      * frame of the same size and channels. With an index, reference_pixels
      * must hold that frame's pixels (same layout as `pixels`); the writer
@@ -250,6 +252,51 @@ QOHI_API qohi_status qohi_writer_finish(qohi_writer *writer, void **out_data, si
 QOHI_API void qohi_writer_destroy(qohi_writer *writer);
 
 QOHI_API const char *qohi_writer_message(const qohi_writer *writer);
+
+/* ------------------------------------------------------------ collection planning */
+
+/* How qohi_plan chooses references for a collection of images. */
+typedef enum qohi_plan_mode {
+    QOHI_PLAN_AUTO = 0,     /* similarity graph: each image refers to the image it codes best against */
+    QOHI_PLAN_PRIOR = 1,    /* each image refers to the one before it (in input order) */
+    QOHI_PLAN_FIRST = 2,    /* each image refers to the first image of its size */
+    QOHI_PLAN_KEYFRAME = 3, /* like PRIOR, with an intra frame every keyframe_interval images */
+    QOHI_PLAN_NONE = 4      /* no references */
+} qohi_plan_mode;
+
+typedef struct qohi_plan_options {
+    int mode;                   /* a qohi_plan_mode; default QOHI_PLAN_AUTO */
+    uint32_t keyframe_interval; /* QOHI_PLAN_KEYFRAME; 0 means 16 */
+    uint32_t max_depth;         /* longest reference chain; 0 means QOHI_DEFAULT_MAX_DEPTH */
+    uint32_t candidates;        /* AUTO: references scored exactly per image; 0 means 6 */
+    uint64_t memory;            /* bytes of pixels the planner may keep; 0 means 256 MiB */
+    /* Called now and then with a stage name and progress; may be NULL. */
+    void (*progress)(void *user, const char *stage, uint64_t done, uint64_t total);
+    void *progress_user;
+} qohi_plan_options;
+
+QOHI_API void qohi_plan_options_init(qohi_plan_options *options);
+
+typedef struct qohi_plan_image {
+    uint32_t width, height, channels;
+    int baseline; /* pinned: written first, always intra, never dropped */
+} qohi_plan_image;
+
+/* Supplies image `image`'s pixels, packed (width * channels bytes a row),
+ * into `pixels` of `size` bytes. Called several times per image. */
+typedef qohi_status (*qohi_plan_loader)(void *user, uint32_t image, void *pixels, size_t size);
+
+typedef struct qohi_plan_entry {
+    uint32_t image;    /* the input image written at this position */
+    int64_t reference; /* the output position of its reference, or -1 (intra) */
+} qohi_plan_entry;
+
+/* Plans how to write `count` images: the order (references always point
+ * backwards, baselines first) and each image's reference. Writes `count`
+ * entries to `out`; write frame k as out[k].image with reference
+ * out[k].reference (qohi_writer_add_frame_with). */
+QOHI_API qohi_status qohi_plan(const qohi_plan_image *images, uint32_t count, qohi_plan_loader load, void *user,
+                               const qohi_plan_options *options, qohi_plan_entry *out, qohi_error *error);
 
 /* ------------------------------------------------------------ one-shot helpers */
 
