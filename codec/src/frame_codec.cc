@@ -83,7 +83,7 @@ Status decode_frame_data(const uint8_t* data, size_t size, uint32_t width, uint3
             if (band_size != row_bytes * rows) return corrupt("stored band size does not match its rows");
             std::memcpy(dst, band, band_size);
         } else {
-            Status st = decode_qohi_band(band, band_size, uint64_t(width) * rows, channels, dst,
+            Status st = decode_qohi_band(band, band_size, width, uint64_t(width) * rows, channels, dst,
                                          ref ? ref + y0 * row_bytes : nullptr);
             if (!st.ok()) {
                 st.message = "band " + std::to_string(b) + ": " + st.message;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
+#include <utility>
 
 #include "bit_io.h"
 #include "huffman.h"
@@ -18,7 +20,8 @@ constexpr unsigned kRunDirect = 1u << kRunDirectBits;
 constexpr unsigned kRunClasses = kRunDirect + 29 - kRunDirectBits;
 constexpr unsigned kOpIndexBase = kOpRunBase + kRunClasses;
 constexpr unsigned kIndexSize = 256;
-constexpr unsigned kOpAlphabet = kOpIndexBase + kIndexSize;  // intra bands
+constexpr unsigned kOpMatchBase = kOpIndexBase + kIndexSize;  // copy from earlier pixels: length classes
+constexpr unsigned kOpAlphabet = kOpMatchBase + kRunClasses;   // intra bands
 // Delta bands (a reference frame is given) add ops relative to the reference
 // pixel at the same position (spec §5.11).
 constexpr unsigned kOpRefRunBase = kOpAlphabet;  // copy a run of pixels from the reference
@@ -28,9 +31,16 @@ constexpr unsigned kOpAlphabetDelta = kOpRefDeltaAlpha + 1;
 constexpr unsigned kByteAlphabet = 256;
 constexpr uint32_t kStartPixel = 0xFF000000u;  // opaque black, as in QOI
 
-enum Table { kTableOp, kTableG, kTableR, kTableB, kTableA, kTableCount };
+// Match distances (spec §5.x): symbol 0 is the pixel above (distance =
+// width); symbols 1.. are classes of distance - 1, as run lengths.
+constexpr unsigned kDistAbove = 0;
+constexpr unsigned kDistClasses = 1 + kRunDirect + 30 - kRunDirectBits;
+constexpr unsigned kMinMatch = 4;
+
+enum Table { kTableOp, kTableG, kTableR, kTableB, kTableA, kTableDist, kTableCount };
 inline unsigned alphabet_size(unsigned table, bool delta) {
-    return table != kTableOp ? kByteAlphabet : delta ? kOpAlphabetDelta : kOpAlphabet;
+    return table == kTableOp ? (delta ? kOpAlphabetDelta : kOpAlphabet) : table == kTableDist ? kDistClasses
+                                                                                             : kByteAlphabet;
 }
 
 inline unsigned index_hash(uint32_t px) {
@@ -51,6 +61,12 @@ inline RunCode run_code(uint64_t length, unsigned base = kOpRunBase) {
     if (n < kRunDirect) return {base + n, 0, 0};
     const unsigned e = 32u - static_cast<unsigned>(__builtin_clz(n));
     return {base + kRunDirect + (e - kRunDirectBits - 1), e - 1, n - (uint32_t(1) << (e - 1))};
+}
+
+inline RunCode dist_code(uint64_t distance, uint32_t width) {
+    if (distance == width) return {kDistAbove, 0, 0};
+    const RunCode c = run_code(distance, 1);
+    return c;
 }
 
 // Run length minus one for run class `cls` (0..kRunClasses-1), reading the
@@ -112,20 +128,138 @@ struct BandInput {
 // so planning and writing share one definition of the op choice. With
 // `cost` (bits per symbol and table), a pixel that several ops could code
 // takes the cheapest; without, a greedy rule.
+// Finds earlier copies of the pixels ahead (LZ77 over the band's pixels,
+// preceded in a delta band by the reference's pixels of the same band).
+// Intra bands only try the pixels above: most of the gain at a fraction of
+// the time (spec §11). Delta bands, where moved content is the point, hash
+// kMinMatch pixels into chains of earlier positions and take the longest of
+// the pixels above and the first kProbes candidates.
+template <unsigned C, bool Delta>
+class MatchFinder {
+public:
+    static constexpr unsigned kProbes = 4;
+
+    explicit MatchFinder(const BandInput& band)
+        : count_(uint64_t(band.width) * band.rows), ref_count_(Delta ? count_ : 0), width_(band.width) {
+        // One contiguous view: reference pixels, then the band's pixels.
+        const size_t row = size_t(band.width) * C;
+        pixels_.resize(size_t(ref_count_ + count_) * C);
+        for (uint32_t y = 0; y < band.rows; ++y) {
+            if (Delta) std::memcpy(&pixels_[y * row], band.ref + y * band.ref_stride, row);
+            std::memcpy(&pixels_[(ref_count_ * C) + y * row], band.pixels + y * band.stride, row);
+        }
+        if (!Delta) return;
+        unsigned bits = 10;
+        while (bits < 16 && (uint64_t(1) << bits) < ref_count_ + count_) ++bits;
+        shift_ = 32 - bits;
+        head_.assign(size_t(1) << bits, -1);
+        chain_.reset(new int32_t[size_t(ref_count_ + count_)]);  // written before it is read
+        for (uint64_t i = 0; i + kMinMatch <= ref_count_; ++i) insert(i);
+    }
+
+    // Longest earlier copy (at least kMinMatch pixels) of the pixels at band
+    // position `pos`, as (length, distance); length 0 if none. Makes `pos`
+    // findable for later searches.
+    std::pair<uint64_t, uint64_t> find(uint64_t pos) {
+        const uint64_t at = ref_count_ + pos, end = ref_count_ + count_;
+        if (at + kMinMatch > end) return {0, 0};
+        uint64_t best_len = 0, best_from = 0;
+        int32_t cand = -1;
+        if (Delta) {
+            int32_t& head = head_[hash(at)];
+            cand = head;
+            chain_[at] = head;
+            head = int32_t(at);
+        }
+        // Probe 0 is the pixel above, then the hash chain.
+        for (unsigned probe = 0; probe <= kProbes; ++probe) {
+            uint64_t from;
+            if (probe == 0) {
+                if (at < width_) continue;
+                from = at - width_;
+            } else {
+                if (!Delta || cand < 0) break;
+                from = uint64_t(cand);
+                cand = chain_[size_t(cand)];
+            }
+            // Cheap rejections first: a longer match must agree at best_len.
+            if (at + best_len >= end || !same(from + best_len, at + best_len) || !same(from, at)) continue;
+            uint64_t len = 1;
+            while (at + len < end && same(from + len, at + len)) ++len;
+            if (len > best_len) {
+                best_len = len;
+                best_from = from;
+            }
+        }
+        if (best_len < kMinMatch) return {0, 0};
+        return {best_len, at - best_from};
+    }
+
+    // Makes band position `pos` findable without searching.
+    void add(uint64_t pos) {
+        if (Delta && ref_count_ + pos + kMinMatch <= ref_count_ + count_) insert(ref_count_ + pos);
+    }
+
+private:
+    bool same(uint64_t a, uint64_t b) const {
+        return load_pixel<C>(&pixels_[a * C]) == load_pixel<C>(&pixels_[b * C]);
+    }
+    uint32_t hash(uint64_t i) const {
+        uint32_t h = 0;
+        for (unsigned k = 0; k < kMinMatch; ++k) h = (h ^ load_pixel<C>(&pixels_[(i + k) * C])) * 0x9E3779B1u;
+        return h >> shift_;
+    }
+    void insert(uint64_t i) {
+        int32_t& head = head_[hash(i)];
+        chain_[i] = head;
+        head = int32_t(i);
+    }
+    uint64_t count_, ref_count_, width_;
+    unsigned shift_ = 0;
+    std::vector<uint8_t> pixels_;
+    std::vector<int32_t> head_;
+    std::unique_ptr<int32_t[]> chain_;
+};
+
+// Matches found by one pass over a band, replayed by a later pass that makes
+// the same decisions (so the search runs once per band).
+struct Match {
+    uint64_t pos, length, distance;
+};
+struct MatchLog {
+    enum Mode { kNone, kRecord, kReplay } mode = kNone;
+    std::vector<Match> matches;
+    size_t next = 0;
+};
+
 template <unsigned C, bool Delta, class Sink>
-void generate_ops(const BandInput& band, uint32_t row_step, const uint8_t* const* cost, Sink& sink) {
+void generate_ops(const BandInput& band, uint32_t row_step, const uint8_t* const* cost, MatchLog& log, Sink& sink) {
     uint32_t index[kIndexSize] = {};
     uint32_t prev = kStartPixel;
-    uint64_t run = 0, ref_run = 0;
+    uint64_t run = 0, ref_run = 0, skip = 0, pos = 0;
+    // Where matches are rare (photos) the search thins out, as in LZ4: after
+    // each miss the next search comes a little later; a hit resets it.
+    uint64_t next_search = 0, misses = 0;
+    std::unique_ptr<MatchFinder<C, Delta>> matches;
+    if (log.mode == MatchLog::kRecord) matches.reset(new MatchFinder<C, Delta>(band));
+    log.next = 0;
     for (uint32_t y = 0; y < band.rows; y += row_step) {
         const uint8_t* p = band.pixels + size_t(y) * band.stride;
         const uint8_t* r = Delta ? band.ref + size_t(y) * band.ref_stride : nullptr;
-        for (uint32_t x = 0; x < band.width; ++x, p += C) {
+        for (uint32_t x = 0; x < band.width; ++x, p += C, ++pos) {
             const uint32_t px = load_pixel<C>(p);
             uint32_t rp = 0;
             if constexpr (Delta) {
                 rp = load_pixel<C>(r);
                 r += C;
+            }
+            if (skip) {
+                // Inside a match only its last pixels become findable (as in
+                // LZ4): cheap, and enough to chain repeated patterns.
+                if (matches && skip <= 2) matches->add(pos);
+                --skip;
+                prev = px;
+                continue;
             }
             if (run) {
                 if (px == prev) {
@@ -151,6 +285,29 @@ void generate_ops(const BandInput& band, uint32_t row_step, const uint8_t* const
             if (px == prev) {
                 run = 1;
                 continue;
+            }
+            if (log.mode != MatchLog::kNone) {
+                Match m{pos, 0, 0};
+                if (matches && pos >= next_search) {
+                    const auto found = matches->find(pos);
+                    m.length = found.first;
+                    m.distance = found.second;
+                    if (m.length) {
+                        log.matches.push_back(m);
+                        misses = 0;
+                    } else {
+                        misses = std::min<uint64_t>(misses + 1, 256);
+                        next_search = pos + 1 + (misses >> 4);
+                    }
+                } else if (log.next < log.matches.size() && log.matches[log.next].pos == pos) {
+                    m = log.matches[log.next++];
+                }
+                if (m.length) {
+                    sink.match(run_code(m.length, kOpMatchBase), dist_code(m.distance, band.width));
+                    skip = m.length - 1;
+                    prev = px;
+                    continue;
+                }
             }
 
             const unsigned h = index_hash(px);
@@ -199,14 +356,21 @@ void generate_ops(const BandInput& band, uint32_t row_step, const uint8_t* const
 
 struct CountSink {
     uint32_t op_counts[kOpAlphabetDelta] = {};
-    uint32_t byte_counts[kTableCount - 1][kByteAlphabet] = {};
-    uint32_t* counts[kTableCount] = {op_counts, byte_counts[0], byte_counts[1], byte_counts[2], byte_counts[3]};
+    uint32_t byte_counts[4][kByteAlphabet] = {};
+    uint32_t dist_counts[kDistClasses] = {};
+    uint32_t* counts[kTableCount] = {op_counts, byte_counts[0], byte_counts[1], byte_counts[2], byte_counts[3],
+                                     dist_counts};
     uint64_t extra_bits = 0;
     void op(unsigned s) { counts[kTableOp][s]++; }
     void value(unsigned table, uint8_t v) { counts[table][v]++; }
     void run(const RunCode& rc) {
         counts[kTableOp][rc.symbol]++;
         extra_bits += rc.extra_bits;
+    }
+    void match(const RunCode& length, const RunCode& distance) {
+        run(length);
+        counts[kTableDist][distance.symbol]++;
+        extra_bits += distance.extra_bits;
     }
 };
 
@@ -219,10 +383,15 @@ struct EmitSink {
         op(rc.symbol);
         if (rc.extra_bits) out.put(rc.extra, rc.extra_bits);
     }
+    void match(const RunCode& length, const RunCode& distance) {
+        run(length);
+        out.put(tables[kTableDist].code[distance.symbol], tables[kTableDist].length[distance.symbol]);
+        if (distance.extra_bits) out.put(distance.extra, distance.extra_bits);
+    }
 };
 
 template <unsigned C, bool Delta>
-Status decode_band_bits(BitReader& in, uint64_t pixel_count, uint8_t* out, const uint8_t* ref) {
+Status decode_band_bits(BitReader& in, uint32_t width, uint64_t pixel_count, uint8_t* out, const uint8_t* ref) {
     DecodeTable tables[kTableCount];
     for (unsigned t = 0; t < kTableCount; ++t)
         QOHI_RETURN_IF_ERROR(read_code_table(in, alphabet_size(t, Delta), tables[t]));
@@ -236,6 +405,10 @@ Status decode_band_bits(BitReader& in, uint64_t pixel_count, uint8_t* out, const
         if (C != 4) return corrupt("alpha op in a frame without alpha");
         if (tables[kTableA].empty()) return corrupt("alpha op without an A code table");
     }
+    bool match = false;
+    for (unsigned k = 0; k < kRunClasses; ++k) match |= op.has_symbol(kOpMatchBase + k);
+    if (match && tables[kTableDist].empty()) return corrupt("match ops without a distance code table");
+    const int64_t ref_count = Delta ? int64_t(pixel_count) : 0;
 
     uint32_t index[kIndexSize] = {};
     uint32_t prev = kStartPixel;
@@ -245,7 +418,7 @@ Status decode_band_bits(BitReader& in, uint64_t pixel_count, uint8_t* out, const
         in.refill();
         const unsigned s = op.decode(in);
         uint32_t px;
-        if (s >= kOpIndexBase && (!Delta || s < kOpAlphabet)) {
+        if (s >= kOpIndexBase && s < kOpMatchBase) {
             px = index[s - kOpIndexBase];
             // RGB frames are opaque: an entry still holding its initial
             // (0,0,0,0) gives opaque black (never produced by an encoder).
@@ -264,6 +437,22 @@ Status decode_band_bits(BitReader& in, uint64_t pixel_count, uint8_t* out, const
             const uint32_t dg = tables[kTableG].decode(in);
             const uint32_t dr = tables[kTableR].decode(in);
             px = apply_difference(prev, dg, dr, tables[kTableB].decode(in), a);
+        } else if (s < kOpAlphabet) {
+            const uint64_t n = read_run(s - kOpMatchBase, in);
+            in.refill();
+            const unsigned d = tables[kTableDist].decode(in);
+            const uint64_t distance = d == kDistAbove ? width : read_run(d - 1, in) + 1;
+            const int64_t pos = (o - out) / C;
+            const int64_t from = pos - int64_t(distance);
+            if (from < -ref_count) return corrupt("match reaches before the start of its data");
+            if (n >= uint64_t(end - o) / C) return corrupt("match goes past the end of the band");
+            for (uint64_t k = 0; k <= n; ++k, o += C) {
+                const int64_t v = from + int64_t(k);
+                px = load_pixel<C>(v < 0 ? ref + (v + ref_count) * C : out + v * C);
+                store_pixel<C>(o, px);
+            }
+            prev = px;
+            continue;
         } else if (s < kOpRefDelta) {  // only in delta bands
             const uint64_t n = read_run(s - kOpRefRunBase, in);
             if (n >= uint64_t(end - o) / C) return corrupt("reference run goes past the end of the band");
@@ -293,9 +482,10 @@ Status decode_band_bits(BitReader& in, uint64_t pixel_count, uint8_t* out, const
 }
 
 template <unsigned C, bool Delta>
-Status decode_band(const uint8_t* data, size_t size, uint64_t pixel_count, uint8_t* out, const uint8_t* ref) {
+Status decode_band(const uint8_t* data, size_t size, uint32_t width, uint64_t pixel_count, uint8_t* out,
+                   const uint8_t* ref) {
     BitReader in(data, size);
-    Status st = decode_band_bits<C, Delta>(in, pixel_count, out, ref);
+    Status st = decode_band_bits<C, Delta>(in, width, pixel_count, out, ref);
     // The band's record is complete (its CRC matched), so running out of
     // bits is corruption; it is reported as such whatever check noticed it.
     if (!st.ok() && in.overran()) return corrupt("band data ends before its last pixel");
@@ -306,12 +496,15 @@ Status decode_band(const uint8_t* data, size_t size, uint64_t pixel_count, uint8
 
 // generate_ops() for the band's channel count and kind.
 template <class Sink>
-void run_ops(const BandInput& band, unsigned channels, uint32_t row_step, const uint8_t* const* costs, Sink& sink) {
+void run_ops(const BandInput& band, unsigned channels, uint32_t row_step, const uint8_t* const* costs, MatchLog& log,
+             Sink& sink) {
     const bool delta = band.ref != nullptr;
     if (channels == 4)
-        delta ? generate_ops<4, true>(band, row_step, costs, sink) : generate_ops<4, false>(band, row_step, costs, sink);
+        delta ? generate_ops<4, true>(band, row_step, costs, log, sink)
+              : generate_ops<4, false>(band, row_step, costs, log, sink);
     else
-        delta ? generate_ops<3, true>(band, row_step, costs, sink) : generate_ops<3, false>(band, row_step, costs, sink);
+        delta ? generate_ops<3, true>(band, row_step, costs, log, sink)
+              : generate_ops<3, false>(band, row_step, costs, log, sink);
 }
 
 struct QohiBandEncoder::Plan {
@@ -327,21 +520,25 @@ struct QohiBandEncoder::Plan {
     uint64_t table_bit_count = 0;     // ... and their length in bits
     uint64_t bits = 0;
 
+    mutable MatchLog matches;  // found by the counting pass, replayed when writing
+
     bool delta() const { return band.ref != nullptr; }
     template <class Sink>
-    void run(uint32_t row_step, const uint8_t* const* costs, Sink& sink) const {
-        run_ops(band, channels, row_step, costs, sink);
+    void run(uint32_t row_step, const uint8_t* const* costs, MatchLog& log, Sink& sink) const {
+        run_ops(band, channels, row_step, costs, log, sink);
     }
 };
 
 QohiBandEncoder::QohiBandEncoder(const uint8_t* pixels, size_t stride, const uint8_t* ref, size_t ref_stride,
                                  uint32_t width, uint32_t rows, unsigned channels)
-    : plan_(new Plan{{pixels, stride, ref, ref_stride, width, rows}, channels, {}, {}, {}, {}, {}, 0, 0}) {
+    : plan_(new Plan{{pixels, stride, ref, ref_stride, width, rows}, channels, {}, {}, {}, {}, {}, 0, 0, {}}) {
     Plan& p = *plan_;
     {
         // Every fourth row is enough for the costs and keeps this pass cheap.
+        // (Matches need every row; this pass does without them.)
         CountSink greedy;
-        p.run(rows >= 16 ? 4 : 1, nullptr, greedy);
+        MatchLog none;
+        p.run(rows >= 16 ? 4 : 1, nullptr, none, greedy);
         for (unsigned t = 0; t < kTableCount; ++t) {
             const unsigned n = alphabet_size(t, p.delta());
             const std::vector<uint8_t> len = build_code_lengths(greedy.counts[t], n, kMaxCodeLength);
@@ -352,7 +549,9 @@ QohiBandEncoder::QohiBandEncoder(const uint8_t* pixels, size_t stride, const uin
         }
     }
     CountSink counter;
-    p.run(1, p.cost_ptr, counter);
+    p.matches.mode = MatchLog::kRecord;
+    p.run(1, p.cost_ptr, p.matches, counter);
+    p.matches.mode = MatchLog::kReplay;
 
     BitWriter header(p.table_bits);
     uint64_t bits = counter.extra_bits;
@@ -373,7 +572,8 @@ uint64_t estimate_band_bits(const uint8_t* pixels, size_t stride, const uint8_t*
                             uint32_t width, uint32_t rows, unsigned channels) {
     const uint32_t step = rows >= 16 ? 4 : 1;
     CountSink counter;
-    run_ops(BandInput{pixels, stride, ref, ref_stride, width, rows}, channels, step, nullptr, counter);
+    MatchLog none;  // an estimate without matches: cheap, and ranks references well enough
+    run_ops(BandInput{pixels, stride, ref, ref_stride, width, rows}, channels, step, nullptr, none, counter);
     uint64_t bits = counter.extra_bits;
     for (unsigned t = 0; t < kTableCount; ++t) {
         const unsigned n = alphabet_size(t, ref != nullptr);
@@ -394,17 +594,17 @@ void QohiBandEncoder::write(std::vector<uint8_t>& out) const {
         writer.put(p.table_bits[bit / 8] & ((1u << n) - 1), n);
     }
     EmitSink sink{writer, p.tables};
-    p.run(1, p.cost_ptr, sink);
+    p.run(1, p.cost_ptr, p.matches, sink);
     writer.finish();
 }
 
-Status decode_qohi_band(const uint8_t* data, size_t size, uint64_t pixel_count, unsigned channels, uint8_t* out,
-                        const uint8_t* ref) {
+Status decode_qohi_band(const uint8_t* data, size_t size, uint32_t width, uint64_t pixel_count, unsigned channels,
+                        uint8_t* out, const uint8_t* ref) {
     if (channels == 4)
-        return ref ? decode_band<4, true>(data, size, pixel_count, out, ref)
-                   : decode_band<4, false>(data, size, pixel_count, out, nullptr);
-    return ref ? decode_band<3, true>(data, size, pixel_count, out, ref)
-               : decode_band<3, false>(data, size, pixel_count, out, nullptr);
+        return ref ? decode_band<4, true>(data, size, width, pixel_count, out, ref)
+                   : decode_band<4, false>(data, size, width, pixel_count, out, nullptr);
+    return ref ? decode_band<3, true>(data, size, width, pixel_count, out, ref)
+               : decode_band<3, false>(data, size, width, pixel_count, out, nullptr);
 }
 
 }  // namespace qohi

@@ -45,8 +45,8 @@ uint64_t estimate_band_bits(const uint8_t* pixels, size_t stride, const uint8_t*
 // Decodes one band of `pixel_count` pixels into `out` (packed, `channels`
 // bytes per pixel). `data` must be exactly the band's bytes. `ref` is the
 // reference frame's pixels of the same band (packed), nullptr if intra.
-Status decode_qohi_band(const uint8_t* data, size_t size, uint64_t pixel_count, unsigned channels, uint8_t* out,
-                        const uint8_t* ref);
+Status decode_qohi_band(const uint8_t* data, size_t size, uint32_t width, uint64_t pixel_count, unsigned channels,
+                        uint8_t* out, const uint8_t* ref);
 
 }  // namespace qohi
 

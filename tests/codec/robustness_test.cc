@@ -153,17 +153,20 @@ std::vector<uint8_t> file_with_band(uint32_t width, uint32_t height, uint8_t cha
 // A band whose OP table gives the listed op symbols the listed code lengths
 // (canonical codes: with lengths {1, 2, 2} the symbols read as bits "0",
 // "10", "11", i.e. put(0, 1), put(1, 2), put(3, 2)), G/R/B tables with the
-// single value 5 (zero-bit codes), no A table, then `bits`.
+// single value 5 (zero-bit codes), no A or distance table, then `bits`.
+// With `above`, the distance table has the single symbol 0 (the pixel above).
 std::vector<uint8_t> band(const std::vector<std::pair<unsigned, uint8_t>>& op_lengths,
-                          const std::vector<std::pair<uint32_t, unsigned>>& bits) {
+                          const std::vector<std::pair<uint32_t, unsigned>>& bits, bool above = false) {
     std::vector<uint8_t> buf;
     qohi::BitWriter w(buf);
-    std::vector<uint8_t> op(299, 0), value(256, 0);
+    std::vector<uint8_t> op(340, 0), value(256, 0), dist(43, 0);  // 340: the intra op alphabet
     for (auto [symbol, length] : op_lengths) op[symbol] = length;
     value[5] = 1;
+    dist[0] = above ? 1 : 0;
     qohi::write_code_table(w, op);
     for (int t = 0; t < 3; ++t) qohi::write_code_table(w, value);
-    qohi::write_code_table(w, std::vector<uint8_t>(256, 0));
+    qohi::write_code_table(w, std::vector<uint8_t>(256, 0));  // A
+    qohi::write_code_table(w, dist);
     for (auto [v, n] : bits) w.put(v, n);
     w.finish();
     return buf;
@@ -196,6 +199,17 @@ TEST(Robustness, HandMadeBandsAreChecked) {
     EXPECT_EQ(decode_all(file_with_band(1, 1, 3, band(1, 2, {{0, 1}}))), QOHI_ERROR_CORRUPT);
     // Alpha difference op without an A table in an RGBA frame.
     EXPECT_EQ(decode_all(file_with_band(1, 1, 4, band(1, 2, {{0, 1}}))), QOHI_ERROR_CORRUPT);
+    // Matches (op 299 + length - 1) copying from the row above. OP codes:
+    // 300 "0" = put(0, 1); difference "10" = put(1, 2); run of 1 "11" = put(3, 2).
+    const std::vector<std::pair<unsigned, uint8_t>> ops = {{0, 2}, {2, 2}, {300, 1}};
+    EXPECT_EQ(decode_all(file_with_band(2, 2, 3, band(ops, {{1, 2}, {3, 2}, {0, 1}}, true))), QOHI_OK);
+    // The same match in a 3x1 frame would start before the first pixel.
+    EXPECT_EQ(decode_all(file_with_band(3, 1, 3, band(ops, {{1, 2}, {0, 1}}, true))), QOHI_ERROR_CORRUPT);
+    // Length 3 (op 301) at the third of four pixels runs past the end.
+    const std::vector<std::pair<unsigned, uint8_t>> ops3 = {{0, 2}, {2, 2}, {301, 1}};
+    EXPECT_EQ(decode_all(file_with_band(2, 2, 3, band(ops3, {{1, 2}, {3, 2}, {0, 1}}, true))), QOHI_ERROR_CORRUPT);
+    // Match ops without a distance table.
+    EXPECT_EQ(decode_all(file_with_band(2, 2, 3, band(ops, {{1, 2}, {3, 2}, {0, 1}}, false))), QOHI_ERROR_CORRUPT);
     // Index ops need no payload table: index 0 holds (0,0,0,0) at the start.
     EXPECT_EQ(decode_all(file_with_band(2, 1, 4, band(2, 43, {{1, 1}, {0, 1}}))), QOHI_OK);
 }
