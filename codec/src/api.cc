@@ -4,6 +4,7 @@
 #include <cstring>
 #include <new>
 
+#include "planner.h"
 #include "qohi/qohi.h"
 #include "reader.h"
 #include "writer.h"
@@ -325,6 +326,26 @@ qohi_status qohi_decode(const void* data, size_t size, const qohi_read_options* 
     }
     qohi_reader_close(r);
     return s;
+}
+
+void qohi_plan_options_init(qohi_plan_options* options) {
+    if (!options) return;
+    *options = qohi_plan_options{};
+    options->mode = QOHI_PLAN_AUTO;
+    options->keyframe_interval = qohi::kPlanDefaultKeyframeInterval;
+    options->max_depth = QOHI_DEFAULT_MAX_DEPTH;
+    options->candidates = qohi::kPlanDefaultCandidates;
+    options->memory = qohi::kPlanDefaultMemory;
+}
+
+qohi_status qohi_plan(const qohi_plan_image* images, uint32_t count, qohi_plan_loader load, void* user,
+                      const qohi_plan_options* options, qohi_plan_entry* out, qohi_error* error) {
+    qohi_plan_options o;
+    qohi_plan_options_init(&o);
+    if (options) o = *options;
+    const qohi::Status st = guarded([&] { return qohi::plan_collection(images, count, load, user, o, out); });
+    set_error(error, st);
+    return st.code;
 }
 
 }  // extern "C"
