@@ -226,6 +226,34 @@ TEST(Delta, InvalidReferencesAreRejected) {
     EXPECT_EQ(open_status(f), QOHI_ERROR_CORRUPT);
 }
 
+// Damaged delta frames (CRC repaired so the band decoder sees the damage)
+// must fail cleanly: reference runs, matches into the reference and
+// reference differences all index memory.
+TEST(Delta, CorruptDeltaDataNeverCrashes) {
+    const std::vector<TestImage> images = variant_set(4, 4);
+    const Packed p = pack(images, {-1, 0, 1, 0});
+    std::vector<Span> fdat;
+    for (const Span& s : spans(p.file))
+        if (s.type == qohi::kTypeFrameData) fdat.push_back(s);
+    ASSERT_EQ(fdat.size(), 4u);
+    std::mt19937 rng(7);
+    int failures = 0;
+    for (int trial = 0; trial < 1500; ++trial) {
+        std::vector<uint8_t> f = p.file;
+        const Span& s = fdat[1 + rng() % 3];  // a delta frame
+        for (int k = 0; k < 1 + int(rng() % 3); ++k) f[s.offset + 8 + rng() % s.size] ^= uint8_t(1u << (rng() % 8));
+        refresh_crc(f, s);
+        qohi_reader* r = nullptr;
+        ASSERT_EQ(qohi_reader_open_memory(f.data(), f.size(), nullptr, &r, nullptr), QOHI_OK);
+        for (uint32_t i = 0; i < 4; ++i) {
+            std::vector<uint8_t> out(images[i].pixels.size());
+            failures += qohi_reader_decode_frame(r, i, out.data(), out.size(), 0, 0) != QOHI_OK;
+        }
+        qohi_reader_close(r);
+    }
+    EXPECT_GT(failures, 1000);
+}
+
 TEST(Delta, MetadataTravelsWithItsFrame) {
     const std::vector<TestImage> images = variant_set(4, 2);
     const uint8_t icc[] = {0, 0, 2, 0x30, 'a', 'p', 'p', 'l'};
