@@ -1,14 +1,21 @@
-// qohidec: decode one frame of a .qohi file to PNG.
+// qohidec: decode one frame of a .qohi file to PNG, unpack a collection into
+// a folder, or list the frames.
 #include <qohi/qohi.h>
 
+#include <sys/stat.h>
+
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <exception>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "cli.h"
+#include "collection.h"
 #include "file_io.h"
+#include "frame_metadata.h"
 #include "png_io.h"
 
 using namespace qohi_tools;
@@ -17,16 +24,23 @@ namespace {
 
 const char kUsage[] =
     "Usage: qohidec [OPTIONS] INPUT.qohi [-o OUTPUT.png]\n"
-    "Decode a frame of a QOHI file to PNG.\n"
+    "       qohidec [OPTIONS] INPUT.qohi -o FOLDER\n"
+    "       qohidec --list INPUT.qohi\n"
+    "Decode a frame of a QOHI file to PNG, unpack a collection into a folder, or\n"
+    "list its frames.\n"
     "\n"
     "  INPUT.qohi             QOHI file to decode; \"-\" reads standard input\n"
-    "  -o, --output FILE      output file; \"-\" writes standard output\n"
+    "  -o, --output FILE      output file or folder; \"-\" writes standard output\n"
     "                         (default: INPUT with its extension replaced by .png,\n"
-    "                         or standard output when INPUT is \"-\")\n"
-    "  -f, --force            overwrite an existing output file\n"
+    "                         or standard output when INPUT is \"-\"; for a file of\n"
+    "                         several frames and no --frame, the folder INPUT\n"
+    "                         without its .qohi extension)\n"
+    "  -f, --force            overwrite existing output files\n"
     "      --frame FRAME      frame to decode: a decimal index (0 is the first)\n"
-    "                         or else a frame name; required when the file holds\n"
-    "                         more than one frame\n"
+    "                         or else a frame name\n"
+    "  -l, --list             print the frames (index, size, channels, method,\n"
+    "                         reference, chain depth, coded bytes, type, name) and\n"
+    "                         a summary to standard output; write nothing\n"
     "      --max-pixels N     refuse frames with more than N pixels\n"
     "                         (default: 268435456 = 2^28)\n"
     "  -v, --verbose          print frame and sizes to standard error\n"
@@ -34,22 +48,21 @@ const char kUsage[] =
     "  -h, --help             show this help and exit\n"
     "  -V, --version          show version information and exit\n"
     "\n"
-    "The PNG is 8-bit RGB or RGBA, as the frame was stored. The output is written\n"
-    "to a temporary file and renamed into place only when complete. Binary data\n"
-    "is never written to a terminal.\n"
+    "Without --frame, a file of one frame is decoded to OUTPUT, unless OUTPUT is\n"
+    "an existing folder or ends in '/'. A file of several frames is unpacked into\n"
+    "a folder: each frame is written as FOLDER/NAME (its name, a relative path;\n"
+    "unnamed frames as frame_INDEX.png), creating sub-folders, baselines\n"
+    "included. A name that is absolute or has '..', '.' or empty components or a\n"
+    "backslash is refused, and nothing is written through a symbolic link inside\n"
+    "FOLDER. Existing files are kept unless -f is given; the other frames are\n"
+    "still restored, and the exit status is 1.\n"
+    "\n"
+    "Each PNG is 8-bit RGB or RGBA, as the frame was stored, with the frame's ICC\n"
+    "profile, EXIF, XMP and text chunks. Each is written to a temporary file and\n"
+    "renamed into place only when complete. Binary data is never written to a\n"
+    "terminal.\n"
     "\n"
     "Exit status: 0 success, 1 failure (bad input, I/O error), 2 usage error.\n";
-
-// Parses a plain decimal number (digits only, no sign or spaces).
-bool parse_decimal(const std::string& text, uint64_t& value) {
-    if (text.empty() || text.size() > 19) return false;
-    value = 0;
-    for (char c : text) {
-        if (c < '0' || c > '9') return false;
-        value = value * 10 + static_cast<uint64_t>(c - '0');
-    }
-    return true;
-}
 
 struct ReaderCloser {
     qohi_reader* reader = nullptr;
@@ -58,12 +71,275 @@ struct ReaderCloser {
     }
 };
 
+bool is_directory(const std::string& path) {
+    struct stat st;
+    return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+bool ends_with_ci(const std::string& text, const std::string& suffix) {
+    if (text.size() < suffix.size()) return false;
+    for (size_t i = 0; i < suffix.size(); ++i) {
+        char a = text[text.size() - suffix.size() + i];
+        if (a >= 'A' && a <= 'Z') a = static_cast<char>(a - 'A' + 'a');
+        if (a != suffix[i]) return false;
+    }
+    return true;
+}
+
+std::string frame_name(const qohi_frame_info& info) {
+    return std::string(info.name ? info.name : "", info.name ? info.name_size : 0);
+}
+
+// "frame 3" or "frame 3 ('a/b.png')".
+std::string frame_label(uint32_t index, const std::string& name) {
+    std::string label = "frame " + std::to_string(index);
+    if (!name.empty()) label += " ('" + printable(name) + "')";
+    return label;
+}
+
+std::string method_name(uint32_t method) {
+    if (method == QOHI_METHOD_STORED) return "stored";
+    if (method == QOHI_METHOD_QOHI) return "qohi";
+    return "method-" + std::to_string(method);
+}
+
+// The input, opened. Regular files are read on demand; standard input and
+// other kinds of file are read into memory first.
+struct Input {
+    std::vector<uint8_t> data;
+    uint64_t size = 0;
+    ReaderCloser rd;
+};
+
+// Opens the input with `ropt`. Returns kContinue or an exit code.
+int open_input(const Program& prog, const std::string& path, const qohi_read_options& ropt, Input& in) {
+    const std::string name = input_name(path);
+    std::string err;
+    qohi_error qerr{};
+    qohi_status st;
+    struct stat sb;
+    if (path != "-" && ::stat(path.c_str(), &sb) == 0 && S_ISREG(sb.st_mode)) {
+        in.size = static_cast<uint64_t>(sb.st_size);
+        st = qohi_reader_open_file(path.c_str(), &ropt, &in.rd.reader, &qerr);
+    } else {
+        if (!read_file(path, in.data, err)) return prog.fail(err);
+        in.size = in.data.size();
+        // A zero-length buffer may have data() == nullptr; give the library a
+        // valid pointer anyway.
+        static const uint8_t kEmpty[1] = {0};
+        st = qohi_reader_open_memory(in.data.empty() ? kEmpty : in.data.data(), in.data.size(), &ropt,
+                                     &in.rd.reader, &qerr);
+    }
+    if (st != QOHI_OK) {
+        std::string message = library_message(qerr.message, qohi_status_string(st));
+        // The library names the file itself when it opens it: say it once.
+        if (message.compare(0, path.size() + 2, path + ": ") == 0) message.erase(0, path.size() + 2);
+        return prog.fail(name + ": " + message);
+    }
+    return kContinue;
+}
+
+// ------------------------------------------------------------------ --list
+
+int list_frames(const Program& prog, const std::string& in_name, qohi_reader* reader, uint64_t file_size) {
+    const uint32_t count = qohi_reader_frame_count(reader);
+    std::vector<std::vector<std::string>> rows;
+    rows.push_back({"index", "size", "ch", "method", "ref", "depth", "bytes", "type", "name"});
+    uint64_t coded = 0, baselines = 0, deltas = 0, longest = 0;
+    for (uint32_t i = 0; i < count; ++i) {
+        qohi_frame_info info{};
+        qohi_status st = qohi_reader_frame_info(reader, i, &info);
+        if (st != QOHI_OK) {
+            return prog.fail(in_name + ": frame " + std::to_string(i) + ": " +
+                             library_message(qohi_reader_message(reader), qohi_status_string(st)));
+        }
+        const std::string name = frame_name(info);
+        std::string ch = std::to_string(info.channels);
+        if (info.bit_depth != 8) ch += "/" + std::to_string(info.bit_depth);
+        rows.push_back({std::to_string(i), std::to_string(info.width) + "x" + std::to_string(info.height), ch,
+                        method_name(info.method), info.reference >= 0 ? std::to_string(info.reference) : "-",
+                        std::to_string(info.depth), std::to_string(info.coded_size),
+                        info.baseline ? "baseline" : info.reference >= 0 ? "delta" : "intra",
+                        name.empty() ? "-" : printable(name)});
+        coded += info.coded_size;
+        if (info.baseline) ++baselines;
+        if (info.reference >= 0) ++deltas;
+        longest = std::max<uint64_t>(longest, info.depth);
+    }
+    // Columns: numbers right-aligned, words left-aligned, the name last.
+    const bool right[] = {true, true, true, false, true, true, true, false, false};
+    std::vector<size_t> width(rows[0].size(), 0);
+    for (const auto& row : rows) {
+        for (size_t c = 0; c + 1 < row.size(); ++c) width[c] = std::max(width[c], row[c].size());
+    }
+    std::string out;
+    for (const auto& row : rows) {
+        for (size_t c = 0; c < row.size(); ++c) {
+            if (c) out += "  ";
+            const size_t pad = c + 1 < row.size() ? width[c] - row[c].size() : 0;
+            if (right[c]) out.append(pad, ' ');
+            out += row[c];
+            if (!right[c]) out.append(pad, ' ');
+        }
+        out += '\n';
+        std::fputs(out.c_str(), stdout);
+        out.clear();
+    }
+    std::printf("%u frame%s (%llu baseline%s, %llu with a reference, longest chain %llu), "
+                "%llu bytes of frames, file %llu bytes\n",
+                count, count == 1 ? "" : "s", static_cast<unsigned long long>(baselines),
+                baselines == 1 ? "" : "s", static_cast<unsigned long long>(deltas),
+                static_cast<unsigned long long>(longest), static_cast<unsigned long long>(coded),
+                static_cast<unsigned long long>(file_size));
+    if (std::fflush(stdout) != 0 || std::ferror(stdout)) return prog.fail("cannot write <stdout>");
+    return kExitOk;
+}
+
+// ------------------------------------------------------------------ decode
+
+// Decodes frame `index` with its metadata into `image`. Returns "" or the
+// reason it failed.
+std::string decode_frame(qohi_reader* reader, uint32_t index, const qohi_frame_info& info,
+                         uint64_t max_pixels, Image& image) {
+    if (info.channels != 3 && info.channels != 4) {
+        return "has " + std::to_string(info.channels) + " channels; only RGB and RGBA can be written";
+    }
+    if (info.bit_depth != 8) {
+        return "has " + std::to_string(info.bit_depth) + "-bit channels; only 8-bit can be written";
+    }
+    const uint64_t limit = max_pixels != 0 ? max_pixels : QOHI_DEFAULT_MAX_PIXELS;
+    const uint64_t pixels = uint64_t{info.width} * info.height;
+    if (pixels > limit) {
+        return "is " + std::to_string(info.width) + "x" + std::to_string(info.height) +
+               ", more than the limit of " + std::to_string(limit) + " pixels (see --max-pixels)";
+    }
+    image.width = info.width;
+    image.height = info.height;
+    image.channels = info.channels;
+    image.metadata.clear();
+    try {
+        image.pixels.resize(static_cast<size_t>(pixels * info.channels));
+    } catch (const std::exception&) {
+        return "out of memory for a " + std::to_string(info.width) + "x" + std::to_string(info.height) +
+               " frame";
+    }
+    qohi_status st = qohi_reader_decode_frame(reader, index, image.pixels.data(), image.pixels.size(), 0,
+                                              info.channels);
+    if (st == QOHI_OK) {
+        const qohi_metadata* items = nullptr;
+        size_t count = 0;
+        st = qohi_reader_frame_metadata(reader, index, &items, &count);
+        if (st == QOHI_OK) image.metadata = from_library_metadata(items, count);
+    }
+    if (st != QOHI_OK) return library_message(qohi_reader_message(reader), qohi_status_string(st));
+    return std::string();
+}
+
+// Encodes `image` as PNG; warns about metadata that PNG cannot hold.
+bool to_png(const Program& prog, const Args& args, const std::string& label, const Image& image,
+            std::vector<uint8_t>& png, std::string& err) {
+    std::vector<std::string> skipped;
+    if (!encode_png(image, -1, png, err, &skipped)) return false;
+    if (!args.quiet) {
+        for (const std::string& s : skipped) prog.say("warning: " + label + ": metadata not written: " + s);
+    }
+    return true;
+}
+
+// ------------------------------------------------------------------ unpack
+
+int unpack(const Program& prog, const Args& args, const std::string& in_name, qohi_reader* reader,
+           uint64_t max_pixels) {
+    std::string dir = args.output;
+    while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+    std::string err;
+    if (!make_folder(dir, err)) return prog.fail(err);
+
+    const uint32_t count = qohi_reader_frame_count(reader);
+    uint32_t failed = 0, restored = 0;
+    std::set<std::string> written;
+    Image image;
+    std::vector<uint8_t> png;
+    for (uint32_t i = 0; i < count; ++i) {
+        qohi_frame_info info{};
+        qohi_status st = qohi_reader_frame_info(reader, i, &info);
+        const std::string name = st == QOHI_OK ? frame_name(info) : std::string();
+        const std::string label = frame_label(i, name);
+        auto refuse = [&](const std::string& why) {
+            prog.say(in_name + ": " + label + ": " + why + "; not restored");
+            ++failed;
+        };
+        if (st != QOHI_OK) {
+            refuse(library_message(qohi_reader_message(reader), qohi_status_string(st)));
+            continue;
+        }
+        const std::string rel = name.empty() ? "frame_" + std::to_string(i) + ".png" : name;
+        const std::string reason = unsafe_name_reason(rel);
+        if (!reason.empty()) {
+            refuse("unsafe name (" + reason + ")");
+            continue;
+        }
+        if (!written.insert(rel).second) {
+            refuse("'" + printable(rel) + "' was written for an earlier frame");
+            continue;
+        }
+        std::string why = decode_frame(reader, i, info, max_pixels, image);
+        if (!why.empty()) {
+            refuse(why);
+            continue;
+        }
+        if (!make_parent_folders(dir, rel, err)) {
+            refuse(printable(err));
+            continue;
+        }
+        const std::string target = join_path(dir, rel);
+        struct stat sb;
+        if (::lstat(target.c_str(), &sb) == 0) {
+            if (S_ISLNK(sb.st_mode)) {
+                refuse("'" + printable(target) + "' is a symbolic link; refusing to write through it");
+                continue;
+            }
+            if (S_ISDIR(sb.st_mode)) {
+                refuse("'" + printable(target) + "' is a directory");
+                continue;
+            }
+            if (!S_ISREG(sb.st_mode)) {
+                refuse("'" + printable(target) + "' exists and is not a regular file");
+                continue;
+            }
+            if (!args.force) {
+                refuse("'" + printable(target) + "' already exists; use -f/--force to overwrite it");
+                continue;
+            }
+        }
+        if (!to_png(prog, args, label, image, png, err)) {
+            refuse(err);
+            continue;
+        }
+        if (!write_file_atomic(target, png.data(), png.size(), err)) {
+            refuse(printable(err));
+            continue;
+        }
+        ++restored;
+    }
+    if (failed) {
+        return prog.fail(in_name + ": " + std::to_string(failed) + " of " + std::to_string(count) +
+                         (count == 1 ? " frame" : " frames") + " not restored");
+    }
+    if (args.verbose) {
+        prog.say(in_name + ": restored " + std::to_string(restored) + (restored == 1 ? " frame" : " frames") +
+                 " into '" + printable(dir) + "'");
+    }
+    return kExitOk;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     const Program prog{"qohidec", kUsage, QOHI_VERSION_STRING, qohi_version_string()};
     Args args;
     bool have_frame = false;
+    bool list = false;
     std::string frame;
     uint64_t max_pixels = 0;  // 0: library default
     std::vector<Option> options = {
@@ -71,6 +347,10 @@ int main(int argc, char** argv) {
          [&](const std::string& value) {
              frame = value;
              have_frame = true;
+             return kContinue;
+         }},
+        {"--list", 'l', nullptr, nullptr, false, [&](const std::string&) {
+             list = true;
              return kContinue;
          }},
         {"--max-pixels", 0, "a number", nullptr, false, [&](const std::string& text) {
@@ -82,102 +362,98 @@ int main(int argc, char** argv) {
          }},
     };
     int rc = parse_args(prog, argc, argv, ".png", options, args);
-    if (rc == kContinue) rc = check_paths(prog, args, "a QOHI file");
+    if (rc != kContinue) return rc;
+    if (list && have_frame) return prog.usage_error("--list and --frame cannot be combined");
+    if (list && args.output_given) return prog.usage_error("--list writes no file; drop -o");
+    rc = check_terminals(prog, args, "a QOHI file", !list);
     if (rc != kContinue) return rc;
 
     const std::string in_name = input_name(args.input);
-    std::vector<uint8_t> input;
-    std::string err;
-    if (!read_file(args.input, input, err)) return prog.fail(err);
-
     qohi_read_options ropt;
     qohi_read_options_init(&ropt);
     if (max_pixels != 0) ropt.max_pixels = max_pixels;
-    qohi_error qerr{};
-    ReaderCloser rd;
-    // A zero-length buffer may have data() == nullptr; give the library a
-    // valid pointer anyway.
-    static const uint8_t kEmpty[1] = {0};
-    qohi_status st = qohi_reader_open_memory(input.empty() ? kEmpty : input.data(), input.size(),
-                                             &ropt, &rd.reader, &qerr);
-    if (st != QOHI_OK) {
-        return prog.fail(in_name + ": " + library_message(qerr.message, qohi_status_string(st)));
-    }
+    Input in;
+    rc = open_input(prog, args.input, ropt, in);
+    if (rc != kContinue) return rc;
+    qohi_reader* reader = in.rd.reader;
     auto reader_failure = [&](const std::string& what, qohi_status status) {
         return prog.fail(in_name + ": " + what +
-                         library_message(qohi_reader_message(rd.reader), qohi_status_string(status)));
+                         library_message(qohi_reader_message(reader), qohi_status_string(status)));
     };
 
-    const uint32_t count = qohi_reader_frame_count(rd.reader);
+    const uint32_t count = qohi_reader_frame_count(reader);
+    if (list) return list_frames(prog, in_name, reader, in.size);
     if (count == 0) return prog.fail(in_name + ": the file contains no frames");
+
+    // One frame, or all of them into a folder?
+    const bool output_is_folder =
+        args.output != "-" && (args.output.back() == '/' || is_directory(args.output));
+    if (!have_frame && (count > 1 || output_is_folder)) {
+        const std::string choose = in_name + ": the file has " + std::to_string(count) +
+                                   (count == 1 ? " frame" : " frames") +
+                                   "; choose one with --frame INDEX|NAME, or unpack them with -o FOLDER";
+        if (args.output == "-") return prog.fail(choose);
+        if (!args.output_given) {
+            if (!ends_with_ci(args.input, ".qohi") || args.input.size() == 5 ||
+                args.input[args.input.size() - 6] == '/') {
+                return prog.fail(choose);
+            }
+            args.output = args.input.substr(0, args.input.size() - 5);
+        } else if (!output_is_folder && has_png_extension(args.output)) {
+            return prog.fail(choose);
+        }
+        try {
+            return unpack(prog, args, in_name, reader, max_pixels);
+        } catch (const std::exception& e) {
+            return prog.fail(in_name + ": out of memory (" + e.what() + ")");
+        }
+    }
+
+    rc = check_output(prog, args);
+    if (rc != kContinue) return rc;
     uint32_t index = 0;
     if (have_frame) {
         uint64_t n = 0;
         bool numeric = parse_decimal(frame, n);
         uint32_t named = 0;
-        qohi_status found = qohi_reader_find_frame(rd.reader, frame.c_str(), &named);
+        qohi_status found = qohi_reader_find_frame(reader, frame.c_str(), &named);
         if (numeric && n < count) {
             index = static_cast<uint32_t>(n);
             if (found == QOHI_OK && named != index && !args.quiet) {
-                prog.say("warning: '" + frame + "' is taken as frame index " +
-                         std::to_string(index) + "; frame " + std::to_string(named) +
-                         " has that name");
+                prog.say("warning: '" + printable(frame) + "' is taken as frame index " +
+                         std::to_string(index) + "; frame " + std::to_string(named) + " has that name");
             }
         } else if (found == QOHI_OK) {
             index = named;
         } else if (found == QOHI_ERROR_NOT_FOUND && numeric) {
-            return prog.fail(in_name + ": no frame " + frame + " (the file has " +
-                             std::to_string(count) + (count == 1 ? " frame" : " frames") +
-                             ", index 0 to " + std::to_string(count - 1) + ")");
+            return prog.fail(in_name + ": no frame " + frame + " (the file has " + std::to_string(count) +
+                             (count == 1 ? " frame" : " frames") + ", index 0 to " +
+                             std::to_string(count - 1) + ")");
         } else if (found == QOHI_ERROR_NOT_FOUND) {
-            return prog.fail(in_name + ": no frame named '" + frame + "'");
+            return prog.fail(in_name + ": no frame named '" + printable(frame) + "'");
         } else {
             return reader_failure("", found);
         }
-    } else if (count > 1) {
-        return prog.fail(in_name + ": the file has " + std::to_string(count) +
-                         " frames; choose one with --frame INDEX|NAME");
     }
-    const std::string frame_label = "frame " + std::to_string(index);
 
     qohi_frame_info info{};
-    st = qohi_reader_frame_info(rd.reader, index, &info);
-    if (st != QOHI_OK) return reader_failure(frame_label + ": ", st);
-    if (info.channels != 3 && info.channels != 4) {
-        return prog.fail(in_name + ": " + frame_label + " has " + std::to_string(info.channels) +
-                         " channels; only RGB and RGBA can be written");
-    }
-    const uint64_t limit = max_pixels != 0 ? max_pixels : QOHI_DEFAULT_MAX_PIXELS;
-    const uint64_t pixels = uint64_t{info.width} * info.height;
-    if (pixels > limit) {
-        return prog.fail(in_name + ": " + frame_label + " is " + std::to_string(info.width) + "x" +
-                         std::to_string(info.height) + ", more than the limit of " +
-                         std::to_string(limit) + " pixels (see --max-pixels)");
-    }
-
+    qohi_status st = qohi_reader_frame_info(reader, index, &info);
+    if (st != QOHI_OK) return reader_failure("frame " + std::to_string(index) + ": ", st);
+    const std::string name = frame_name(info);
+    const std::string label = "frame " + std::to_string(index);
     Image image;
-    image.width = info.width;
-    image.height = info.height;
-    image.channels = info.channels;
-    try {
-        image.pixels.resize(static_cast<size_t>(pixels * info.channels));
-    } catch (const std::exception&) {
-        return prog.fail(in_name + ": out of memory for a " + std::to_string(info.width) + "x" +
-                         std::to_string(info.height) + " frame");
-    }
-    st = qohi_reader_decode_frame(rd.reader, index, image.pixels.data(), image.pixels.size(), 0,
-                                  info.channels);
-    if (st != QOHI_OK) return reader_failure(frame_label + ": ", st);
-    std::string frame_name(info.name ? info.name : "", info.name ? info.name_size : 0);
+    std::string why = decode_frame(reader, index, info, max_pixels, image);
+    if (!why.empty()) return prog.fail(in_name + ": " + label + ": " + why);
 
     std::vector<uint8_t> png;
-    if (!encode_png(image, -1, png, err)) return prog.fail(in_name + ": " + err);
+    std::string err;
+    if (!to_png(prog, args, label, image, png, err)) return prog.fail(in_name + ": " + err);
     if (!write_file_atomic(args.output, png.data(), png.size(), err)) return prog.fail(err);
     if (args.verbose) {
-        std::fprintf(stderr, "%s: %s: frame %u%s%s%s of %u, %ux%u, %u channels, %zu -> %zu bytes\n",
-                     prog.name, in_name.c_str(), index, frame_name.empty() ? "" : " ('",
-                     frame_name.c_str(), frame_name.empty() ? "" : "')", count, info.width,
-                     info.height, info.channels, input.size(), png.size());
+        std::fprintf(stderr, "%s: %s: frame %u%s%s%s of %u, %ux%u, %u channels, %llu -> %zu bytes\n",
+                     prog.name, in_name.c_str(), index, name.empty() ? "" : " ('", printable(name).c_str(),
+                     name.empty() ? "" : "')", count, info.width, info.height, info.channels,
+                     static_cast<unsigned long long>(in.size), png.size());
     }
     return kExitOk;
 }

@@ -110,8 +110,8 @@ void encode_trailer(const Trailer& t, std::vector<uint8_t>& payload) {
 
 namespace {
 
-bool valid_key(const std::string& key, bool may_be_empty) {
-    if (key.size() > kMaxMetadataKey || (key.empty() && !may_be_empty)) return false;
+bool valid_key(const std::string& key) {
+    if (key.size() > kMaxMetadataKey || key.empty()) return false;
     return key.find('\0') == std::string::npos;
 }
 
@@ -128,7 +128,7 @@ Status encode_metadata(const MetadataItem& item, uint32_t& type, std::vector<uin
         case QOHI_METADATA_ICC:
         case QOHI_METADATA_TEXT: {
             const bool icc = item.kind == QOHI_METADATA_ICC;
-            if (!valid_key(item.key, icc)) return invalid_argument("metadata key must be 1 to 79 bytes without NUL");
+            if (!valid_key(item.key)) return invalid_argument("metadata key must be 1 to 79 bytes without NUL");
             if (!icc && !valid_utf8(item.data)) return invalid_argument("text metadata must be UTF-8 without NUL");
             type = icc ? kTypeIcc : kTypeText;
             w.u8(static_cast<uint8_t>(item.key.size()));

@@ -31,7 +31,7 @@ constexpr unsigned kOpAlphabetDelta = kOpRefDeltaAlpha + 1;
 constexpr unsigned kByteAlphabet = 256;
 constexpr uint32_t kStartPixel = 0xFF000000u;  // opaque black, as in QOI
 
-// Match distances (spec §5.x): symbol 0 is the pixel above (distance =
+// Match distances (spec §5.12): symbol 0 is the pixel above (distance =
 // width); symbols 1.. are classes of distance - 1, as run lengths.
 constexpr unsigned kDistAbove = 0;
 constexpr unsigned kDistClasses = 1 + kRunDirect + 30 - kRunDirectBits;

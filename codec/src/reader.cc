@@ -272,7 +272,7 @@ Status Reader::decode_single(uint32_t index, const uint8_t* ref, uint8_t* out) {
     Record fdat;
     QOHI_RETURN_IF_ERROR(read_frame_records(index, fdat, [](const Record&) { return ok_status(); }));
     Status st = decode_frame_data(fdat.payload, fdat.size, h.width, h.height, h.channels, h.method, ref, out);
-    if (!st.ok() && index != 0) st.message = "frame " + std::to_string(index) + ": " + st.message;
+    if (!st.ok()) st.message = "frame " + std::to_string(index) + ": " + st.message;
     return st;
 }
 

@@ -1,4 +1,4 @@
-// Reading .qohi files (spec §3.10-3.12, §7): the trailer and the index on
+// Reading .qohi files (spec §3.11-3.13, §4.5, §7): the trailer and the index on
 // open, frames on demand, from a file or a memory buffer.
 #ifndef QOHI_READER_H
 #define QOHI_READER_H

@@ -234,13 +234,19 @@ Status Writer::add_frame(const uint8_t* pixels, uint32_t width, uint32_t height,
     size_t ref_stride = row_bytes;
     uint32_t ref_index = kNoReference;
     Signature signature;
+    // Stored frames and baselines are always intra.
+    const bool intra_only = options_.method == QOHI_CHOOSE_STORED || options.baseline;
     const bool automatic = options.reference == QOHI_REFERENCE_AUTO;
-    if (automatic) {
+    if (automatic && intra_only) {
+        signature = compute_signature(pixels, stride, width, height, channels);  // still a candidate for others
+    } else if (automatic) {
         signature = compute_signature(pixels, stride, width, height, channels);
         if (const ReferenceStore::Stored* c = pick_reference(pixels, stride, width, height, channels, signature)) {
             ref = c->pixels.data();
             ref_index = c->frame;
         }
+    } else if (options.reference >= 0 && intra_only) {
+        // the reference is not used
     } else if (options.reference >= 0) {
         if (options.reference >= int64_t(frame_count_)) return invalid_argument("reference is not an earlier frame");
         const FrameShape& r = shapes_[size_t(options.reference)];

@@ -1071,8 +1071,13 @@ TEST_F(CliTest, MissingOrUnreadableInput) {
     EXPECT_EQ(r.exit_code, 1) << describe(r);
     EXPECT_TRUE(contains(r.err, "nonexistent.qohi")) << r.err;
 
+    // A folder is packed (collection_test.cc); an empty one has nothing to pack.
     fs::create_directory(path("adir.png"));
     r = enc({"adir.png", "-o", "x.qohi"});
+    EXPECT_EQ(r.exit_code, 1) << describe(r);
+    EXPECT_TRUE(contains(r.err, "adir.png")) << r.err;
+    EXPECT_TRUE(contains(r.err, "no PNG files")) << r.err;
+    r = dec({"adir.png", "-o", "x.png"});
     EXPECT_EQ(r.exit_code, 1) << describe(r);
     EXPECT_TRUE(contains(r.err, "adir.png")) << r.err;
     EXPECT_TRUE(contains(r.err, std::strerror(EISDIR))) << r.err;
@@ -1087,6 +1092,7 @@ TEST_F(CliTest, MissingOrUnreadableInput) {
     }
     EXPECT_FALSE(exists(path("nonexistent.qohi")));
     EXPECT_FALSE(exists(path("x.qohi")));
+    EXPECT_FALSE(exists(path("x.png")));
 }
 
 TEST_F(CliTest, HelpAndVersion) {
@@ -1246,12 +1252,34 @@ protected:
     std::vector<qohi_tools::Image> frames_;
 };
 
-TEST_F(CliMultiFrame, NeedsFrameOption) {
-    RunResult r = dec({"multi.qohi"});
+// Without --frame, a PNG output or standard output cannot hold several frames.
+TEST_F(CliMultiFrame, NeedsFrameOrFolder) {
+    RunResult r = dec({"multi.qohi", "-o", "multi.png"});
     EXPECT_EQ(r.exit_code, 1) << describe(r);
     EXPECT_TRUE(contains(r.err, "3 frames")) << r.err;
     EXPECT_TRUE(contains(r.err, "--frame")) << r.err;
-    EXPECT_FALSE(exists(path("multi.png")));
+    EXPECT_TRUE(contains(r.err, "-o FOLDER")) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    r = run({kDec, "-"}, dir_, path("multi.qohi"), path("stdout.png"));
+    EXPECT_EQ(r.exit_code, 1) << describe(r);
+    EXPECT_TRUE(contains(r.err, "3 frames")) << r.err;
+    EXPECT_EQ(read_bytes(path("stdout.png")).size(), 0u);
+    EXPECT_EQ(files(), (std::set<std::string>{"multi.qohi", "stdout.png"}));
+}
+
+// Without --frame and -o, every frame is restored into INPUT minus ".qohi".
+TEST_F(CliMultiFrame, DefaultUnpacksIntoFolder) {
+    RunResult r = dec({"multi.qohi"});
+    ASSERT_EQ(r.exit_code, 0) << describe(r);
+    EXPECT_EQ(r.err, "");
+    EXPECT_EQ(files(), (std::set<std::string>{"multi.qohi", "multi"}));
+    EXPECT_EQ(list_dir(path("multi")), (std::set<std::string>{"a.png", "sub", "7"}));
+    const char* names[] = {"a.png", "sub/b.png", "7"};
+    for (size_t i = 0; i < 3; ++i) {
+        qohi_tools::Image got;
+        ASSERT_TRUE(output_pixels(path(std::string("multi/") + names[i]), got)) << names[i];
+        EXPECT_TRUE(same_image(got, frames_[i])) << names[i];
+    }
 }
 
 TEST_F(CliMultiFrame, SelectByIndexOrName) {

@@ -51,6 +51,7 @@ int parse_args(const Program& program, int argc, char** argv, const char* output
          [&](const std::string& value) {
              if (value.empty()) return program.usage_error("empty output file name");
              args.output = value;
+             args.output_given = true;
              return kContinue;
          }},
         {"--force", 'f', nullptr, nullptr, false, [&](const std::string&) {
@@ -158,7 +159,14 @@ int parse_args(const Program& program, int argc, char** argv, const char* output
 }
 
 int check_paths(const Program& program, const Args& args, const char* input_kind) {
-    if (args.output == "-" && isatty(STDOUT_FILENO)) {
+    int rc = check_terminals(program, args, input_kind, true);
+    if (rc != kContinue) return rc;
+    return check_output(program, args);
+}
+
+int check_terminals(const Program& program, const Args& args, const char* input_kind,
+                    bool binary_stdout) {
+    if (binary_stdout && args.output == "-" && isatty(STDOUT_FILENO)) {
         return program.usage_error("refusing to write binary data to a terminal; redirect "
                                    "standard output or use -o FILE");
     }
@@ -167,6 +175,10 @@ int check_paths(const Program& program, const Args& args, const char* input_kind
                                    " from a terminal; redirect standard input or name an "
                                    "input file");
     }
+    return kContinue;
+}
+
+int check_output(const Program& program, const Args& args) {
     struct stat out_st;
     if (args.output == "-" || stat(args.output.c_str(), &out_st) != 0) return kContinue;
     struct stat in_st;
@@ -179,6 +191,93 @@ int check_paths(const Program& program, const Args& args, const char* input_kind
         return program.fail("'" + args.output + "' already exists; use -f/--force to overwrite it");
     }
     return kContinue;
+}
+
+bool parse_decimal(const std::string& text, uint64_t& value) {
+    if (text.empty() || text.size() > 19) return false;
+    value = 0;
+    for (char c : text) {
+        if (c < '0' || c > '9') return false;
+        value = value * 10 + static_cast<uint64_t>(c - '0');
+    }
+    return true;
+}
+
+std::string printable(const std::string& text) {
+    static const char kHex[] = "0123456789abcdef";
+    std::string out;
+    out.reserve(text.size());
+    const auto* s = reinterpret_cast<const unsigned char*>(text.data());
+    const size_t n = text.size();
+    auto escape = [&](unsigned char c) {
+        out += "\\x";
+        out += kHex[c >> 4];
+        out += kHex[c & 15];
+    };
+    for (size_t i = 0; i < n;) {
+        unsigned char c = s[i];
+        if (c < 0x80) {
+            if (c < 0x20 || c == 0x7f) escape(c);
+            else if (c == '\\') out += "\\\\";
+            else out += static_cast<char>(c);
+            ++i;
+            continue;
+        }
+        // A complete, shortest-form UTF-8 sequence of a scalar value is kept.
+        size_t len = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 0;
+        bool ok = len != 0 && c <= 0xf4 && i + len <= n;
+        uint32_t cp = ok ? (c & (0x7fu >> len)) : 0;
+        for (size_t k = 1; ok && k < len; ++k) {
+            if ((s[i + k] & 0xc0) != 0x80) ok = false;
+            else cp = (cp << 6) | (s[i + k] & 0x3fu);
+        }
+        if (ok) {
+            static const uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+            ok = cp >= kMin[len] && cp <= 0x10ffff && (cp < 0xd800 || cp > 0xdfff) &&
+                 !(cp >= 0x80 && cp < 0xa0);  // C1 controls
+        }
+        if (!ok) {
+            escape(c);
+            ++i;
+            continue;
+        }
+        out.append(text, i, len);
+        i += len;
+    }
+    return out;
+}
+
+ProgressLine::ProgressLine(const Program& program, bool enabled)
+    : program_(program), enabled_(enabled) {}
+
+ProgressLine::~ProgressLine() { finish(); }
+
+void ProgressLine::update(const std::string& what, uint64_t done, uint64_t total, const char* unit) {
+    if (!enabled_) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (active_ && done != total && what == last_what_ &&
+        now - last_ < std::chrono::milliseconds(100)) {
+        return;
+    }
+    last_ = now;
+    last_what_ = what;
+    std::string text = std::string(program_.name) + ": " + what + " " + std::to_string(done) + "/" +
+                       std::to_string(total);
+    if (unit) text += std::string(" ") + unit;
+    const size_t length = text.size();
+    if (length < shown_) text.append(shown_ - length, ' ');
+    std::fprintf(stderr, "\r%s", text.c_str());
+    std::fflush(stderr);
+    shown_ = length;
+    active_ = true;
+}
+
+void ProgressLine::finish() {
+    if (!active_) return;
+    std::fputc('\n', stderr);
+    std::fflush(stderr);
+    active_ = false;
+    shown_ = 0;
 }
 
 std::string input_name(const std::string& path) {

@@ -3,6 +3,8 @@
 #ifndef QOHI_TOOLS_CLI_H
 #define QOHI_TOOLS_CLI_H
 
+#include <chrono>
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
@@ -46,6 +48,7 @@ struct Option {
 struct Args {
     std::string input;
     std::string output;  // defaults to the input with `output_extension`, or "-"
+    bool output_given = false;  // -o/--output was on the command line
     bool force = false;
     bool verbose = false;
     bool quiet = false;
@@ -59,7 +62,49 @@ int parse_args(const Program& program, int argc, char** argv, const char* output
 // Refuses a terminal as standard output or (naming `input_kind`) as standard
 // input, and an existing output that is the input, a directory, or a regular
 // file without --force. Returns kContinue or an exit code.
+// (check_terminals followed by check_output.)
 int check_paths(const Program& program, const Args& args, const char* input_kind);
+
+// The terminal half of check_paths: standard input (when the input is "-")
+// and, if `binary_stdout`, standard output (when the output is "-").
+int check_terminals(const Program& program, const Args& args, const char* input_kind,
+                    bool binary_stdout);
+
+// The file half of check_paths: an existing output that is the input, a
+// directory, or a regular file without --force.
+int check_output(const Program& program, const Args& args);
+
+// Parses a plain decimal number (digits only, no sign or spaces, < 10^19).
+bool parse_decimal(const std::string& text, uint64_t& value);
+
+// `text` with control characters and invalid UTF-8 bytes shown as \xNN and
+// backslashes as \\, so that a name never breaks a message line.
+std::string printable(const std::string& text);
+
+// A single updating status line on standard error ("NAME: packing 12/345
+// images"), rewritten in place with '\r' at most a few times a second. It
+// prints nothing unless enabled. finish() ends the line (call it before any
+// other message); the destructor calls it too.
+class ProgressLine {
+public:
+    ProgressLine(const Program& program, bool enabled);
+    ~ProgressLine();
+    ProgressLine(const ProgressLine&) = delete;
+    ProgressLine& operator=(const ProgressLine&) = delete;
+
+    bool enabled() const { return enabled_; }
+    // Shows "NAME: WHAT DONE/TOTAL[ UNIT]" (throttled; always shown when done == total).
+    void update(const std::string& what, uint64_t done, uint64_t total, const char* unit = nullptr);
+    void finish();
+
+private:
+    const Program& program_;
+    bool enabled_;
+    bool active_ = false;  // a line is on the screen, not yet ended
+    size_t shown_ = 0;     // length of the text on the screen
+    std::string last_what_;
+    std::chrono::steady_clock::time_point last_;
+};
 
 // How messages name an input: "<stdin>" for "-".
 std::string input_name(const std::string& path);

@@ -114,7 +114,7 @@ typedef struct qohi_frame_info {
 /* Metadata that travels with a frame (spec §3.9): what PNG keeps in its
  * iCCP, eXIf, XMP (iTXt "XML:com.adobe.xmp") and text chunks. */
 typedef enum qohi_metadata_kind {
-    QOHI_METADATA_ICC = 1,  /* key: profile name; data: the ICC profile, uncompressed */
+    QOHI_METADATA_ICC = 1,  /* key: profile name (1-79 bytes); data: the ICC profile, uncompressed */
     QOHI_METADATA_EXIF = 2, /* key: NULL; data: EXIF, starting with the TIFF header ("II*\0" or "MM\0*") */
     QOHI_METADATA_XMP = 3,  /* key: NULL; data: the XMP packet, UTF-8 */
     QOHI_METADATA_TEXT = 4  /* key: keyword (1-79 bytes, Latin-1 as in PNG); data: the text, UTF-8 */
@@ -203,8 +203,11 @@ typedef struct qohi_frame_options {
     int baseline;     /* nonzero: mark the frame as a baseline (a pinned reference image) */
     /* QOHI_REFERENCE_NONE, QOHI_REFERENCE_AUTO, or the index of an earlier
      * frame of the same size and channels. With an index, reference_pixels
-     * must hold that frame's pixels (same layout as `pixels`); the writer
-     * still stores the frame on its own when that is smaller. */
+     * must hold that frame's pixels (same layout as `pixels`); the frame is
+     * still coded on its own if the delta is not smaller than its raw pixels.
+     * AUTO compares estimated sizes against the frames kept from earlier AUTO
+     * frames. Baselines, and all frames of a writer forced to
+     * QOHI_CHOOSE_STORED, are coded on their own. */
     int64_t reference;
     const void *reference_pixels;
     size_t reference_stride; /* 0 means width * channels */

@@ -1,0 +1,991 @@
+// End-to-end tests of the collection features of qohienc and qohidec:
+// packing a folder, listing, unpacking, single frames by name, baselines,
+// metadata, and the refusals (broken PNGs, unsafe names). The real
+// executables run in a fresh temporary directory per test.
+#include <gtest/gtest.h>
+#include <png.h>
+#include <qohi/qohi.h>
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <csetjmp>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "png_io.h"
+
+#ifndef QOHIENC_PATH
+#error "QOHIENC_PATH must be defined"
+#endif
+#ifndef QOHIDEC_PATH
+#error "QOHIDEC_PATH must be defined"
+#endif
+
+namespace fs = std::filesystem;
+
+namespace {
+
+using Bytes = std::vector<uint8_t>;
+using qohi_tools::Image;
+using qohi_tools::Metadata;
+
+const std::string kEnc = QOHIENC_PATH;
+const std::string kDec = QOHIDEC_PATH;
+
+// ------------------------------------------------------------------ files
+
+Bytes read_bytes(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return {};
+    return Bytes(std::istreambuf_iterator<char>(in), {});
+}
+
+void write_bytes(const std::string& path, const Bytes& data) {
+    fs::create_directories(fs::path(path).parent_path());
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
+    ASSERT_TRUE(out.good()) << "cannot write " << path;
+}
+
+std::string read_text(const std::string& path) {
+    Bytes b = read_bytes(path);
+    return std::string(b.begin(), b.end());
+}
+
+bool exists(const std::string& path) {
+    struct stat st;
+    return ::lstat(path.c_str(), &st) == 0;
+}
+
+// Every file below `dir`, as relative paths ("a/b.png"); folders end in '/'.
+std::set<std::string> tree(const std::string& dir) {
+    std::set<std::string> names;
+    for (auto it = fs::recursive_directory_iterator(dir); it != fs::recursive_directory_iterator(); ++it) {
+        std::string rel = it->path().lexically_relative(dir).string();
+        if (it->is_directory() && !it->is_symlink()) rel += "/";
+        names.insert(rel);
+    }
+    return names;
+}
+
+bool contains(const std::string& haystack, const std::string& needle) {
+    return haystack.find(needle) != std::string::npos;
+}
+
+size_t lines(const std::string& text) { return static_cast<size_t>(std::count(text.begin(), text.end(), '\n')); }
+
+// ---------------------------------------------------------------- processes
+
+struct RunResult {
+    int exit_code = -1;
+    std::string out;
+    std::string err;
+};
+
+// Runs `args` in `work_dir`, stdin from /dev/null, stdout and stderr captured
+// (stdout to `stdout_path` instead if given).
+RunResult run(const std::vector<std::string>& args, const std::string& work_dir,
+              const std::string& stdout_path = "") {
+    RunResult result;
+    const std::string out_capture = work_dir + "/../.captured-stdout";
+    const std::string err_capture = work_dir + "/../.captured-stderr";
+    const std::string out_file = stdout_path.empty() ? out_capture : stdout_path;
+    std::fflush(nullptr);
+    pid_t pid = fork();
+    if (pid < 0) {
+        ADD_FAILURE() << "fork failed: " << std::strerror(errno);
+        return result;
+    }
+    if (pid == 0) {
+        if (chdir(work_dir.c_str()) != 0) _exit(120);
+        int in = open("/dev/null", O_RDONLY);
+        int out = open(out_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        int err = open(err_capture.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (in < 0 || out < 0 || err < 0) _exit(121);
+        dup2(in, 0);
+        dup2(out, 1);
+        dup2(err, 2);
+        std::vector<char*> argv;
+        for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+        argv.push_back(nullptr);
+        execv(argv[0], argv.data());
+        _exit(127);
+    }
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
+    else if (WIFSIGNALED(status)) result.exit_code = 128 + WTERMSIG(status);
+    if (stdout_path.empty()) result.out = read_text(out_capture);
+    result.err = read_text(err_capture);
+    ::unlink(out_capture.c_str());
+    ::unlink(err_capture.c_str());
+    return result;
+}
+
+std::string describe(const RunResult& r) {
+    return "exit " + std::to_string(r.exit_code) + ", stderr: [" + r.err + "]";
+}
+
+// ------------------------------------------------------------ images
+
+// A noisy picture (costly on its own, so that references pay off).
+Image picture(uint32_t width, uint32_t height, uint32_t channels, uint32_t seed) {
+    Image img;
+    img.width = width;
+    img.height = height;
+    img.channels = channels;
+    img.pixels.resize(size_t{width} * height * channels);
+    uint32_t x = 0x9e3779b9u * (seed + 1);
+    for (auto& p : img.pixels) {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        p = static_cast<uint8_t>(x >> 24);
+    }
+    return img;
+}
+
+// `base` with a few pixels changed.
+Image variant(const Image& base, uint32_t k) {
+    Image img = base;
+    for (uint32_t i = 0; i < 5; ++i) {
+        size_t at = (size_t{k} * 131 + i * 17) % img.pixels.size();
+        img.pixels[at] = static_cast<uint8_t>(img.pixels[at] + 1 + k);
+    }
+    return img;
+}
+
+Bytes png_of(const Image& image) {
+    Bytes out;
+    std::string error;
+    EXPECT_TRUE(qohi_tools::encode_png(image, -1, out, error)) << error;
+    return out;
+}
+
+::testing::AssertionResult decode_file(const std::string& path, Image& image) {
+    Bytes data = read_bytes(path);
+    if (data.empty()) return ::testing::AssertionFailure() << path << ": missing or empty";
+    std::string error;
+    if (!qohi_tools::decode_png(data.data(), data.size(), image, error)) {
+        return ::testing::AssertionFailure() << path << ": " << error;
+    }
+    return ::testing::AssertionSuccess();
+}
+
+::testing::AssertionResult same_pixels(const std::string& a_path, const std::string& b_path) {
+    Image a, b;
+    auto ra = decode_file(a_path, a);
+    if (!ra) return ra;
+    auto rb = decode_file(b_path, b);
+    if (!rb) return rb;
+    if (a.width != b.width || a.height != b.height || a.channels != b.channels) {
+        return ::testing::AssertionFailure() << a_path << " and " << b_path << " differ in shape";
+    }
+    if (a.pixels != b.pixels) return ::testing::AssertionFailure() << a_path << " and " << b_path << " differ";
+    return ::testing::AssertionSuccess();
+}
+
+// ------------------------------------------------- a PNG with metadata (libpng)
+
+// A small ICC profile libpng accepts: a v2 RGB display profile header, one
+// tag pointing at filler bytes.
+Bytes make_icc() {
+    const uint32_t size = 240;
+    Bytes p(size, 0);
+    auto put32 = [&](size_t at, uint32_t v) {
+        p[at] = uint8_t(v >> 24), p[at + 1] = uint8_t(v >> 16), p[at + 2] = uint8_t(v >> 8), p[at + 3] = uint8_t(v);
+    };
+    auto put4 = [&](size_t at, const char* s) { std::memcpy(&p[at], s, 4); };
+    put32(0, size);
+    p[8] = 2;
+    p[9] = 0x10;
+    put4(12, "mntr");
+    put4(16, "RGB ");
+    put4(20, "XYZ ");
+    put4(36, "acsp");
+    put32(68, 0x0000F6D6);
+    put32(72, 0x00010000);
+    put32(76, 0x0000D32D);
+    put32(128, 1);
+    put4(132, "desc");
+    put32(136, 144);
+    put32(140, size - 144);
+    for (uint32_t i = 144; i < size; ++i) p[i] = uint8_t(i * 7 + 3);
+    return p;
+}
+
+struct PngBuffer {
+    const Bytes* in = nullptr;
+    size_t offset = 0;
+    Bytes* out = nullptr;
+};
+
+extern "C" void meta_png_error(png_structp png, png_const_charp) { png_longjmp(png, 1); }
+extern "C" void meta_png_warning(png_structp, png_const_charp) {}
+extern "C" void meta_png_write(png_structp png, png_bytep src, size_t n) {
+    auto* b = static_cast<PngBuffer*>(png_get_io_ptr(png));
+    b->out->insert(b->out->end(), src, src + n);
+}
+extern "C" void meta_png_flush(png_structp) {}
+extern "C" void meta_png_read(png_structp png, png_bytep dst, size_t n) {
+    auto* b = static_cast<PngBuffer*>(png_get_io_ptr(png));
+    if (n > b->in->size() - b->offset) png_error(png, "truncated");
+    std::memcpy(dst, b->in->data() + b->offset, n);
+    b->offset += n;
+}
+
+// Writes an RGB PNG with an iCCP chunk ("Test profile") and a tEXt chunk
+// (Comment = `comment`). No C++ objects with destructors in this frame.
+bool write_meta_png_impl(PngBuffer* buf, const Image* image, const Bytes* icc, const char* comment,
+                         std::vector<png_bytep>* rows) {
+    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, nullptr, meta_png_error, meta_png_warning);
+    png_infop info = png_create_info_struct(png);
+    if (setjmp(png_jmpbuf(png))) {
+        png_destroy_write_struct(&png, &info);
+        return false;
+    }
+    png_set_write_fn(png, buf, meta_png_write, meta_png_flush);
+    png_set_IHDR(png, info, image->width, image->height, 8, PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE,
+                 PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+    png_set_iCCP(png, info, "Test profile", 0, icc->data(), static_cast<png_uint_32>(icc->size()));
+    png_text text{};
+    text.compression = PNG_TEXT_COMPRESSION_NONE;
+    text.key = const_cast<char*>("Comment");
+    text.text = const_cast<char*>(comment);
+    png_set_text(png, info, &text, 1);
+    png_write_info(png, info);
+    png_write_image(png, rows->data());
+    png_write_end(png, nullptr);
+    png_destroy_write_struct(&png, &info);
+    return true;
+}
+
+Bytes write_meta_png(const Image& image, const Bytes& icc, const std::string& comment) {
+    std::vector<png_bytep> rows;
+    Image copy = image;
+    for (uint32_t y = 0; y < image.height; ++y) rows.push_back(&copy.pixels[size_t{y} * image.width * 3]);
+    Bytes out;
+    PngBuffer buf;
+    buf.out = &out;
+    if (!write_meta_png_impl(&buf, &image, &icc, comment.c_str(), &rows)) {
+        ADD_FAILURE() << "writing the metadata PNG failed";
+        return {};
+    }
+    return out;
+}
+
+bool write_png16_impl(PngBuffer* buf, uint32_t width, std::vector<png_bytep>* rows) {
+    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, nullptr, meta_png_error, meta_png_warning);
+    png_infop info = png_create_info_struct(png);
+    if (setjmp(png_jmpbuf(png))) {
+        png_destroy_write_struct(&png, &info);
+        return false;
+    }
+    png_set_write_fn(png, buf, meta_png_write, meta_png_flush);
+    png_set_IHDR(png, info, width, static_cast<png_uint_32>(rows->size()), 16, PNG_COLOR_TYPE_RGB,
+                 PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+    png_write_info(png, info);
+    png_write_image(png, rows->data());
+    png_write_end(png, nullptr);
+    png_destroy_write_struct(&png, &info);
+    return true;
+}
+
+// A 16-bit RGB PNG (which the tools refuse).
+Bytes write_png16(uint32_t width, uint32_t height) {
+    Bytes px(size_t{width} * height * 6, 0x42);
+    std::vector<png_bytep> rows;
+    for (uint32_t y = 0; y < height; ++y) rows.push_back(&px[size_t{y} * width * 6]);
+    Bytes out;
+    PngBuffer buf;
+    buf.out = &out;
+    if (!write_png16_impl(&buf, width, &rows)) ADD_FAILURE() << "writing the 16-bit PNG failed";
+    return out;
+}
+
+struct PngChunks {
+    std::string icc_name;
+    Bytes icc;
+    std::map<std::string, std::string> text;
+};
+
+bool read_meta_png_impl(PngBuffer* buf, PngChunks* chunks) {
+    png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, nullptr, meta_png_error, meta_png_warning);
+    png_infop info = png_create_info_struct(png);
+    if (setjmp(png_jmpbuf(png))) {
+        png_destroy_read_struct(&png, &info, nullptr);
+        return false;
+    }
+    png_set_read_fn(png, buf, meta_png_read);
+    png_read_info(png, info);
+    png_charp name = nullptr;
+    int compression = 0;
+    png_bytep profile = nullptr;
+    png_uint_32 length = 0;
+    if (png_get_iCCP(png, info, &name, &compression, &profile, &length)) {
+        chunks->icc_name = name;
+        chunks->icc.assign(profile, profile + length);
+    }
+    png_textp texts = nullptr;
+    int count = 0;
+    png_get_text(png, info, &texts, &count);
+    for (int i = 0; i < count; ++i) chunks->text[texts[i].key] = std::string(texts[i].text, texts[i].text_length);
+    png_destroy_read_struct(&png, &info, nullptr);
+    return true;
+}
+
+bool read_meta_png(const Bytes& data, PngChunks& chunks) {
+    PngBuffer buf;
+    buf.in = &data;
+    return read_meta_png_impl(&buf, &chunks);
+}
+
+// ------------------------------------------------------- archives (library)
+
+struct FrameRow {
+    std::string name;
+    uint32_t width = 0, height = 0, channels = 0;
+    int64_t reference = -1;
+    uint32_t depth = 0;
+    bool baseline = false;
+};
+
+::testing::AssertionResult read_frames(const std::string& path, std::vector<FrameRow>& rows) {
+    qohi_reader* reader = nullptr;
+    qohi_error err{};
+    if (qohi_reader_open_file(path.c_str(), nullptr, &reader, &err) != QOHI_OK) {
+        return ::testing::AssertionFailure() << path << ": " << err.message;
+    }
+    rows.clear();
+    for (uint32_t i = 0; i < qohi_reader_frame_count(reader); ++i) {
+        qohi_frame_info info{};
+        if (qohi_reader_frame_info(reader, i, &info) != QOHI_OK) {
+            qohi_reader_close(reader);
+            return ::testing::AssertionFailure() << path << ": frame " << i;
+        }
+        FrameRow row;
+        row.name.assign(info.name, info.name_size);
+        row.width = info.width;
+        row.height = info.height;
+        row.channels = info.channels;
+        row.reference = info.reference;
+        row.depth = info.depth;
+        row.baseline = info.baseline != 0;
+        rows.push_back(row);
+    }
+    qohi_reader_close(reader);
+    return ::testing::AssertionSuccess();
+}
+
+// Writes a file of `names` frames (2x2 RGB each) with the library's writer.
+Bytes library_archive(const std::vector<std::string>& names) {
+    qohi_writer* w = nullptr;
+    qohi_error err{};
+    EXPECT_EQ(qohi_writer_open_memory(nullptr, &w, &err), QOHI_OK) << err.message;
+    if (!w) return {};
+    for (size_t i = 0; i < names.size(); ++i) {
+        Image img = picture(2, 2, 3, static_cast<uint32_t>(i));
+        EXPECT_EQ(qohi_writer_add_frame(w, img.pixels.data(), 2, 2, 3, 0,
+                                        names[i].empty() ? nullptr : names[i].c_str()),
+                  QOHI_OK)
+            << names[i] << ": " << qohi_writer_message(w);
+    }
+    void* data = nullptr;
+    size_t size = 0;
+    EXPECT_EQ(qohi_writer_finish(w, &data, &size), QOHI_OK) << qohi_writer_message(w);
+    qohi_writer_destroy(w);
+    Bytes bytes(static_cast<uint8_t*>(data), static_cast<uint8_t*>(data) + size);
+    qohi_free(data);
+    return bytes;
+}
+
+// ------------------------------------------------------------- the fixture
+
+// The test folder "photos": five variants of one picture in sub-folders (one
+// with a non-ASCII path, one with an upper-case extension), images of other
+// sizes and channel counts, and two files that are not PNG.
+const std::vector<std::string> kPngNames = {
+    "a.png",          "mixed/Upper.PNG",     "mixed/small.png", "mixed/wide.png",
+    "sub/b.png",      "sub/deeper/c.png",    "\xC3\xA9/\xE6\x97\xA5\xE6\x9C\xAC.png",  // é/日本.png
+    "sub/other.png",
+};
+const std::vector<std::string> kOtherNames = {"notes.txt", "sub/image.jpg"};
+
+class CollectionTest : public ::testing::Test {
+public:
+    void SetUp() override {
+        const char* base = std::getenv("TMPDIR");
+        std::string tmpl = std::string(base && *base ? base : "/tmp") + "/qohi-collection-test-XXXXXX";
+        std::vector<char> buf(tmpl.begin(), tmpl.end());
+        buf.push_back('\0');
+        ASSERT_NE(mkdtemp(buf.data()), nullptr) << std::strerror(errno);
+        root_ = buf.data();
+        dir_ = root_ + "/work";  // captured output goes to root_, beside it
+        fs::create_directory(dir_);
+
+        const Image p = picture(24, 16, 3, 1);
+        write_bytes(path("photos/a.png"), png_of(p));
+        write_bytes(path("photos/mixed/Upper.PNG"), png_of(variant(p, 1)));
+        write_bytes(path("photos/sub/b.png"), png_of(variant(p, 2)));
+        write_bytes(path("photos/sub/deeper/c.png"), png_of(variant(p, 3)));
+        write_bytes(path("photos/" + kPngNames[6]), png_of(variant(p, 4)));
+        write_bytes(path("photos/mixed/small.png"), png_of(picture(5, 3, 4, 7)));
+        write_bytes(path("photos/mixed/wide.png"), png_of(picture(40, 2, 3, 8)));
+        write_bytes(path("photos/sub/other.png"), png_of(picture(24, 16, 4, 9)));
+        write_bytes(path("photos/notes.txt"), Bytes{'h', 'i', '\n'});
+        write_bytes(path("photos/sub/image.jpg"), Bytes{0xff, 0xd8, 0xff});
+    }
+    void TearDown() override {
+        if (!root_.empty()) {
+            std::error_code ec;
+            fs::remove_all(root_, ec);
+        }
+    }
+
+    std::string path(const std::string& name) const { return dir_ + "/" + name; }
+
+    RunResult enc(std::vector<std::string> args) {
+        args.insert(args.begin(), kEnc);
+        return run(args, dir_);
+    }
+    RunResult dec(std::vector<std::string> args) {
+        args.insert(args.begin(), kDec);
+        return run(args, dir_);
+    }
+
+    // The tree of a restored folder: every PNG name and its folders.
+    static std::set<std::string> expected_tree(const std::vector<std::string>& names) {
+        std::set<std::string> want;
+        for (const std::string& n : names) {
+            want.insert(n);
+            for (size_t slash = n.find('/'); slash != std::string::npos; slash = n.find('/', slash + 1)) {
+                want.insert(n.substr(0, slash + 1));
+            }
+        }
+        return want;
+    }
+
+    // Checks that `out` holds exactly the PNGs of photos/, pixel for pixel.
+    void expect_restored(const std::string& out) {
+        EXPECT_EQ(tree(path(out)), expected_tree(kPngNames));
+        for (const std::string& n : kPngNames) {
+            EXPECT_TRUE(same_pixels(path("photos/" + n), path(out + "/" + n))) << n;
+        }
+    }
+
+    std::string root_;
+    std::string dir_;
+};
+
+// ------------------------------------------------------------------- tests
+
+struct ModeCase {
+    const char* label;
+    std::vector<std::string> args;
+};
+
+void PrintTo(const ModeCase& c, std::ostream* os) { *os << c.label; }
+
+class CollectionModes : public CollectionTest, public ::testing::WithParamInterface<ModeCase> {};
+
+// Pack, unpack: every image comes back bit-exact under its name, whatever the
+// mode; the references follow the mode.
+TEST_P(CollectionModes, PackUnpackRoundTrip) {
+    std::vector<std::string> args = {"photos", "-o", "album.qohi"};
+    args.insert(args.end(), GetParam().args.begin(), GetParam().args.end());
+    RunResult e = enc(args);
+    ASSERT_EQ(e.exit_code, 0) << describe(e);
+    // One warning line for the files that are not PNG.
+    EXPECT_EQ(lines(e.err), 1u) << e.err;
+    EXPECT_TRUE(contains(e.err, "qohienc: ")) << e.err;
+    EXPECT_TRUE(contains(e.err, "2 files that are not PNG")) << e.err;
+    EXPECT_TRUE(contains(e.err, "notes.txt")) << e.err;
+    EXPECT_TRUE(contains(e.err, "sub/image.jpg")) << e.err;
+
+    std::vector<FrameRow> rows;
+    ASSERT_TRUE(read_frames(path("album.qohi"), rows));
+    ASSERT_EQ(rows.size(), kPngNames.size());
+    std::set<std::string> names;
+    size_t deltas = 0;
+    uint32_t deepest = 0;
+    for (size_t i = 0; i < rows.size(); ++i) {
+        names.insert(rows[i].name);
+        if (rows[i].reference >= 0) {
+            ++deltas;
+            ASSERT_LT(rows[i].reference, static_cast<int64_t>(i));
+            const FrameRow& ref = rows[static_cast<size_t>(rows[i].reference)];
+            EXPECT_EQ(ref.width, rows[i].width);
+            EXPECT_EQ(ref.height, rows[i].height);
+        }
+        deepest = std::max(deepest, rows[i].depth);
+        EXPECT_FALSE(rows[i].baseline);
+    }
+    EXPECT_EQ(names, std::set<std::string>(kPngNames.begin(), kPngNames.end()));
+    const std::string label = GetParam().label;
+    if (label == "none" || label == "max-depth-0" || label == "stored") {
+        EXPECT_EQ(deltas, 0u);  // --method stored keeps raw pixels: no delta frames
+    } else if (label == "keyframe-every-2") {
+        // Every other image on its own: chains of one.
+        EXPECT_GE(deltas, 1u);
+        EXPECT_LE(deepest, 1u);
+    } else {
+        // Five variants of one picture: four of them refer to another.
+        EXPECT_GE(deltas, 4u) << label;
+    }
+    if (label == "max-depth-1" || label == "first") {
+        EXPECT_LE(deepest, 1u) << label;
+    }
+    if (label == "prior") {
+        EXPECT_GE(deepest, 2u);
+    }
+
+    RunResult d = dec({"album.qohi", "-o", "out"});
+    ASSERT_EQ(d.exit_code, 0) << describe(d);
+    EXPECT_EQ(d.err, "");
+    expect_restored("out");
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Modes, CollectionModes,
+    ::testing::Values(ModeCase{"default", {}}, ModeCase{"auto", {"--mode", "auto"}},
+                      ModeCase{"prior", {"--mode", "prior"}}, ModeCase{"first", {"--mode=first"}},
+                      ModeCase{"keyframe-every-2", {"--keyframe-every", "2"}},
+                      ModeCase{"keyframe", {"--mode", "keyframe"}}, ModeCase{"none", {"--mode", "none"}},
+                      ModeCase{"max-depth-1", {"--max-depth", "1"}},
+                      ModeCase{"max-depth-0", {"--max-depth=0"}},
+                      ModeCase{"stored", {"--method", "stored", "--mode", "prior"}}),
+    [](const ::testing::TestParamInfo<ModeCase>& param_info) {
+        std::string name = param_info.param.label;
+        std::replace(name.begin(), name.end(), '-', '_');
+        return name;
+    });
+
+// --list prints every frame with its reference, depth and type, and a summary.
+TEST_F(CollectionTest, ListShowsFramesAndReferences) {
+    RunResult e = enc({"-q", "photos", "--mode", "first"});
+    ASSERT_EQ(e.exit_code, 0) << describe(e);
+    EXPECT_EQ(e.err, "");
+    ASSERT_TRUE(exists(path("photos.qohi")));
+    std::vector<FrameRow> rows;
+    ASSERT_TRUE(read_frames(path("photos.qohi"), rows));
+
+    RunResult l = dec({"--list", "photos.qohi"});
+    ASSERT_EQ(l.exit_code, 0) << describe(l);
+    EXPECT_EQ(l.err, "");
+    std::istringstream in(l.out);
+    std::string line;
+    ASSERT_TRUE(std::getline(in, line));
+    EXPECT_TRUE(contains(line, "index") && contains(line, "ref") && contains(line, "name")) << line;
+    size_t deltas = 0;
+    for (size_t i = 0; i < rows.size(); ++i) {
+        ASSERT_TRUE(std::getline(in, line)) << l.out;
+        std::istringstream fields(line);
+        std::string index, size, ch, method, ref, depth, bytes, type, name;
+        fields >> index >> size >> ch >> method >> ref >> depth >> bytes >> type >> name;
+        EXPECT_EQ(index, std::to_string(i)) << line;
+        EXPECT_EQ(name, rows[i].name) << line;
+        EXPECT_EQ(size, std::to_string(rows[i].width) + "x" + std::to_string(rows[i].height)) << line;
+        EXPECT_EQ(ch, std::to_string(rows[i].channels)) << line;
+        EXPECT_TRUE(method == "qohi" || method == "stored") << line;
+        EXPECT_EQ(ref, rows[i].reference >= 0 ? std::to_string(rows[i].reference) : "-") << line;
+        EXPECT_EQ(depth, std::to_string(rows[i].depth)) << line;
+        EXPECT_EQ(type, rows[i].reference >= 0 ? "delta" : "intra") << line;
+        if (rows[i].reference >= 0) ++deltas;
+    }
+    EXPECT_GE(deltas, 4u);
+    ASSERT_TRUE(std::getline(in, line));
+    EXPECT_EQ(line.rfind("8 frames (0 baselines, " + std::to_string(deltas) + " with a reference", 0), 0u) << line;
+    EXPECT_FALSE(std::getline(in, line)) << "extra output: " << line;
+    for (const std::string& n : kPngNames) EXPECT_TRUE(contains(l.out, n)) << n;
+
+    // --list writes nothing and takes no -o or --frame.
+    EXPECT_EQ(dec({"--list", "photos.qohi", "-o", "x"}).exit_code, 2);
+    EXPECT_EQ(dec({"--list", "photos.qohi", "--frame", "0"}).exit_code, 2);
+    EXPECT_FALSE(exists(path("x")));
+}
+
+// --verify decodes the finished file and says so; a single image too.
+TEST_F(CollectionTest, VerifyPasses) {
+    RunResult e = enc({"-v", "--verify", "--progress", "photos", "-o", "album.qohi"});
+    ASSERT_EQ(e.exit_code, 0) << describe(e);
+    EXPECT_TRUE(contains(e.err, "\rqohienc: verifying 8/8 images")) << e.err;
+    EXPECT_TRUE(contains(e.err, "qohienc: photos: 8 images")) << e.err;
+    EXPECT_TRUE(contains(e.err, "verified")) << e.err;
+    e = enc({"--progress", "photos", "-o", "unverified.qohi"});
+    ASSERT_EQ(e.exit_code, 0) << describe(e);
+    EXPECT_FALSE(contains(e.err, "verifying")) << e.err;
+    RunResult s = enc({"-v", "--verify", "photos/a.png", "-o", "one.qohi"});
+    ASSERT_EQ(s.exit_code, 0) << describe(s);
+    EXPECT_TRUE(contains(s.err, "verified")) << s.err;
+    RunResult d = dec({"one.qohi", "-o", "one.png"});
+    ASSERT_EQ(d.exit_code, 0) << describe(d);
+    EXPECT_TRUE(same_pixels(path("photos/a.png"), path("one.png")));
+}
+
+// A broken PNG anywhere in the folder fails the pack, naming the file, and no
+// archive (nor a temporary file) is left.
+TEST_F(CollectionTest, BrokenPngFailsAndWritesNothing) {
+    Bytes good = read_bytes(path("photos/sub/b.png"));
+    ASSERT_GT(good.size(), 60u);
+    struct Case {
+        std::string label;
+        Bytes data;
+        std::string message;
+    };
+    std::vector<Case> cases = {
+        {"truncated", Bytes(good.begin(), good.begin() + good.size() / 2), "truncated"},
+        {"not a PNG", Bytes{'n', 'o', 'p', 'e', 0, 1, 2, 3, 4, 5, 6, 7}, ""},
+        {"empty", Bytes{}, ""},
+    };
+    for (const Case& c : cases) {
+        SCOPED_TRACE(c.label);
+        write_bytes(path("photos/sub/zz-broken.png"), c.data);
+        RunResult e = enc({"photos", "-o", "album.qohi", "--mode", "prior"});
+        EXPECT_EQ(e.exit_code, 1) << describe(e);
+        EXPECT_TRUE(contains(e.err, "qohienc: photos/sub/zz-broken.png: ")) << e.err;
+        if (!c.message.empty()) {
+            EXPECT_TRUE(contains(e.err, c.message)) << e.err;
+        }
+        EXPECT_FALSE(exists(path("album.qohi")));
+        std::set<std::string> top;
+        for (const auto& entry : fs::directory_iterator(dir_)) top.insert(entry.path().filename().string());
+        EXPECT_EQ(top, std::set<std::string>{"photos"});
+    }
+    // The same when an existing archive would be replaced: it is kept.
+    write_bytes(path("album.qohi"), Bytes{'o', 'l', 'd'});
+    RunResult e = enc({"-f", "photos", "-o", "album.qohi"});
+    EXPECT_EQ(e.exit_code, 1) << describe(e);
+    EXPECT_EQ(read_text(path("album.qohi")), "old");
+    ::unlink(path("album.qohi").c_str());
+
+    // A 16-bit PNG is refused the same way.
+    ::unlink(path("photos/sub/zz-broken.png").c_str());
+    const Bytes deep = write_png16(3, 2);
+    ASSERT_GT(deep.size(), 30u);
+    write_bytes(path("photos/deep16.png"), deep);
+    e = enc({"photos", "-o", "album.qohi"});
+    EXPECT_EQ(e.exit_code, 1) << describe(e);
+    EXPECT_TRUE(contains(e.err, "qohienc: photos/deep16.png: ")) << e.err;
+    EXPECT_TRUE(contains(e.err, "16-bit")) << e.err;
+    EXPECT_FALSE(exists(path("album.qohi")));
+}
+
+// A file name that is not UTF-8 cannot become a frame name: the pack fails,
+// naming the file.
+TEST_F(CollectionTest, NonUtf8FileNameFails) {
+    write_bytes(path("photos/bad\xff.png"), png_of(picture(2, 2, 3, 1)));
+    RunResult e = enc({"photos", "-o", "album.qohi"});
+    EXPECT_EQ(e.exit_code, 1) << describe(e);
+    EXPECT_TRUE(contains(e.err, "photos/bad\\xff.png")) << e.err;
+    EXPECT_TRUE(contains(e.err, "UTF-8")) << e.err;
+    EXPECT_FALSE(exists(path("album.qohi")));
+}
+
+// Unsafe names in an archive are refused; the other frames are restored;
+// nothing is written outside the target folder.
+TEST_F(CollectionTest, UnsafeNamesAreRefused) {
+    const std::string abs_name = "/qohi-collection-test-abs-" + std::to_string(getpid()) + ".png";
+    const std::vector<std::string> names = {
+        "../evil.png", abs_name, "ok/../../evil2.png", "ok/good.png", "back\\slash.png",
+        "", "ok//empty.png", "./dot.png", "link/through.png"};
+    write_bytes(path("evil.qohi"), library_archive(names));
+    fs::create_directories(path("t/target"));
+    fs::create_directories(path("elsewhere"));
+    ASSERT_EQ(symlink("../../elsewhere", path("t/target/link").c_str()), 0);
+
+    RunResult d = dec({"evil.qohi", "-o", "t/target"});
+    EXPECT_EQ(d.exit_code, 1) << describe(d);
+    EXPECT_TRUE(contains(d.err, "'../evil.png'")) << d.err;
+    EXPECT_TRUE(contains(d.err, "'" + abs_name + "'")) << d.err;
+    EXPECT_TRUE(contains(d.err, "unsafe name")) << d.err;
+    EXPECT_TRUE(contains(d.err, "symbolic link")) << d.err;
+    EXPECT_TRUE(contains(d.err, "qohidec: evil.qohi: 7 of 9 frames not restored")) << d.err;
+    EXPECT_EQ(lines(d.err), 8u) << d.err;
+    // The safe ones are there, and nothing else.
+    EXPECT_EQ(tree(path("t")), (std::set<std::string>{"target/", "target/ok/", "target/ok/good.png",
+                                                      "target/frame_5.png", "target/link"}));
+    EXPECT_TRUE(fs::is_empty(path("elsewhere")));
+    EXPECT_FALSE(exists(path("evil.png")));
+    EXPECT_FALSE(exists(path("evil2.png")));
+    EXPECT_FALSE(exists(abs_name));
+    Image got;
+    ASSERT_TRUE(decode_file(path("t/target/ok/good.png"), got));
+    EXPECT_EQ(got.pixels, picture(2, 2, 3, 3).pixels);
+}
+
+// ICC profile and text survive pack and unpack (and --frame).
+TEST_F(CollectionTest, MetadataSurvives) {
+    const Bytes icc = make_icc();
+    const Image img = picture(6, 4, 3, 11);
+    const std::string comment = "hello, caf\xC3\xA9";
+    Bytes png = write_meta_png(img, icc, "hello, caf\xE9");  // tEXt is Latin-1
+    ASSERT_FALSE(png.empty());
+    PngChunks source;
+    ASSERT_TRUE(read_meta_png(png, source));
+    ASSERT_EQ(source.icc, icc);  // the test's own writer works
+    write_bytes(path("photos/meta/tagged.png"), png);
+
+    RunResult e = enc({"photos", "-o", "album.qohi"});
+    ASSERT_EQ(e.exit_code, 0) << describe(e);
+
+    // In the archive, as the library reports it.
+    qohi_reader* reader = nullptr;
+    ASSERT_EQ(qohi_reader_open_file(path("album.qohi").c_str(), nullptr, &reader, nullptr), QOHI_OK);
+    uint32_t index = 0;
+    ASSERT_EQ(qohi_reader_find_frame(reader, "meta/tagged.png", &index), QOHI_OK);
+    const qohi_metadata* items = nullptr;
+    size_t count = 0;
+    ASSERT_EQ(qohi_reader_frame_metadata(reader, index, &items, &count), QOHI_OK);
+    bool have_icc = false, have_text = false;
+    for (size_t i = 0; i < count; ++i) {
+        const auto* data = static_cast<const uint8_t*>(items[i].data);
+        if (items[i].kind == QOHI_METADATA_ICC) {
+            have_icc = Bytes(data, data + items[i].size) == icc && std::string(items[i].key) == "Test profile";
+        }
+        if (items[i].kind == QOHI_METADATA_TEXT && items[i].key && std::string(items[i].key) == "Comment") {
+            have_text = std::string(data, data + items[i].size) == comment;
+        }
+    }
+    qohi_reader_close(reader);
+    EXPECT_TRUE(have_icc);
+    EXPECT_TRUE(have_text);
+
+    // Written back by unpacking and by --frame.
+    RunResult d = dec({"album.qohi", "-o", "out"});
+    ASSERT_EQ(d.exit_code, 0) << describe(d);
+    RunResult f = dec({"album.qohi", "--frame", "meta/tagged.png", "-o", "one.png"});
+    ASSERT_EQ(f.exit_code, 0) << describe(f);
+    for (const char* out : {"out/meta/tagged.png", "one.png"}) {
+        SCOPED_TRACE(out);
+        PngChunks got;
+        ASSERT_TRUE(read_meta_png(read_bytes(path(out)), got));
+        EXPECT_EQ(got.icc_name, "Test profile");
+        EXPECT_EQ(got.icc, icc);
+        EXPECT_EQ(got.text["Comment"], "hello, caf\xE9");
+        EXPECT_TRUE(same_pixels(path("photos/meta/tagged.png"), path(out)));
+    }
+}
+
+// --baseline pins images: one outside the folder is added as
+// "baseline/<name>", one inside keeps its name; both are listed as baselines,
+// written first, and restored.
+TEST_F(CollectionTest, BaselinesAreStoredAndListed) {
+    write_bytes(path("pins/base.png"), png_of(variant(picture(24, 16, 3, 1), 9)));
+    RunResult e = enc({"photos", "-o", "album.qohi", "--baseline", "pins/base.png", "--baseline",
+                       "photos/sub/b.png", "--mode", "first"});
+    ASSERT_EQ(e.exit_code, 0) << describe(e);
+    std::vector<FrameRow> rows;
+    ASSERT_TRUE(read_frames(path("album.qohi"), rows));
+    ASSERT_EQ(rows.size(), kPngNames.size() + 1);
+    std::set<std::string> baselines;
+    size_t refer_to_baseline = 0;
+    for (size_t i = 0; i < rows.size(); ++i) {
+        if (rows[i].baseline) {
+            baselines.insert(rows[i].name);
+            EXPECT_LT(i, 2u) << "baselines come first";
+            EXPECT_EQ(rows[i].reference, -1);
+        } else if (rows[i].reference >= 0 && rows[static_cast<size_t>(rows[i].reference)].baseline) {
+            ++refer_to_baseline;
+        }
+    }
+    EXPECT_EQ(baselines, (std::set<std::string>{"baseline/base.png", "sub/b.png"}));
+    EXPECT_GE(refer_to_baseline, 1u);
+
+    RunResult l = dec({"--list", "album.qohi"});
+    ASSERT_EQ(l.exit_code, 0) << describe(l);
+    std::istringstream in(l.out);
+    std::string line;
+    std::set<std::string> listed;
+    while (std::getline(in, line)) {
+        std::istringstream fields(line);
+        std::vector<std::string> f{std::istream_iterator<std::string>(fields), {}};
+        if (f.size() == 9 && f[7] == "baseline") listed.insert(f[8]);
+    }
+    EXPECT_EQ(listed, baselines) << l.out;
+    EXPECT_TRUE(contains(l.out, "(2 baselines,")) << l.out;
+
+    RunResult d = dec({"album.qohi", "-o", "out"});
+    ASSERT_EQ(d.exit_code, 0) << describe(d);
+    std::vector<std::string> names = kPngNames;
+    names.push_back("baseline/base.png");
+    EXPECT_EQ(tree(path("out")), expected_tree(names));
+    EXPECT_TRUE(same_pixels(path("pins/base.png"), path("out/baseline/base.png")));
+    EXPECT_TRUE(same_pixels(path("photos/sub/b.png"), path("out/sub/b.png")));
+
+    // A missing baseline fails, naming it.
+    RunResult bad = enc({"photos", "-o", "x.qohi", "--baseline", "pins/missing.png"});
+    EXPECT_EQ(bad.exit_code, 1) << describe(bad);
+    EXPECT_TRUE(contains(bad.err, "pins/missing.png")) << bad.err;
+    EXPECT_FALSE(exists(path("x.qohi")));
+}
+
+// One image out of a packed folder, by its name (non-ASCII too) or index.
+TEST_F(CollectionTest, FrameByName) {
+    ASSERT_EQ(enc({"photos"}).exit_code, 0);
+    for (const std::string& name : {kPngNames[6], std::string("sub/deeper/c.png"), std::string("mixed/small.png")}) {
+        SCOPED_TRACE(name);
+        RunResult d = dec({"photos.qohi", "--frame", name, "-f", "-o", "one.png"});
+        ASSERT_EQ(d.exit_code, 0) << describe(d);
+        EXPECT_TRUE(same_pixels(path("photos/" + name), path("one.png")));
+    }
+    std::vector<FrameRow> rows;
+    ASSERT_TRUE(read_frames(path("photos.qohi"), rows));
+    for (size_t i = 0; i < rows.size(); ++i) {
+        RunResult d = dec({"photos.qohi", "--frame", std::to_string(i), "-f", "-o", "one.png"});
+        ASSERT_EQ(d.exit_code, 0) << describe(d);
+        EXPECT_TRUE(same_pixels(path("photos/" + rows[i].name), path("one.png"))) << rows[i].name;
+    }
+}
+
+// Default names: FOLDER -> FOLDER.qohi (also with a trailing '/'); unpacking
+// without -o goes to the file name minus ".qohi" and keeps existing files
+// unless -f.
+TEST_F(CollectionTest, DefaultNamesAndOverwriting) {
+    RunResult e = enc({"photos/"});
+    ASSERT_EQ(e.exit_code, 0) << describe(e);
+    EXPECT_TRUE(exists(path("photos.qohi")));
+    e = enc({"photos"});
+    EXPECT_EQ(e.exit_code, 1) << describe(e);
+    EXPECT_TRUE(contains(e.err, "already exists")) << e.err;
+
+    // Unpacking next to the source: every file exists already.
+    Bytes before = read_bytes(path("photos/a.png"));
+    RunResult d = dec({"photos.qohi"});
+    EXPECT_EQ(d.exit_code, 1) << describe(d);
+    EXPECT_TRUE(contains(d.err, "already exists")) << d.err;
+    EXPECT_TRUE(contains(d.err, "8 of 8 frames not restored")) << d.err;
+    EXPECT_EQ(read_bytes(path("photos/a.png")), before);
+
+    ASSERT_EQ(std::rename(path("photos.qohi").c_str(), path("copy.QOHI").c_str()), 0);
+    d = dec({"copy.QOHI"});
+    ASSERT_EQ(d.exit_code, 0) << describe(d);
+    expect_restored("copy");
+    // One file in the way: the others are still restored.
+    write_bytes(path("fresh/a.png"), Bytes{'x'});
+    d = dec({"copy.QOHI", "-o", "fresh"});
+    EXPECT_EQ(d.exit_code, 1) << describe(d);
+    EXPECT_TRUE(contains(d.err, "'fresh/a.png' already exists")) << d.err;
+    EXPECT_TRUE(contains(d.err, "1 of 8 frames not restored")) << d.err;
+    EXPECT_EQ(lines(d.err), 2u) << d.err;
+    EXPECT_EQ(read_text(path("fresh/a.png")), "x");
+    EXPECT_EQ(tree(path("fresh")), expected_tree(kPngNames));
+    d = dec({"-f", "copy.QOHI", "-o", "fresh"});
+    ASSERT_EQ(d.exit_code, 0) << describe(d);
+    expect_restored("fresh");
+
+    // Standard output.
+    e = run({kEnc, "photos", "-o", "-"}, dir_, path("piped.qohi"));
+    ASSERT_EQ(e.exit_code, 0) << describe(e);
+    d = dec({"piped.qohi", "-o", "piped/"});
+    ASSERT_EQ(d.exit_code, 0) << describe(d);
+    expect_restored("piped");
+}
+
+// A folder of one image makes a one-frame file: it decodes to a PNG as a
+// single image does, or into a folder when -o names one.
+TEST_F(CollectionTest, OneImageFolder) {
+    write_bytes(path("single/deep/only.png"), png_of(picture(7, 5, 4, 3)));
+    RunResult e = enc({"single"});
+    ASSERT_EQ(e.exit_code, 0) << describe(e);
+    EXPECT_EQ(e.err, "");
+    RunResult d = dec({"single.qohi"});
+    ASSERT_EQ(d.exit_code, 0) << describe(d);
+    EXPECT_TRUE(same_pixels(path("single/deep/only.png"), path("single.png")));
+    d = dec({"single.qohi", "-o", "restored/"});
+    ASSERT_EQ(d.exit_code, 0) << describe(d);
+    EXPECT_EQ(tree(path("restored")), (std::set<std::string>{"deep/", "deep/only.png"}));
+    fs::create_directory(path("existing"));
+    d = dec({"single.qohi", "-o", "existing"});
+    ASSERT_EQ(d.exit_code, 0) << describe(d);
+    EXPECT_TRUE(same_pixels(path("single/deep/only.png"), path("existing/deep/only.png")));
+}
+
+// The progress line: on request (or on a terminal), rewritten with '\r' and
+// ended with a newline; never otherwise.
+TEST_F(CollectionTest, ProgressLine) {
+    RunResult e = enc({"--progress", "photos", "-o", "album.qohi"});
+    ASSERT_EQ(e.exit_code, 0) << describe(e);
+    EXPECT_TRUE(contains(e.err, "\rqohienc: packing 8/8 images")) << e.err;
+    EXPECT_EQ(e.err.back(), '\n');
+    e = enc({"photos", "-f", "-o", "album.qohi"});
+    ASSERT_EQ(e.exit_code, 0) << describe(e);
+    EXPECT_FALSE(contains(e.err, "\r")) << e.err;
+    EXPECT_FALSE(contains(e.err, "packing")) << e.err;
+}
+
+// Symbolic links to folders are not followed (and said so); links to files are packed.
+TEST_F(CollectionTest, SymlinkedFoldersAreNotFollowed) {
+    write_bytes(path("elsewhere/x.png"), png_of(picture(3, 3, 3, 2)));
+    ASSERT_EQ(symlink("../elsewhere", path("photos/linked").c_str()), 0);
+    ASSERT_EQ(symlink("../elsewhere/x.png", path("photos/file-link.png").c_str()), 0);
+    RunResult e = enc({"photos", "-o", "album.qohi"});
+    ASSERT_EQ(e.exit_code, 0) << describe(e);
+    EXPECT_TRUE(contains(e.err, "did not follow 1 symbolic link to folders: linked")) << e.err;
+    std::vector<FrameRow> rows;
+    ASSERT_TRUE(read_frames(path("album.qohi"), rows));
+    std::set<std::string> names;
+    for (const auto& r : rows) names.insert(r.name);
+    std::set<std::string> want(kPngNames.begin(), kPngNames.end());
+    want.insert("file-link.png");
+    EXPECT_EQ(names, want);
+}
+
+// Options that make no sense are usage errors (exit 2), and nothing is written.
+TEST_F(CollectionTest, UsageErrors) {
+    const std::vector<std::vector<std::string>> cases = {
+        {"photos", "--mode", "bogus"},
+        {"photos", "--mode"},
+        {"photos", "--keyframe-every", "0"},
+        {"photos", "--keyframe-every", "x"},
+        {"photos", "--mode", "prior", "--keyframe-every", "2"},
+        {"photos", "--max-depth", "65536"},
+        {"photos", "--max-depth", "-1"},
+        {"photos", "--mode", "auto", "--mode", "none"},
+        {"photos/a.png", "--mode", "prior"},
+        {"photos/a.png", "--baseline", "photos/sub/b.png"},
+    };
+    for (const auto& args : cases) {
+        std::string joined;
+        for (const auto& a : args) joined += a + " ";
+        SCOPED_TRACE("qohienc " + joined);
+        RunResult r = enc(args);
+        EXPECT_EQ(r.exit_code, 2) << describe(r);
+        EXPECT_EQ(r.err.rfind("qohienc: ", 0), 0u) << r.err;
+        EXPECT_EQ(lines(r.err), 1u) << r.err;
+    }
+    std::set<std::string> top;
+    for (const auto& entry : fs::directory_iterator(dir_)) top.insert(entry.path().filename().string());
+    EXPECT_EQ(top, std::set<std::string>{"photos"});
+}
+
+// The help texts describe the new options.
+TEST_F(CollectionTest, HelpMentionsCollections) {
+    RunResult r = enc({"--help"});
+    ASSERT_EQ(r.exit_code, 0);
+    for (const char* opt : {"FOLDER", "--mode", "--keyframe-every", "--max-depth", "--baseline", "--verify",
+                            "--progress"}) {
+        EXPECT_TRUE(contains(r.out, opt)) << opt;
+    }
+    r = dec({"--help"});
+    ASSERT_EQ(r.exit_code, 0);
+    for (const char* opt : {"FOLDER", "--list", "--frame"}) EXPECT_TRUE(contains(r.out, opt)) << opt;
+}
+
+}  // namespace
