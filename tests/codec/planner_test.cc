@@ -403,7 +403,7 @@ TEST(Planner, InvalidArgumentsAreRefused) {
     EXPECT_EQ(init.keyframe_interval, 16u);
     EXPECT_EQ(init.max_depth, uint32_t(QOHI_DEFAULT_MAX_DEPTH));
     EXPECT_EQ(init.candidates, 6u);
-    EXPECT_EQ(init.memory, uint64_t(256) << 20);
+    EXPECT_EQ(init.memory, uint64_t(64) << 20);
     EXPECT_EQ(init.progress, nullptr);
 }
 
