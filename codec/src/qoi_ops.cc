@@ -141,12 +141,18 @@ public:
 
     explicit MatchFinder(const BandInput& band)
         : count_(uint64_t(band.width) * band.rows), ref_count_(Delta ? count_ : 0), width_(band.width) {
-        // One contiguous view: reference pixels, then the band's pixels.
+        // One contiguous view: reference pixels, then the band's pixels
+        // (copied unless an intra band's rows are contiguous already).
         const size_t row = size_t(band.width) * C;
-        pixels_.resize(size_t(ref_count_ + count_) * C);
-        for (uint32_t y = 0; y < band.rows; ++y) {
-            if (Delta) std::memcpy(&pixels_[y * row], band.ref + y * band.ref_stride, row);
-            std::memcpy(&pixels_[(ref_count_ * C) + y * row], band.pixels + y * band.stride, row);
+        if (!Delta && band.stride == row) {
+            base_ = band.pixels;
+        } else {
+            pixels_.resize(size_t(ref_count_ + count_) * C);
+            for (uint32_t y = 0; y < band.rows; ++y) {
+                if (Delta) std::memcpy(&pixels_[y * row], band.ref + y * band.ref_stride, row);
+                std::memcpy(&pixels_[(ref_count_ * C) + y * row], band.pixels + y * band.stride, row);
+            }
+            base_ = pixels_.data();
         }
         if (!Delta) return;
         unsigned bits = 10;
@@ -201,12 +207,10 @@ public:
     }
 
 private:
-    bool same(uint64_t a, uint64_t b) const {
-        return load_pixel<C>(&pixels_[a * C]) == load_pixel<C>(&pixels_[b * C]);
-    }
+    bool same(uint64_t a, uint64_t b) const { return load_pixel<C>(base_ + a * C) == load_pixel<C>(base_ + b * C); }
     uint32_t hash(uint64_t i) const {
         uint32_t h = 0;
-        for (unsigned k = 0; k < kMinMatch; ++k) h = (h ^ load_pixel<C>(&pixels_[(i + k) * C])) * 0x9E3779B1u;
+        for (unsigned k = 0; k < kMinMatch; ++k) h = (h ^ load_pixel<C>(base_ + (i + k) * C)) * 0x9E3779B1u;
         return h >> shift_;
     }
     void insert(uint64_t i) {
@@ -216,7 +220,8 @@ private:
     }
     uint64_t count_, ref_count_, width_;
     unsigned shift_ = 0;
-    std::vector<uint8_t> pixels_;
+    std::vector<uint8_t> pixels_;  // the contiguous copy, when one is needed
+    const uint8_t* base_ = nullptr;
     std::vector<int32_t> head_;
     std::unique_ptr<int32_t[]> chain_;
 };
