@@ -15,32 +15,24 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/types.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
-#include <csetjmp>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <iterator>
 #include <set>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "cli_test_util.h"
 #include "png_io.h"
 
-#ifndef QOHIENC_PATH
-#error "QOHIENC_PATH must be defined"
-#endif
-#ifndef QOHIDEC_PATH
-#error "QOHIDEC_PATH must be defined"
-#endif
 #ifndef QOHI_TEST_DATA_DIR
 #error "QOHI_TEST_DATA_DIR must be defined"
 #endif
@@ -49,23 +41,11 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const std::string kEnc = QOHIENC_PATH;
-const std::string kDec = QOHIDEC_PATH;
+using namespace qohi_cli_test;
+
 const std::string kDataDir = QOHI_TEST_DATA_DIR;
 
 // ------------------------------------------------------------------ files
-
-std::vector<uint8_t> read_bytes(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return {};
-    return std::vector<uint8_t>(std::istreambuf_iterator<char>(in), {});
-}
-
-void write_bytes(const std::string& path, const std::vector<uint8_t>& data) {
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
-    ASSERT_TRUE(out.good()) << "cannot write " << path;
-}
 
 void write_text(const std::string& path, const std::string& text) {
     write_bytes(path, std::vector<uint8_t>(text.begin(), text.end()));
@@ -77,165 +57,7 @@ std::set<std::string> list_dir(const std::string& dir) {
     return names;
 }
 
-bool exists(const std::string& path) {
-    struct stat st;
-    return ::lstat(path.c_str(), &st) == 0;
-}
-
-// ---------------------------------------------------------------- processes
-
-struct RunResult {
-    int exit_code = -1;  // 128 + signal if killed by a signal
-    std::string out;     // captured stdout (unless redirected to a file)
-    std::string err;     // captured stderr
-};
-
-std::string read_text(const std::string& path) {
-    auto b = read_bytes(path);
-    return std::string(b.begin(), b.end());
-}
-
-// Runs argv[0] with the given arguments. stdin comes from `stdin_path`
-// (default /dev/null); stdout goes to `stdout_path` (default: captured);
-// `stdout_fd` >= 0 overrides stdout with an open descriptor.
-RunResult run(const std::vector<std::string>& args, const std::string& work_dir,
-              const std::string& stdin_path = "/dev/null", const std::string& stdout_path = "",
-              int stdout_fd = -1) {
-    RunResult result;
-    const std::string out_capture = work_dir + "/.captured-stdout";
-    const std::string err_capture = work_dir + "/.captured-stderr";
-    const std::string out_file = stdout_path.empty() ? out_capture : stdout_path;
-    std::fflush(nullptr);
-    pid_t pid = fork();
-    if (pid < 0) {
-        ADD_FAILURE() << "fork failed: " << std::strerror(errno);
-        return result;
-    }
-    if (pid == 0) {
-        if (chdir(work_dir.c_str()) != 0) _exit(120);
-        int in = open(stdin_path.c_str(), O_RDONLY);
-        int out = stdout_fd >= 0 ? stdout_fd : open(out_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        int err = open(err_capture.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (in < 0 || out < 0 || err < 0) _exit(121);
-        dup2(in, 0);
-        dup2(out, 1);
-        dup2(err, 2);
-        std::vector<char*> argv;
-        for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-        argv.push_back(nullptr);
-        execv(argv[0], argv.data());
-        _exit(127);
-    }
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
-    else if (WIFSIGNALED(status)) result.exit_code = 128 + WTERMSIG(status);
-    if (stdout_path.empty() && stdout_fd < 0) result.out = read_text(out_capture);
-    result.err = read_text(err_capture);
-    ::unlink(out_capture.c_str());
-    ::unlink(err_capture.c_str());
-    return result;
-}
-
-std::string describe(const RunResult& r) {
-    return "exit " + std::to_string(r.exit_code) + ", stderr: [" + r.err + "]";
-}
-
 // ------------------------------------------------------------ PNG oracle
-
-struct RawPng {
-    uint32_t width = 0, height = 0;
-    int bit_depth = 0, color_type = 0, interlace = 0;
-    std::vector<std::vector<uint8_t>> rows;  // packed samples, de-interlaced
-    std::vector<png_color> palette;
-    std::vector<uint8_t> trns_alpha;          // palette tRNS
-    bool has_trns_key = false;
-    png_color_16 trns_key{};
-};
-
-struct PngIoCtx {
-    const uint8_t* data = nullptr;
-    size_t size = 0, offset = 0;
-    std::vector<uint8_t>* out = nullptr;
-    char message[200] = {0};
-};
-
-extern "C" void test_png_error(png_structp png, png_const_charp msg) {
-    auto* ctx = static_cast<PngIoCtx*>(png_get_error_ptr(png));
-    std::snprintf(ctx->message, sizeof ctx->message, "%s", msg);
-    png_longjmp(png, 1);
-}
-extern "C" void test_png_warning(png_structp, png_const_charp) {}
-extern "C" void test_png_read(png_structp png, png_bytep dst, size_t n) {
-    auto* ctx = static_cast<PngIoCtx*>(png_get_io_ptr(png));
-    if (n > ctx->size - ctx->offset) png_error(png, "truncated");
-    std::memcpy(dst, ctx->data + ctx->offset, n);
-    ctx->offset += n;
-}
-extern "C" void test_png_write(png_structp png, png_bytep src, size_t n) {
-    auto* ctx = static_cast<PngIoCtx*>(png_get_io_ptr(png));
-    ctx->out->insert(ctx->out->end(), src, src + n);
-}
-extern "C" void test_png_flush(png_structp) {}
-
-// Reads a PNG with no transforms but de-interlacing. The frame holds no C++
-// objects of its own (setjmp).
-bool read_raw_png_impl(PngIoCtx* ctx, RawPng* raw) {
-    png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, ctx, test_png_error,
-                                             test_png_warning);
-    png_infop info = png_create_info_struct(png);
-    if (setjmp(png_jmpbuf(png))) {
-        png_destroy_read_struct(&png, &info, nullptr);
-        return false;
-    }
-    png_set_read_fn(png, ctx, test_png_read);
-    png_read_info(png, info);
-    raw->width = png_get_image_width(png, info);
-    raw->height = png_get_image_height(png, info);
-    raw->bit_depth = png_get_bit_depth(png, info);
-    raw->color_type = png_get_color_type(png, info);
-    raw->interlace = png_get_interlace_type(png, info);
-    png_colorp plte = nullptr;
-    int num_plte = 0;
-    if (png_get_PLTE(png, info, &plte, &num_plte)) raw->palette.assign(plte, plte + num_plte);
-    png_bytep trans_alpha = nullptr;
-    int num_trans = 0;
-    png_color_16p trans_color = nullptr;
-    if (png_get_tRNS(png, info, &trans_alpha, &num_trans, &trans_color)) {
-        if (raw->color_type == PNG_COLOR_TYPE_PALETTE) {
-            raw->trns_alpha.assign(trans_alpha, trans_alpha + num_trans);
-        } else if (trans_color) {
-            raw->has_trns_key = true;
-            raw->trns_key = *trans_color;
-        }
-    }
-    png_set_interlace_handling(png);
-    png_read_update_info(png, info);
-    size_t rowbytes = png_get_rowbytes(png, info);
-    raw->rows.assign(raw->height, std::vector<uint8_t>(rowbytes));
-    std::vector<png_bytep> ptrs;
-    for (auto& r : raw->rows) ptrs.push_back(r.data());
-    png_read_image(png, ptrs.data());
-    png_read_end(png, nullptr);
-    png_destroy_read_struct(&png, &info, nullptr);
-    return true;
-}
-
-bool read_raw_png(const std::vector<uint8_t>& data, RawPng& raw, std::string& error) {
-    PngIoCtx ctx;
-    ctx.data = data.data();
-    ctx.size = data.size();
-    if (data.size() < 8 || png_sig_cmp(data.data(), 0, 8) != 0) {
-        error = "not a PNG";
-        return false;
-    }
-    if (!read_raw_png_impl(&ctx, &raw)) {
-        error = ctx.message;
-        return false;
-    }
-    return true;
-}
 
 unsigned sample_at(const RawPng& raw, uint32_t y, uint32_t index) {
     const auto& row = raw.rows[y];
@@ -367,97 +189,12 @@ bool expand(const RawPng& raw, qohi_tools::Image& img, std::string& error) {
     return ::testing::AssertionSuccess();
 }
 
-// ------------------------------------------------------- writing test PNGs
-
-struct PngSpec {
-    uint32_t width = 0, height = 0;
-    int bit_depth = 8;
-    int color_type = PNG_COLOR_TYPE_GRAY;
-    bool interlace = false;
-    std::vector<png_color> palette;
-    std::vector<uint8_t> trns_alpha;
-    bool trns_key = false;
-    png_color_16 key{};
-    std::vector<std::vector<unsigned>> samples;  // per row: channel samples
-};
-
-bool write_png_impl(PngIoCtx* ctx, const PngSpec* spec, std::vector<std::vector<uint8_t>>* packed,
-                    std::vector<png_bytep>* ptrs) {
-    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, ctx, test_png_error,
-                                              test_png_warning);
-    png_infop info = png_create_info_struct(png);
-    if (setjmp(png_jmpbuf(png))) {
-        png_destroy_write_struct(&png, &info);
-        return false;
-    }
-    png_set_write_fn(png, ctx, test_png_write, test_png_flush);
-    png_set_IHDR(png, info, spec->width, spec->height, spec->bit_depth, spec->color_type,
-                 spec->interlace ? PNG_INTERLACE_ADAM7 : PNG_INTERLACE_NONE,
-                 PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
-    if (!spec->palette.empty()) {
-        png_set_PLTE(png, info, spec->palette.data(), static_cast<int>(spec->palette.size()));
-    }
-    if (!spec->trns_alpha.empty()) {
-        png_set_tRNS(png, info, spec->trns_alpha.data(), static_cast<int>(spec->trns_alpha.size()),
-                     nullptr);
-    } else if (spec->trns_key) {
-        png_color_16 key = spec->key;
-        png_set_tRNS(png, info, nullptr, 0, &key);
-    }
-    png_write_info(png, info);
-    if (spec->interlace) png_set_interlace_handling(png);
-    for (auto& row : *packed) ptrs->push_back(row.data());
-    png_write_image(png, ptrs->data());
-    png_write_end(png, nullptr);
-    png_destroy_write_struct(&png, &info);
-    return true;
-}
-
-std::vector<uint8_t> make_png(const PngSpec& spec) {
-    std::vector<std::vector<uint8_t>> packed;
-    for (const auto& row : spec.samples) {
-        std::vector<uint8_t> bytes;
-        if (spec.bit_depth == 8) {
-            for (unsigned s : row) bytes.push_back(static_cast<uint8_t>(s));
-        } else {
-            const int per = 8 / spec.bit_depth;
-            bytes.assign((row.size() + per - 1) / per, 0);
-            for (size_t i = 0; i < row.size(); ++i) {
-                int shift = 8 - spec.bit_depth * (static_cast<int>(i % per) + 1);
-                bytes[i / per] = static_cast<uint8_t>(bytes[i / per] | (row[i] << shift));
-            }
-        }
-        packed.push_back(bytes);
-    }
-    std::vector<uint8_t> out;
-    std::vector<png_bytep> ptrs;
-    PngIoCtx ctx;
-    ctx.out = &out;
-    if (!write_png_impl(&ctx, &spec, &packed, &ptrs)) {
-        ADD_FAILURE() << "writing test PNG failed: " << ctx.message;
-        return {};
-    }
-    return out;
-}
-
 // ------------------------------------------------------------- the fixture
 
 class CliTest : public ::testing::Test {
 public:
-    void SetUp() override {
-        const char* base = std::getenv("TMPDIR");
-        std::string tmpl = std::string(base && *base ? base : "/tmp") + "/qohi-cli-test-XXXXXX";
-        std::vector<char> buf(tmpl.begin(), tmpl.end());
-        buf.push_back('\0');
-        ASSERT_NE(mkdtemp(buf.data()), nullptr) << std::strerror(errno);
-        dir_ = buf.data();
-    }
-    void TearDown() override {
-        if (!dir_.empty()) {
-            std::error_code ec;
-            fs::remove_all(dir_, ec);
-        }
-    }
+    void SetUp() override { ASSERT_TRUE(make_temp_dir("qohi-cli-test", dir_)); }
+    void TearDown() override { remove_temp_dir(dir_); }
 
     std::string path(const std::string& name) const { return dir_ + "/" + name; }
 
@@ -495,10 +232,6 @@ std::string quote(const std::string& s) {
         else q += c;
     }
     return q + "'";
-}
-
-bool contains(const std::string& haystack, const std::string& needle) {
-    return haystack.find(needle) != std::string::npos;
 }
 
 // ------------------------------------------------------------------- tests
@@ -1020,12 +753,9 @@ TEST_F(CliTest, BadArgumentsAreUsageErrors) {
         {"--force=yes", "in.png"},
     };
     for (const auto& args : enc_cases) {
-        std::string joined;
-        for (const auto& a : args) joined += a + " ";
-        SCOPED_TRACE("qohienc " + joined);
+        SCOPED_TRACE("qohienc " + join_args(args));
         RunResult r = enc(args);
-        EXPECT_EQ(r.exit_code, 2) << describe(r);
-        EXPECT_EQ(r.err.rfind("qohienc: ", 0), 0u) << r.err;
+        EXPECT_TRUE(is_usage_error(r, "qohienc"));
         EXPECT_TRUE(contains(r.err, "--help")) << r.err;
         EXPECT_EQ(r.out, "");
     }
@@ -1039,12 +769,9 @@ TEST_F(CliTest, BadArgumentsAreUsageErrors) {
         {"a.qohi", "b.qohi"},
     };
     for (const auto& args : dec_cases) {
-        std::string joined;
-        for (const auto& a : args) joined += a + " ";
-        SCOPED_TRACE("qohidec " + joined);
+        SCOPED_TRACE("qohidec " + join_args(args));
         RunResult r = dec(args);
-        EXPECT_EQ(r.exit_code, 2) << describe(r);
-        EXPECT_EQ(r.err.rfind("qohidec: ", 0), 0u) << r.err;
+        EXPECT_TRUE(is_usage_error(r, "qohidec"));
         EXPECT_TRUE(contains(r.err, "--help")) << r.err;
     }
     EXPECT_EQ(files(), (std::set<std::string>{"in.png"}));

@@ -6,72 +6,29 @@
 #include <png.h>
 #include <qohi/qohi.h>
 
-#include <fcntl.h>
-#include <stdlib.h>
-#include <sys/stat.h>
-#include <sys/types.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <csetjmp>
 #include <cstdint>
-#include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
-#include <map>
 #include <set>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "cli_test_util.h"
 #include "png_io.h"
-
-#ifndef QOHIENC_PATH
-#error "QOHIENC_PATH must be defined"
-#endif
-#ifndef QOHIDEC_PATH
-#error "QOHIDEC_PATH must be defined"
-#endif
 
 namespace fs = std::filesystem;
 
 namespace {
 
-using Bytes = std::vector<uint8_t>;
+using namespace qohi_cli_test;
 using qohi_tools::Image;
 using qohi_tools::Metadata;
 
-const std::string kEnc = QOHIENC_PATH;
-const std::string kDec = QOHIDEC_PATH;
-
 // ------------------------------------------------------------------ files
-
-Bytes read_bytes(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return {};
-    return Bytes(std::istreambuf_iterator<char>(in), {});
-}
-
-void write_bytes(const std::string& path, const Bytes& data) {
-    fs::create_directories(fs::path(path).parent_path());
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
-    ASSERT_TRUE(out.good()) << "cannot write " << path;
-}
-
-std::string read_text(const std::string& path) {
-    Bytes b = read_bytes(path);
-    return std::string(b.begin(), b.end());
-}
-
-bool exists(const std::string& path) {
-    struct stat st;
-    return ::lstat(path.c_str(), &st) == 0;
-}
 
 // Every file below `dir`, as relative paths ("a/b.png"); folders end in '/'.
 std::set<std::string> tree(const std::string& dir) {
@@ -84,64 +41,7 @@ std::set<std::string> tree(const std::string& dir) {
     return names;
 }
 
-bool contains(const std::string& haystack, const std::string& needle) {
-    return haystack.find(needle) != std::string::npos;
-}
-
 size_t lines(const std::string& text) { return static_cast<size_t>(std::count(text.begin(), text.end(), '\n')); }
-
-// ---------------------------------------------------------------- processes
-
-struct RunResult {
-    int exit_code = -1;
-    std::string out;
-    std::string err;
-};
-
-// Runs `args` in `work_dir`, stdin from /dev/null, stdout and stderr captured
-// (stdout to `stdout_path` instead if given).
-RunResult run(const std::vector<std::string>& args, const std::string& work_dir,
-              const std::string& stdout_path = "") {
-    RunResult result;
-    const std::string out_capture = work_dir + "/../.captured-stdout";
-    const std::string err_capture = work_dir + "/../.captured-stderr";
-    const std::string out_file = stdout_path.empty() ? out_capture : stdout_path;
-    std::fflush(nullptr);
-    pid_t pid = fork();
-    if (pid < 0) {
-        ADD_FAILURE() << "fork failed: " << std::strerror(errno);
-        return result;
-    }
-    if (pid == 0) {
-        if (chdir(work_dir.c_str()) != 0) _exit(120);
-        int in = open("/dev/null", O_RDONLY);
-        int out = open(out_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        int err = open(err_capture.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (in < 0 || out < 0 || err < 0) _exit(121);
-        dup2(in, 0);
-        dup2(out, 1);
-        dup2(err, 2);
-        std::vector<char*> argv;
-        for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-        argv.push_back(nullptr);
-        execv(argv[0], argv.data());
-        _exit(127);
-    }
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
-    else if (WIFSIGNALED(status)) result.exit_code = 128 + WTERMSIG(status);
-    if (stdout_path.empty()) result.out = read_text(out_capture);
-    result.err = read_text(err_capture);
-    ::unlink(out_capture.c_str());
-    ::unlink(err_capture.c_str());
-    return result;
-}
-
-std::string describe(const RunResult& r) {
-    return "exit " + std::to_string(r.exit_code) + ", stderr: [" + r.err + "]";
-}
 
 // ------------------------------------------------------------ images
 
@@ -231,130 +131,32 @@ Bytes make_icc() {
     return p;
 }
 
-struct PngBuffer {
-    const Bytes* in = nullptr;
-    size_t offset = 0;
-    Bytes* out = nullptr;
-};
-
-extern "C" void meta_png_error(png_structp png, png_const_charp) { png_longjmp(png, 1); }
-extern "C" void meta_png_warning(png_structp, png_const_charp) {}
-extern "C" void meta_png_write(png_structp png, png_bytep src, size_t n) {
-    auto* b = static_cast<PngBuffer*>(png_get_io_ptr(png));
-    b->out->insert(b->out->end(), src, src + n);
-}
-extern "C" void meta_png_flush(png_structp) {}
-extern "C" void meta_png_read(png_structp png, png_bytep dst, size_t n) {
-    auto* b = static_cast<PngBuffer*>(png_get_io_ptr(png));
-    if (n > b->in->size() - b->offset) png_error(png, "truncated");
-    std::memcpy(dst, b->in->data() + b->offset, n);
-    b->offset += n;
-}
-
-// Writes an RGB PNG with an iCCP chunk ("Test profile") and a tEXt chunk
-// (Comment = `comment`). No C++ objects with destructors in this frame.
-bool write_meta_png_impl(PngBuffer* buf, const Image* image, const Bytes* icc, const char* comment,
-                         std::vector<png_bytep>* rows) {
-    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, nullptr, meta_png_error, meta_png_warning);
-    png_infop info = png_create_info_struct(png);
-    if (setjmp(png_jmpbuf(png))) {
-        png_destroy_write_struct(&png, &info);
-        return false;
-    }
-    png_set_write_fn(png, buf, meta_png_write, meta_png_flush);
-    png_set_IHDR(png, info, image->width, image->height, 8, PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE,
-                 PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
-    png_set_iCCP(png, info, "Test profile", 0, icc->data(), static_cast<png_uint_32>(icc->size()));
-    png_text text{};
-    text.compression = PNG_TEXT_COMPRESSION_NONE;
-    text.key = const_cast<char*>("Comment");
-    text.text = const_cast<char*>(comment);
-    png_set_text(png, info, &text, 1);
-    png_write_info(png, info);
-    png_write_image(png, rows->data());
-    png_write_end(png, nullptr);
-    png_destroy_write_struct(&png, &info);
-    return true;
-}
-
+// An RGB PNG with an iCCP chunk ("Test profile") and a tEXt chunk (Comment =
+// `comment`).
 Bytes write_meta_png(const Image& image, const Bytes& icc, const std::string& comment) {
-    std::vector<png_bytep> rows;
-    Image copy = image;
-    for (uint32_t y = 0; y < image.height; ++y) rows.push_back(&copy.pixels[size_t{y} * image.width * 3]);
-    Bytes out;
-    PngBuffer buf;
-    buf.out = &out;
-    if (!write_meta_png_impl(&buf, &image, &icc, comment.c_str(), &rows)) {
-        ADD_FAILURE() << "writing the metadata PNG failed";
-        return {};
+    PngSpec spec;
+    spec.width = image.width;
+    spec.height = image.height;
+    spec.color_type = PNG_COLOR_TYPE_RGB;
+    spec.icc_name = "Test profile";
+    spec.icc = icc;
+    spec.text = {{"Comment", comment}};
+    for (uint32_t y = 0; y < image.height; ++y) {
+        const auto row = image.pixels.begin() + static_cast<std::ptrdiff_t>(size_t{y} * image.width * 3);
+        spec.samples.emplace_back(row, row + static_cast<std::ptrdiff_t>(size_t{image.width} * 3));
     }
-    return out;
-}
-
-bool write_png16_impl(PngBuffer* buf, uint32_t width, std::vector<png_bytep>* rows) {
-    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, nullptr, meta_png_error, meta_png_warning);
-    png_infop info = png_create_info_struct(png);
-    if (setjmp(png_jmpbuf(png))) {
-        png_destroy_write_struct(&png, &info);
-        return false;
-    }
-    png_set_write_fn(png, buf, meta_png_write, meta_png_flush);
-    png_set_IHDR(png, info, width, static_cast<png_uint_32>(rows->size()), 16, PNG_COLOR_TYPE_RGB,
-                 PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
-    png_write_info(png, info);
-    png_write_image(png, rows->data());
-    png_write_end(png, nullptr);
-    png_destroy_write_struct(&png, &info);
-    return true;
+    return make_png(spec);
 }
 
 // A 16-bit RGB PNG (which the tools refuse).
 Bytes write_png16(uint32_t width, uint32_t height) {
-    Bytes px(size_t{width} * height * 6, 0x42);
-    std::vector<png_bytep> rows;
-    for (uint32_t y = 0; y < height; ++y) rows.push_back(&px[size_t{y} * width * 6]);
-    Bytes out;
-    PngBuffer buf;
-    buf.out = &out;
-    if (!write_png16_impl(&buf, width, &rows)) ADD_FAILURE() << "writing the 16-bit PNG failed";
-    return out;
-}
-
-struct PngChunks {
-    std::string icc_name;
-    Bytes icc;
-    std::map<std::string, std::string> text;
-};
-
-bool read_meta_png_impl(PngBuffer* buf, PngChunks* chunks) {
-    png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, nullptr, meta_png_error, meta_png_warning);
-    png_infop info = png_create_info_struct(png);
-    if (setjmp(png_jmpbuf(png))) {
-        png_destroy_read_struct(&png, &info, nullptr);
-        return false;
-    }
-    png_set_read_fn(png, buf, meta_png_read);
-    png_read_info(png, info);
-    png_charp name = nullptr;
-    int compression = 0;
-    png_bytep profile = nullptr;
-    png_uint_32 length = 0;
-    if (png_get_iCCP(png, info, &name, &compression, &profile, &length)) {
-        chunks->icc_name = name;
-        chunks->icc.assign(profile, profile + length);
-    }
-    png_textp texts = nullptr;
-    int count = 0;
-    png_get_text(png, info, &texts, &count);
-    for (int i = 0; i < count; ++i) chunks->text[texts[i].key] = std::string(texts[i].text, texts[i].text_length);
-    png_destroy_read_struct(&png, &info, nullptr);
-    return true;
-}
-
-bool read_meta_png(const Bytes& data, PngChunks& chunks) {
-    PngBuffer buf;
-    buf.in = &data;
-    return read_meta_png_impl(&buf, &chunks);
+    PngSpec spec;
+    spec.width = width;
+    spec.height = height;
+    spec.bit_depth = 16;
+    spec.color_type = PNG_COLOR_TYPE_RGB;
+    spec.samples.assign(height, std::vector<unsigned>(size_t{width} * 3, 0x4242));
+    return make_png(spec);
 }
 
 // ------------------------------------------------------- archives (library)
@@ -431,12 +233,7 @@ const std::vector<std::string> kOtherNames = {"notes.txt", "sub/image.jpg"};
 class CollectionTest : public ::testing::Test {
 public:
     void SetUp() override {
-        const char* base = std::getenv("TMPDIR");
-        std::string tmpl = std::string(base && *base ? base : "/tmp") + "/qohi-collection-test-XXXXXX";
-        std::vector<char> buf(tmpl.begin(), tmpl.end());
-        buf.push_back('\0');
-        ASSERT_NE(mkdtemp(buf.data()), nullptr) << std::strerror(errno);
-        root_ = buf.data();
+        ASSERT_TRUE(make_temp_dir("qohi-collection-test", root_));
         dir_ = root_ + "/work";  // captured output goes to root_, beside it
         fs::create_directory(dir_);
 
@@ -452,22 +249,22 @@ public:
         write_bytes(path("photos/notes.txt"), Bytes{'h', 'i', '\n'});
         write_bytes(path("photos/sub/image.jpg"), Bytes{0xff, 0xd8, 0xff});
     }
-    void TearDown() override {
-        if (!root_.empty()) {
-            std::error_code ec;
-            fs::remove_all(root_, ec);
-        }
-    }
+    void TearDown() override { remove_temp_dir(root_); }
 
     std::string path(const std::string& name) const { return dir_ + "/" + name; }
 
+    // Runs `args` in dir_, stdin from /dev/null, stdout and stderr captured
+    // beside dir_ (stdout to `stdout_path` instead if given).
+    RunResult run_here(const std::vector<std::string>& args, const std::string& stdout_path = "") {
+        return run(args, dir_, "/dev/null", stdout_path, -1, root_);
+    }
     RunResult enc(std::vector<std::string> args) {
         args.insert(args.begin(), kEnc);
-        return run(args, dir_);
+        return run_here(args);
     }
     RunResult dec(std::vector<std::string> args) {
         args.insert(args.begin(), kDec);
-        return run(args, dir_);
+        return run_here(args);
     }
 
     // The tree of a restored folder: every PNG name and its folders.
@@ -737,8 +534,9 @@ TEST_F(CollectionTest, MetadataSurvives) {
     const std::string comment = "hello, caf\xC3\xA9";
     Bytes png = write_meta_png(img, icc, "hello, caf\xE9");  // tEXt is Latin-1
     ASSERT_FALSE(png.empty());
-    PngChunks source;
-    ASSERT_TRUE(read_meta_png(png, source));
+    RawPng source;
+    std::string error;
+    ASSERT_TRUE(read_raw_png(png, source, error)) << error;
     ASSERT_EQ(source.icc, icc);  // the test's own writer works
     write_bytes(path("photos/meta/tagged.png"), png);
 
@@ -774,8 +572,8 @@ TEST_F(CollectionTest, MetadataSurvives) {
     ASSERT_EQ(f.exit_code, 0) << describe(f);
     for (const char* out : {"out/meta/tagged.png", "one.png"}) {
         SCOPED_TRACE(out);
-        PngChunks got;
-        ASSERT_TRUE(read_meta_png(read_bytes(path(out)), got));
+        RawPng got;
+        ASSERT_TRUE(read_raw_png(read_bytes(path(out)), got, error)) << error;
         EXPECT_EQ(got.icc_name, "Test profile");
         EXPECT_EQ(got.icc, icc);
         EXPECT_EQ(got.text["Comment"], "hello, caf\xE9");
@@ -891,7 +689,7 @@ TEST_F(CollectionTest, DefaultNamesAndOverwriting) {
     expect_restored("fresh");
 
     // Standard output.
-    e = run({kEnc, "photos", "-o", "-"}, dir_, path("piped.qohi"));
+    e = run_here({kEnc, "photos", "-o", "-"}, path("piped.qohi"));
     ASSERT_EQ(e.exit_code, 0) << describe(e);
     d = dec({"piped.qohi", "-o", "piped/"});
     ASSERT_EQ(d.exit_code, 0) << describe(d);
@@ -962,12 +760,9 @@ TEST_F(CollectionTest, UsageErrors) {
         {"photos/a.png", "--baseline", "photos/sub/b.png"},
     };
     for (const auto& args : cases) {
-        std::string joined;
-        for (const auto& a : args) joined += a + " ";
-        SCOPED_TRACE("qohienc " + joined);
+        SCOPED_TRACE("qohienc " + join_args(args));
         RunResult r = enc(args);
-        EXPECT_EQ(r.exit_code, 2) << describe(r);
-        EXPECT_EQ(r.err.rfind("qohienc: ", 0), 0u) << r.err;
+        EXPECT_TRUE(is_usage_error(r, "qohienc"));
         EXPECT_EQ(lines(r.err), 1u) << r.err;
     }
     std::set<std::string> top;

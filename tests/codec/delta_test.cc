@@ -162,36 +162,19 @@ TEST(Delta, ChainsStopAtTheDepthLimit) {
     qohi_writer_destroy(w);
 }
 
-struct Span {
-    size_t offset;
-    uint32_t type, size;
-};
-std::vector<Span> spans(const std::vector<uint8_t>& f) {
-    std::vector<Span> v;
-    for (size_t off = 8; off + 12 <= f.size();) {
-        const uint32_t size = qohi::load_u32(&f[off + 4]);
-        v.push_back({off, qohi::load_u32(&f[off]), size});
-        off += 12 + size;
-    }
-    return v;
-}
-void refresh_crc(std::vector<uint8_t>& f, const Span& s) {
-    qohi::store_u32(&f[s.offset + 8 + s.size], qohi::record_crc(s.type, &f[s.offset + 8], s.size));
-}
-
 // Sets a field of frame `frame`'s header in both copies (FHDR and index).
 void patch_frame(std::vector<uint8_t>& f, size_t frame, size_t field, const std::vector<uint8_t>& bytes) {
-    std::vector<Span> s = spans(f);
-    std::vector<Span> fhdr;
-    for (const Span& x : s)
+    std::vector<RecordSpan> s = records(f);
+    std::vector<RecordSpan> fhdr;
+    for (const RecordSpan& x : s)
         if (x.type == qohi::kTypeFrameHeader) fhdr.push_back(x);
-    const Span& idx = s[s.size() - 2];
+    const RecordSpan& idx = s[s.size() - 2];
     size_t entry = idx.offset + 8 + 4;
     for (size_t k = 0; k < frame; ++k) entry += 8 + fhdr[k].size;
     std::memcpy(&f[fhdr[frame].offset + 8 + field], bytes.data(), bytes.size());
     std::memcpy(&f[entry + 8 + field], bytes.data(), bytes.size());
-    refresh_crc(f, fhdr[frame]);
-    refresh_crc(f, idx);
+    fix_crc(f, fhdr[frame]);
+    fix_crc(f, idx);
 }
 
 qohi_status open_status(const std::vector<uint8_t>& f) {
@@ -220,9 +203,9 @@ TEST(Delta, InvalidReferencesAreRejected) {
     EXPECT_EQ(open_status(f), QOHI_ERROR_CORRUPT);
     f = p.file;
     // Chain depth over the file's limit: declare max depth 1 in QHDR.
-    const Span qhdr = spans(f)[0];
+    const RecordSpan qhdr = records(f)[0];
     qohi::store_u32(&f[qhdr.offset + 8 + 4], 1);
-    refresh_crc(f, qhdr);
+    fix_crc(f, qhdr);
     EXPECT_EQ(open_status(f), QOHI_ERROR_CORRUPT);
 }
 
@@ -232,17 +215,17 @@ TEST(Delta, InvalidReferencesAreRejected) {
 TEST(Delta, CorruptDeltaDataNeverCrashes) {
     const std::vector<TestImage> images = variant_set(4, 4);
     const Packed p = pack(images, {-1, 0, 1, 0});
-    std::vector<Span> fdat;
-    for (const Span& s : spans(p.file))
+    std::vector<RecordSpan> fdat;
+    for (const RecordSpan& s : records(p.file))
         if (s.type == qohi::kTypeFrameData) fdat.push_back(s);
     ASSERT_EQ(fdat.size(), 4u);
     std::mt19937 rng(7);
     int failures = 0;
     for (int trial = 0; trial < 1500; ++trial) {
         std::vector<uint8_t> f = p.file;
-        const Span& s = fdat[1 + rng() % 3];  // a delta frame
+        const RecordSpan& s = fdat[1 + rng() % 3];  // a delta frame
         for (int k = 0; k < 1 + int(rng() % 3); ++k) f[s.offset + 8 + rng() % s.size] ^= uint8_t(1u << (rng() % 8));
-        refresh_crc(f, s);
+        fix_crc(f, s);
         qohi_reader* r = nullptr;
         ASSERT_EQ(qohi_reader_open_memory(f.data(), f.size(), nullptr, &r, nullptr), QOHI_OK);
         for (uint32_t i = 0; i < 4; ++i) {

@@ -50,26 +50,6 @@ std::vector<uint8_t> sample_file() {
     return v;
 }
 
-struct RecordSpan {
-    size_t offset;  // of the record
-    uint32_t type;
-    uint32_t size;
-};
-
-std::vector<RecordSpan> records(const std::vector<uint8_t>& file) {
-    std::vector<RecordSpan> v;
-    for (size_t off = 8; off + 12 <= file.size();) {
-        const uint32_t size = qohi::load_u32(&file[off + 4]);
-        v.push_back({off, qohi::load_u32(&file[off]), size});
-        off += 12 + size;
-    }
-    return v;
-}
-
-void fix_crc(std::vector<uint8_t>& file, const RecordSpan& r) {
-    qohi::store_u32(&file[r.offset + 8 + r.size], qohi::record_crc(r.type, &file[r.offset + 8], r.size));
-}
-
 TEST(Robustness, SampleFileIsValid) { ASSERT_EQ(decode_all(sample_file()), QOHI_OK); }
 
 TEST(Robustness, EveryTruncationFails) {

@@ -1,4 +1,6 @@
-// Synthetic images and small helpers shared by the codec tests.
+// Synthetic images and small helpers shared by the codec tests: images,
+// encode/decode through the public API, and walking a file's records
+// (with repairing a record's CRC after a test has changed its payload).
 #ifndef QOHI_TEST_IMAGES_H
 #define QOHI_TEST_IMAGES_H
 
@@ -7,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "byte_io.h"
+#include "container.h"
 #include "qohi/qohi.h"
 
 namespace qohi_test {
@@ -96,6 +100,29 @@ inline qohi_status decode(const std::vector<uint8_t>& file, std::vector<uint8_t>
     }
     qohi_free(out);
     return s;
+}
+
+// One record of a file: where it starts, its type and its payload size.
+struct RecordSpan {
+    size_t offset;  // of the record
+    uint32_t type;
+    uint32_t size;
+};
+
+// The records of `file`, in order (after the 8-byte signature).
+inline std::vector<RecordSpan> records(const std::vector<uint8_t>& file) {
+    std::vector<RecordSpan> v;
+    for (size_t off = 8; off + 12 <= file.size();) {
+        const uint32_t size = qohi::load_u32(&file[off + 4]);
+        v.push_back({off, qohi::load_u32(&file[off]), size});
+        off += 12 + size;
+    }
+    return v;
+}
+
+// Rewrites the CRC of record `r` to match its (changed) payload.
+inline void fix_crc(std::vector<uint8_t>& file, const RecordSpan& r) {
+    qohi::store_u32(&file[r.offset + 8 + r.size], qohi::record_crc(r.type, &file[r.offset + 8], r.size));
 }
 
 }  // namespace qohi_test

@@ -15,20 +15,18 @@
 #include <qohi/qohi.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cerrno>
-#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <exception>
 #include <filesystem>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "bench_util.h"
 #include "file_io.h"
 #include "png_io.h"
 
@@ -54,6 +52,7 @@
 
 namespace fs = std::filesystem;
 using qohi_tools::Image;
+using namespace qohi_bench_util;
 
 namespace {
 
@@ -97,17 +96,8 @@ struct Totals {
     }
 };
 
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point t0) {
-    return std::chrono::duration<double>(Clock::now() - t0).count();
-}
-
 struct FreeDeleter {
     void operator()(void* p) const { std::free(p); }
-};
-struct QohiDeleter {
-    void operator()(void* p) const { qohi_free(p); }
 };
 
 bool same_pixels(const Image& src, const uint8_t* data, uint32_t w, uint32_t h, uint32_t ch,
@@ -122,15 +112,8 @@ bool same_pixels(const Image& src, const uint8_t* data, uint32_t w, uint32_t h, 
         why = "no pixels";
         return false;
     }
-    if (std::memcmp(data, src.pixels.data(), src.pixels.size()) != 0) {
-        size_t i = 0;
-        while (i < src.pixels.size() && data[i] == src.pixels[i]) ++i;
-        const size_t px = i / ch;
-        why = "pixel mismatch at x=" + std::to_string(px % w) + " y=" + std::to_string(px / w) +
-              " channel " + std::to_string(i % ch);
-        return false;
-    }
-    return true;
+    why = first_mismatch(data, src.pixels.data(), src.pixels.size(), w, ch);
+    return why.empty();
 }
 
 // Each run_* encodes and decodes `img` `runs` times; the decoded pixels of
@@ -274,23 +257,8 @@ void print_usage(FILE* f) {
                  "Exit status: 0 all exact, 1 mismatch or codec failure, 2 usage error.\n");
 }
 
-// Matches `--name VALUE` or `--name=VALUE` at argv[i]. Returns 1 and sets
-// `value` (advancing i) on a match, 0 if argv[i] is another argument, -1 if
-// the value is missing.
 int match_option(const char* name, int argc, char** argv, int& i, std::string& value) {
-    const std::string a = argv[i];
-    const std::string n = name;
-    if (a.compare(0, n.size() + 1, n + "=") == 0) {
-        value = a.substr(n.size() + 1);
-        return 1;
-    }
-    if (a != n) return 0;
-    if (i + 1 >= argc) {
-        std::fprintf(stderr, "qohi_bench: %s needs a value\n", name);
-        return -1;
-    }
-    value = argv[++i];
-    return 1;
+    return qohi_bench_util::match_option("qohi_bench", name, argc, argv, i, value);
 }
 
 // Parses argv; returns -1 to continue, otherwise an exit status.
@@ -305,9 +273,8 @@ int parse_args(int argc, char** argv, Options& opt) {
         }
         if ((m = match_option("--runs", argc, argv, i, value)) != 0) {
             if (m < 0) return 2;
-            char* end = nullptr;
-            const long n = std::strtol(value.c_str(), &end, 10);
-            if (value.empty() || *end != '\0' || n < 1 || n > 1000) {
+            long n = 0;
+            if (!parse_number(value, 1, 1000, n)) {
                 std::fprintf(stderr, "qohi_bench: --runs wants a number from 1 to 1000\n");
                 return 2;
             }
@@ -341,13 +308,6 @@ struct Entry {
     std::string category;  // first folder under DIR, or "."
     fs::path path;
 };
-
-bool has_png_extension(const fs::path& p) {
-    std::string ext = p.extension().string();
-    std::transform(ext.begin(), ext.end(), ext.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return ext == ".png";
-}
 
 bool list_pngs(const std::string& dir, const std::string& filter, std::vector<Entry>& out) {
     std::error_code ec;
@@ -402,12 +362,6 @@ double mb(uint64_t bytes) { return static_cast<double>(bytes) / 1e6; }
 
 double mpix_per_s(uint64_t pixels, double seconds) {
     return seconds > 0 ? static_cast<double>(pixels) / 1e6 / seconds : 0.0;
-}
-
-std::string fmt(const char* f, double v) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, f, v);
-    return buf;
 }
 
 std::string ratio(double num, double den) {
@@ -584,12 +538,5 @@ int main(int argc, char** argv) {
     Options opt;
     const int rc = parse_args(argc, argv, opt);
     if (rc >= 0) return rc;
-    try {
-        return run(opt);
-    } catch (const std::exception& ex) {
-        std::fprintf(stderr, "qohi_bench: fatal: %s\n", ex.what());
-    } catch (...) {
-        std::fprintf(stderr, "qohi_bench: fatal: unknown exception\n");
-    }
-    return 1;
+    return run_guarded("qohi_bench", [&opt] { return run(opt); });
 }

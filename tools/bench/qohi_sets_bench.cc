@@ -42,37 +42,27 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cerrno>
-#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <exception>
 #include <filesystem>
 #include <memory>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "bench_util.h"
 #include "file_io.h"
 #include "png_io.h"
 
 namespace fs = std::filesystem;
 using qohi_tools::Image;
+using namespace qohi_bench_util;
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point t0) {
-    return std::chrono::duration<double>(Clock::now() - t0).count();
-}
-
-struct QohiDeleter {
-    void operator()(void* p) const { qohi_free(p); }
-};
 struct ReaderDeleter {
     void operator()(qohi_reader* r) const { qohi_reader_close(r); }
 };
@@ -192,16 +182,6 @@ bool read_bytes(const std::string& path, std::vector<uint8_t>& out, std::string&
     return qohi_tools::read_file(path, out, error);
 }
 
-std::string first_mismatch(const uint8_t* a, const uint8_t* b, size_t size, uint32_t width,
-                           uint32_t channels) {
-    size_t i = 0;
-    while (i < size && a[i] == b[i]) ++i;
-    if (i == size) return "";
-    const size_t px = i / channels;
-    return "pixel mismatch at x=" + std::to_string(px % width) + " y=" +
-           std::to_string(px / width) + " channel " + std::to_string(i % channels);
-}
-
 std::string status_text(qohi_status st, const char* message) {
     std::string s = qohi_status_string(st);
     if (message && *message) s += std::string(": ") + message;
@@ -275,6 +255,20 @@ qohi_status serve_pixels(void* user, uint32_t image, void* pixels, size_t size) 
     return QOHI_OK;
 }
 
+// A reader on the packed bytes of set `set`; null (and a failure recorded)
+// if they do not open.
+ReaderPtr open_packed(Run& run, const std::string& set, const void* data, size_t size) {
+    qohi_reader* raw_reader = nullptr;
+    qohi_error err{};
+    const qohi_status st = qohi_reader_open_memory(data, size, nullptr, &raw_reader, &err);
+    ReaderPtr reader(raw_reader);
+    if (st != QOHI_OK) {
+        fail(run, set, "qohi_reader_open_memory: " + status_text(st, err.message));
+        reader.reset();
+    }
+    return reader;
+}
+
 void bench_qohi_pack(Run& run, const std::vector<Frame>& frames, SetResult& r, uint32_t seed) {
     const uint32_t n = static_cast<uint32_t>(frames.size());
     std::vector<qohi_plan_image> images(n);
@@ -334,11 +328,8 @@ void bench_qohi_pack(Run& run, const std::vector<Frame>& frames, SetResult& r, u
     // ---- frame infos (untimed)
     std::vector<uint32_t> depth(n, 0);
     {
-        qohi_reader* raw_reader = nullptr;
-        err = qohi_error{};
-        st = qohi_reader_open_memory(packed.get(), packed_size, nullptr, &raw_reader, &err);
-        ReaderPtr reader(raw_reader);
-        if (st != QOHI_OK) return fail(run, r.name, "qohi_reader_open_memory: " + status_text(st, err.message));
+        ReaderPtr reader = open_packed(run, r.name, packed.get(), packed_size);
+        if (!reader) return;
         if (qohi_reader_frame_count(reader.get()) != n)
             return fail(run, r.name, "frame count " + std::to_string(qohi_reader_frame_count(reader.get())) +
                                          ", expected " + std::to_string(n));
@@ -369,11 +360,8 @@ void bench_qohi_pack(Run& run, const std::vector<Frame>& frames, SetResult& r, u
     for (uint32_t k = 0; k < n; ++k) out[k].assign(frames[plan[k].image].img.pixels.size(), 0);
     {
         const Clock::time_point t1 = Clock::now();
-        qohi_reader* raw_reader = nullptr;
-        err = qohi_error{};
-        st = qohi_reader_open_memory(packed.get(), packed_size, nullptr, &raw_reader, &err);
-        ReaderPtr reader(raw_reader);
-        if (st != QOHI_OK) return fail(run, r.name, "qohi_reader_open_memory: " + status_text(st, err.message));
+        ReaderPtr reader = open_packed(run, r.name, packed.get(), packed_size);
+        if (!reader) return;
         for (uint32_t k = 0; k < n; ++k) {
             st = qohi_reader_decode_frame(reader.get(), k, out[k].data(), out[k].size(), 0, 0);
             if (st != QOHI_OK)
@@ -402,11 +390,8 @@ void bench_qohi_pack(Run& run, const std::vector<Frame>& frames, SetResult& r, u
         const Image& img = frames[plan[k].image].img;
         std::vector<uint8_t> buf(img.pixels.size());
         const Clock::time_point t1 = Clock::now();
-        qohi_reader* raw_reader = nullptr;
-        err = qohi_error{};
-        st = qohi_reader_open_memory(packed.get(), packed_size, nullptr, &raw_reader, &err);
-        ReaderPtr reader(raw_reader);
-        if (st != QOHI_OK) return fail(run, r.name, "qohi_reader_open_memory: " + status_text(st, err.message));
+        ReaderPtr reader = open_packed(run, r.name, packed.get(), packed_size);
+        if (!reader) return;
         st = qohi_reader_decode_frame(reader.get(), k, buf.data(), buf.size(), 0, 0);
         reader.reset();
         const double t = seconds_since(t1);
@@ -665,12 +650,6 @@ void bench_ffmpeg(Run& run, const std::vector<Frame>& frames, const std::string&
 
 // ------------------------------------------------------------------ table
 
-std::string fmt(const char* f, double v) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, f, v);
-    return buf;
-}
-
 // `m` relative to `base`: "n/a" if either is missing; '!' if not exact.
 std::string ratio_cell(const Measure& m, const Measure& base) {
     if (!m.have || !base.have || base.bytes == 0) return "n/a";
@@ -726,13 +705,6 @@ void add_measure(Measure& total, const Measure& m, bool first) {
 
 // ------------------------------------------------------------------ driver
 
-bool has_png_extension(const fs::path& p) {
-    std::string ext = p.extension().string();
-    std::transform(ext.begin(), ext.end(), ext.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return ext == ".png";
-}
-
 void print_usage(FILE* f) {
     std::fprintf(f,
                  "usage: qohi_sets_bench [options] [--sets] DIR\n"
@@ -758,28 +730,7 @@ void print_usage(FILE* f) {
 }
 
 int match_option(const char* name, int argc, char** argv, int& i, std::string& value) {
-    const std::string a = argv[i];
-    const std::string n = name;
-    if (a.compare(0, n.size() + 1, n + "=") == 0) {
-        value = a.substr(n.size() + 1);
-        return 1;
-    }
-    if (a != n) return 0;
-    if (i + 1 >= argc) {
-        std::fprintf(stderr, "qohi_sets_bench: %s needs a value\n", name);
-        return -1;
-    }
-    value = argv[++i];
-    return 1;
-}
-
-bool parse_number(const std::string& s, long lo, long hi, long& out) {
-    char* end = nullptr;
-    errno = 0;
-    const long n = std::strtol(s.c_str(), &end, 10);
-    if (s.empty() || *end != '\0' || errno != 0 || n < lo || n > hi) return false;
-    out = n;
-    return true;
+    return qohi_bench_util::match_option("qohi_sets_bench", name, argc, argv, i, value);
 }
 
 int parse_args(int argc, char** argv, Options& opt) {
@@ -1004,12 +955,5 @@ int main(int argc, char** argv) {
     Run run;
     const int rc = parse_args(argc, argv, run.opt);
     if (rc >= 0) return rc;
-    try {
-        return run_all(run);
-    } catch (const std::exception& ex) {
-        std::fprintf(stderr, "qohi_sets_bench: fatal: %s\n", ex.what());
-    } catch (...) {
-        std::fprintf(stderr, "qohi_sets_bench: fatal: unknown exception\n");
-    }
-    return 1;
+    return run_guarded("qohi_sets_bench", [&run] { return run_all(run); });
 }
