@@ -39,6 +39,9 @@ const char kUsage[] =
     "                         FOLDER with .qohi added, or standard output when\n"
     "                         INPUT is \"-\")\n"
     "  -f, --force            overwrite an existing output file\n"
+    "      --effort N         0: fast; 1: also search whole images for repeated\n"
+    "                         pixels (smaller, slower); default 0 for one image,\n"
+    "                         1 for a folder\n"
     "      --method METHOD    coding method: auto (default, the smallest),\n"
     "                         stored (raw pixels) or qohi\n"
     "      --verify           decode the finished file and compare every image\n"
@@ -144,6 +147,7 @@ struct CollectionOptions {
 // Settings common to both kinds of input.
 struct Settings {
     qohi_method_choice method = QOHI_CHOOSE_AUTO;
+    int effort = -1;  // -1: 0 for one image, 1 for a folder
     bool verify = false;
     bool progress = false;
 };
@@ -208,6 +212,7 @@ int encode_single(const Program& prog, const Args& args, const Settings& setting
     qohi_write_options wopt;
     qohi_write_options_init(&wopt);
     wopt.method = settings.method;
+    wopt.effort = settings.effort < 0 ? 0 : settings.effort;
     WriterDestroyer wd;
     qohi_error qerr{};
     qohi_status st = qohi_writer_open_memory(&wopt, &wd.writer, &qerr);
@@ -499,6 +504,7 @@ int pack_folder(const Program& prog, const Args& args, const Settings& settings,
     qohi_write_options wopt;
     qohi_write_options_init(&wopt);
     wopt.method = settings.method;
+    wopt.effort = settings.effort < 0 ? 1 : settings.effort;
     if (copt.max_depth_given && copt.max_depth > 0) wopt.max_depth = copt.max_depth;
     // The library writes files through a temporary file renamed over the
     // target. A symbolic link is followed (its target is replaced, as for a
@@ -631,6 +637,11 @@ int main(int argc, char** argv) {
     CollectionOptions copt;
     bool mode_given = false;
     std::vector<Option> options = {
+        {"--effort", 0, "a value: 0 or 1", nullptr, false, [&](const std::string& e) {
+             if (e == "0" || e == "1") settings.effort = e[0] - '0';
+             else return prog.usage_error("unknown effort '" + e + "' (use 0 or 1)");
+             return kContinue;
+         }},
         {"--method", 0, "a value: auto, stored or qohi", nullptr, false, [&](const std::string& m) {
              if (m == "auto") settings.method = QOHI_CHOOSE_AUTO;
              else if (m == "stored") settings.method = QOHI_CHOOSE_STORED;

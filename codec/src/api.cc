@@ -105,6 +105,7 @@ void qohi_write_options_init(qohi_write_options* options) {
     options->band_rows = 0;
     options->max_depth = QOHI_DEFAULT_MAX_DEPTH;
     options->reference_memory = QOHI_DEFAULT_REFERENCE_MEMORY;
+    options->effort = 0;
 }
 
 void qohi_frame_options_init(qohi_frame_options* options) {

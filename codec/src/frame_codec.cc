@@ -10,8 +10,10 @@
 namespace qohi {
 
 bool encode_frame_data(const uint8_t* pixels, size_t stride, const uint8_t* ref, size_t ref_stride, uint32_t width,
-                       uint32_t height, unsigned channels, qohi_method_choice choice, uint32_t band_rows,
-                       uint8_t& method, std::vector<uint8_t>& out) {
+                       uint32_t height, unsigned channels, const FrameCoding& coding, uint8_t& method,
+                       std::vector<uint8_t>& out) {
+    qohi_method_choice choice = coding.choice;
+    uint32_t band_rows = coding.band_rows;
     if (band_rows == 0 || band_rows > height) band_rows = height;
     const uint32_t band_count = (height + band_rows - 1) / band_rows;
     const uint64_t row_bytes = uint64_t(width) * channels;
@@ -25,7 +27,7 @@ bool encode_frame_data(const uint8_t* pixels, size_t stride, const uint8_t* ref,
             const uint32_t rows = std::min(band_rows, height - y0);
             bands.emplace_back(new QohiBandEncoder(pixels + size_t(y0) * stride, stride,
                                                    ref ? ref + size_t(y0) * ref_stride : nullptr, ref_stride, width,
-                                                   rows, channels));
+                                                   rows, channels, coding.thorough));
             qohi_bytes += bands.back()->coded_size();
         }
     }

@@ -17,15 +17,20 @@ constexpr uint8_t kMethodStored = 0;
 constexpr uint8_t kMethodQohi = 1;
 
 // Codes `height` rows of `width` pixels (`stride` bytes apart) into `out`
-// (the FDAT payload) and sets `method`. `band_rows` 0 means one band.
+// (the FDAT payload) and sets `method`.
 //
 // With a reference frame (`ref`, `ref_stride`: same size and channels) the
 // frame is coded as a delta frame, always with the QOHI method; the call
 // returns false and writes nothing if that would not be smaller than the
 // raw pixels (the caller then codes the frame on its own).
+struct FrameCoding {
+    qohi_method_choice choice = QOHI_CHOOSE_AUTO;
+    uint32_t band_rows = 0;  // 0: one band
+    bool thorough = false;   // see QohiBandEncoder
+};
 bool encode_frame_data(const uint8_t* pixels, size_t stride, const uint8_t* ref, size_t ref_stride, uint32_t width,
-                       uint32_t height, unsigned channels, qohi_method_choice choice, uint32_t band_rows,
-                       uint8_t& method, std::vector<uint8_t>& out);
+                       uint32_t height, unsigned channels, const FrameCoding& coding, uint8_t& method,
+                       std::vector<uint8_t>& out);
 
 // Decodes an FDAT payload into `out` (packed rows, width * channels bytes
 // each). `ref` is the reference frame's pixels (packed), nullptr if none.

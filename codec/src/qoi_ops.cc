@@ -122,6 +122,7 @@ struct BandInput {
     const uint8_t* ref;  // nullptr for an intra band
     size_t ref_stride;
     uint32_t width, rows;
+    bool thorough;  // intra bands too search earlier pixels by hash
 };
 
 // Walks the pixels and reports QOI ops to a sink (a counter or a bit emitter),
@@ -131,16 +132,20 @@ struct BandInput {
 // Finds earlier copies of the pixels ahead (LZ77 over the band's pixels,
 // preceded in a delta band by the reference's pixels of the same band).
 // Intra bands only try the pixels above: most of the gain at a fraction of
-// the time (spec §11). Delta bands, where moved content is the point, hash
-// kMinMatch pixels into chains of earlier positions and take the longest of
-// the pixels above and the first kProbes candidates.
+// the time (spec §11). Delta bands, where moved content is the point, and
+// intra bands of a thorough encoder hash kMinMatch pixels into chains of
+// earlier positions and take the longest of the pixels above and the first
+// kProbes candidates.
 template <unsigned C, bool Delta>
 class MatchFinder {
 public:
     static constexpr unsigned kProbes = 4;
 
     explicit MatchFinder(const BandInput& band)
-        : count_(uint64_t(band.width) * band.rows), ref_count_(Delta ? count_ : 0), width_(band.width) {
+        : count_(uint64_t(band.width) * band.rows),
+          ref_count_(Delta ? count_ : 0),
+          width_(band.width),
+          hashing_(Delta || band.thorough) {
         // One contiguous view: reference pixels, then the band's pixels
         // (copied unless an intra band's rows are contiguous already).
         const size_t row = size_t(band.width) * C;
@@ -154,7 +159,7 @@ public:
             }
             base_ = pixels_.data();
         }
-        if (!Delta) return;
+        if (!hashing_) return;
         unsigned bits = 10;
         while (bits < 16 && (uint64_t(1) << bits) < ref_count_ + count_) ++bits;
         shift_ = 32 - bits;
@@ -171,7 +176,7 @@ public:
         if (at + kMinMatch > end) return {0, 0};
         uint64_t best_len = 0, best_from = 0;
         int32_t cand = -1;
-        if (Delta) {
+        if (hashing_) {
             int32_t& head = head_[hash(at)];
             cand = head;
             chain_[at] = head;
@@ -184,7 +189,7 @@ public:
                 if (at < width_) continue;
                 from = at - width_;
             } else {
-                if (!Delta || cand < 0) break;
+                if (!hashing_ || cand < 0) break;
                 from = uint64_t(cand);
                 cand = chain_[size_t(cand)];
             }
@@ -203,7 +208,7 @@ public:
 
     // Makes band position `pos` findable without searching.
     void add(uint64_t pos) {
-        if (Delta && ref_count_ + pos + kMinMatch <= ref_count_ + count_) insert(ref_count_ + pos);
+        if (hashing_ && ref_count_ + pos + kMinMatch <= ref_count_ + count_) insert(ref_count_ + pos);
     }
 
 private:
@@ -219,6 +224,7 @@ private:
         head = int32_t(i);
     }
     uint64_t count_, ref_count_, width_;
+    bool hashing_;
     unsigned shift_ = 0;
     std::vector<uint8_t> pixels_;  // the contiguous copy, when one is needed
     const uint8_t* base_ = nullptr;
@@ -535,8 +541,8 @@ struct QohiBandEncoder::Plan {
 };
 
 QohiBandEncoder::QohiBandEncoder(const uint8_t* pixels, size_t stride, const uint8_t* ref, size_t ref_stride,
-                                 uint32_t width, uint32_t rows, unsigned channels)
-    : plan_(new Plan{{pixels, stride, ref, ref_stride, width, rows}, channels, {}, {}, {}, {}, {}, 0, 0, {}}) {
+                                 uint32_t width, uint32_t rows, unsigned channels, bool thorough)
+    : plan_(new Plan{{pixels, stride, ref, ref_stride, width, rows, thorough}, channels, {}, {}, {}, {}, {}, 0, 0, {}}) {
     Plan& p = *plan_;
     {
         // Every fourth row is enough for the costs and keeps this pass cheap.
@@ -578,7 +584,7 @@ uint64_t estimate_band_bits(const uint8_t* pixels, size_t stride, const uint8_t*
     const uint32_t step = rows >= 16 ? 4 : 1;
     CountSink counter;
     MatchLog none;  // an estimate without matches: cheap, and ranks references well enough
-    run_ops(BandInput{pixels, stride, ref, ref_stride, width, rows}, channels, step, nullptr, none, counter);
+    run_ops(BandInput{pixels, stride, ref, ref_stride, width, rows, false}, channels, step, nullptr, none, counter);
     uint64_t bits = counter.extra_bits;
     for (unsigned t = 0; t < kTableCount; ++t) {
         const unsigned n = alphabet_size(t, ref != nullptr);

@@ -142,6 +142,7 @@ Status Writer::start() {
         options_.method != QOHI_CHOOSE_QOHI)
         return invalid_argument("unknown method choice");
     if (options_.max_depth > 0xFFFF) return invalid_argument("max_depth must be at most 65535");
+    if (options_.effort < 0 || options_.effort > 1) return invalid_argument("effort must be 0 or 1");
     QOHI_RETURN_IF_ERROR(sink_->write(kSignature, sizeof kSignature));
     offset_ = sizeof kSignature;
     std::vector<uint8_t> payload;
@@ -264,12 +265,13 @@ Status Writer::add_frame(const uint8_t* pixels, uint32_t width, uint32_t height,
     }
 
     std::vector<uint8_t> data;
-    const qohi_method_choice method = static_cast<qohi_method_choice>(options_.method);
-    if (!ref || !encode_frame_data(pixels, stride, ref, ref_stride, width, height, channels, method,
-                                   options_.band_rows, h.method, data)) {
+    FrameCoding coding;
+    coding.choice = static_cast<qohi_method_choice>(options_.method);
+    coding.band_rows = options_.band_rows;
+    coding.thorough = options_.effort >= 1;
+    if (!ref || !encode_frame_data(pixels, stride, ref, ref_stride, width, height, channels, coding, h.method, data)) {
         ref_index = kNoReference;  // no reference, or the delta would not be smaller
-        encode_frame_data(pixels, stride, nullptr, 0, width, height, channels, method, options_.band_rows, h.method,
-                          data);
+        encode_frame_data(pixels, stride, nullptr, 0, width, height, channels, coding, h.method, data);
     }
     h.reference = ref_index;
     const uint32_t depth = ref_index == kNoReference ? 0 : shapes_[ref_index].depth + 1;

@@ -16,10 +16,13 @@ struct Variant {
     const char* name;
     qohi_method_choice method;
     uint32_t band_rows;
+    int effort;
 };
 const Variant kVariants[] = {
-    {"auto", QOHI_CHOOSE_AUTO, 0},   {"qohi", QOHI_CHOOSE_QOHI, 0},  {"stored", QOHI_CHOOSE_STORED, 0},
-    {"qohi_bands1", QOHI_CHOOSE_QOHI, 1}, {"qohi_bands7", QOHI_CHOOSE_QOHI, 7}, {"stored_bands5", QOHI_CHOOSE_STORED, 5},
+    {"auto", QOHI_CHOOSE_AUTO, 0, 0},          {"qohi", QOHI_CHOOSE_QOHI, 0, 0},
+    {"stored", QOHI_CHOOSE_STORED, 0, 0},      {"qohi_bands1", QOHI_CHOOSE_QOHI, 1, 0},
+    {"qohi_bands7", QOHI_CHOOSE_QOHI, 7, 0},   {"stored_bands5", QOHI_CHOOSE_STORED, 5, 0},
+    {"qohi_thorough", QOHI_CHOOSE_QOHI, 0, 1}, {"qohi_thorough_bands7", QOHI_CHOOSE_QOHI, 7, 1},
 };
 
 class RoundTrip : public ::testing::TestWithParam<Variant> {};
@@ -29,6 +32,7 @@ TEST_P(RoundTrip, SyntheticImagesAreBitExact) {
     qohi_write_options_init(&o);
     o.method = GetParam().method;
     o.band_rows = GetParam().band_rows;
+    o.effort = GetParam().effort;
     for (const TestImage& im : synthetic_images()) {
         SCOPED_TRACE(im.name);
         std::vector<uint8_t> file = encode(im, &o);
@@ -75,6 +79,32 @@ TEST(RoundTripAuto, NoiseFallsBackToStoredAndFlatImagesShrink) {
     }
 }
 
+// A pattern that repeats far away, not in the row above: only the thorough
+// search finds it.
+TEST(RoundTripEffort, ThoroughSearchFindsDistantRepeats) {
+    TestImage im = make_image("repeats", 64, 64, 4, [](uint32_t x, uint32_t y, uint32_t k, std::mt19937& r) {
+        static std::vector<uint8_t> tile;
+        if (tile.empty()) {
+            std::mt19937 t(9);
+            for (int i = 0; i < 16 * 16 * 4; ++i) tile.push_back(uint8_t(t()));
+        }
+        (void)r;
+        const uint32_t shift = (y / 16) * 5;  // each band of rows shifted: no vertical repeats
+        return tile[(((y % 16) * 16) + ((x + shift) % 16)) * 4 + k];
+    });
+    qohi_write_options fast, thorough;
+    qohi_write_options_init(&fast);
+    qohi_write_options_init(&thorough);
+    thorough.effort = 1;
+    const std::vector<uint8_t> a = encode(im, &fast), b = encode(im, &thorough);
+    std::vector<uint8_t> out;
+    ASSERT_EQ(decode(b, out), QOHI_OK);
+    EXPECT_EQ(out, im.pixels);
+    EXPECT_LT(b.size() * 2, a.size()) << "the repeated tile must be found";
+    thorough.effort = 2;
+    EXPECT_TRUE(encode(im, &thorough).empty()) << "effort 2 does not exist";
+}
+
 TEST(RoundTripStride, PaddedRowsAreRead) {
     TestImage im = synthetic_images()[3];  // gradient_rgb
     const size_t row = size_t(im.width) * im.channels, stride = row + 13;
@@ -109,6 +139,7 @@ TEST(RoundTripReal, CommittedImagesAreBitExact) {
             qohi_write_options_init(&o);
             o.method = v.method;
             o.band_rows = v.band_rows;
+            o.effort = v.effort;
             std::vector<uint8_t> out;
             ASSERT_EQ(decode(encode(im, &o), out), QOHI_OK) << v.name;
             ASSERT_EQ(out, im.pixels) << v.name;

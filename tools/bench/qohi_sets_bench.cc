@@ -293,6 +293,7 @@ void bench_qohi_pack(Run& run, const std::vector<Frame>& frames, SetResult& r, u
 
     qohi_write_options wopt;
     qohi_write_options_init(&wopt);
+    wopt.effort = 1;  // as `qohienc FOLDER` packs
     qohi_writer* raw_writer = nullptr;
     err = qohi_error{};
     st = qohi_writer_open_memory(&wopt, &raw_writer, &err);

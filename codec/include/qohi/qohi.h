@@ -189,6 +189,10 @@ typedef struct qohi_write_options {
     /* For QOHI_REFERENCE_AUTO: bytes of earlier frames the writer keeps as
      * reference candidates. 0 means QOHI_DEFAULT_REFERENCE_MEMORY. */
     uint64_t reference_memory;
+    /* 0 (default): fast; frames coded on their own look for repeated pixels
+     * only in the row above. 1: they search all earlier pixels too, as
+     * delta frames always do: smaller files, slower encoding. */
+    int effort;
 } qohi_write_options;
 
 #define QOHI_DEFAULT_MAX_DEPTH 16
