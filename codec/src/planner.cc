@@ -558,11 +558,11 @@ private:
         // not worthwhile) it re-attaches to the already placed scored
         // candidate with the largest worthwhile saving whose depth is below
         // max_depth; with none, it tries the nearest kAncestorTries
-        // ancestors of its forest parent that are shallow enough (scored
-        // now), and only then becomes intra, the root of its subtree.
-        // (Sets benchmark, planner totals at max depth 2 / 8 / 16: 2.92 /
-        // 2.43 / 2.41 MB without the ancestor step, 2.75 / 2.47 / 2.39 MB
-        // with it.)
+        // ancestors of its forest parent at depth <= max_depth / 2 (scored
+        // now; the half leaves its subtree room to grow), and only then
+        // becomes intra, the root of its subtree. (Sets benchmark, planner
+        // totals at max depth 2 / 8 / 16: 2.92 / 2.43 / 2.41 MB without the
+        // ancestor step, 2.75 / 2.38 / 2.37 MB with it.)
         // A re-attached image gets depth at most max_depth and its subtree
         // follows it; images placed earlier are never its descendants, so
         // no cycle can form. Images whose forest depth is within the bound
@@ -590,14 +590,14 @@ private:
                             alt = &s;
                     }
                     // No scored candidate fits: try the nearest ancestors
-                    // of the forest parent that are shallow enough (a long
-                    // chain, such as an animation, then branches instead of
-                    // restarting with an intra frame).
+                    // of the forest parent in the upper half of the depth
+                    // range (a long chain, such as an animation, then
+                    // branches instead of restarting with an intra frame).
                     int64_t chosen_saving = alt ? alt->saving : 0;
                     uint32_t chosen = alt ? alt->ref : kNone;
                     unsigned tried = 0;
                     for (uint32_t a = p; !alt && a != kNone && tried < kAncestorTries; a = parent[a]) {
-                        if (depth[a] + 1 > settings_.max_depth) continue;
+                        if (depth[a] > settings_.max_depth / 2) continue;  // leave the subtree room
                         int64_t saving = 0;
                         QOHI_RETURN_IF_ERROR(score(v, a, saving));
                         ++tried;
