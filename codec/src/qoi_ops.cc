@@ -21,7 +21,10 @@ constexpr unsigned kRunClasses = kRunDirect + 29 - kRunDirectBits;
 constexpr unsigned kOpIndexBase = kOpRunBase + kRunClasses;
 constexpr unsigned kIndexSize = 256;
 constexpr unsigned kOpMatchBase = kOpIndexBase + kIndexSize;  // copy from earlier pixels: length classes
-constexpr unsigned kOpAlphabet = kOpMatchBase + kRunClasses;   // intra bands
+// Difference from the gradient prediction left + above - above-left (spec §5.13).
+constexpr unsigned kOpGradDelta = kOpMatchBase + kRunClasses;
+constexpr unsigned kOpGradDeltaAlpha = kOpGradDelta + 1;
+constexpr unsigned kOpAlphabet = kOpGradDeltaAlpha + 1;  // intra bands
 // Delta bands (a reference frame is given) add ops relative to the reference
 // pixel at the same position (spec §5.11).
 constexpr unsigned kOpRefRunBase = kOpAlphabet;  // copy a run of pixels from the reference
@@ -86,6 +89,25 @@ inline Difference difference(uint32_t px, uint32_t from) {
     return {dg, uint8_t(uint8_t(px - from) - dg), uint8_t(uint8_t((px >> 16) - (from >> 16)) - dg),
             uint8_t((px >> 24) - (from >> 24))};
 }
+// The gradient prediction of a pixel from its left, above and above-left
+// neighbours, per colour channel clamped to 0..255; alpha is the left one's.
+struct ClampTable {
+    uint8_t v[768];  // v[x + 256] = x clamped to 0..255, for x in -256..511
+    constexpr ClampTable() : v() {
+        for (int x = -256; x < 512; ++x) v[x + 256] = uint8_t(x < 0 ? 0 : x > 255 ? 255 : x);
+    }
+};
+constexpr ClampTable kClamp;
+
+inline uint32_t gradient(uint32_t left, uint32_t above, uint32_t above_left) {
+    const auto channel = [&](unsigned shift) {
+        return uint32_t(kClamp.v[((left >> shift) & 0xFF) + ((above >> shift) & 0xFF) + 256 -
+                                 ((above_left >> shift) & 0xFF)])
+               << shift;
+    };
+    return (left & 0xFF000000u) | channel(0) | channel(8) | channel(16);
+}
+
 inline uint32_t apply_difference(uint32_t from, uint32_t dg, uint32_t dr, uint32_t db, uint32_t a) {
     dr += dg;
     db += dg;
@@ -122,7 +144,7 @@ struct BandInput {
     const uint8_t* ref;  // nullptr for an intra band
     size_t ref_stride;
     uint32_t width, rows;
-    bool thorough;  // intra bands too search earlier pixels by hash
+    bool thorough;  // intra bands too search earlier pixels by hash; gradient ops are tried
 };
 
 // Walks the pixels and reports QOI ops to a sink (a counter or a bit emitter),
@@ -243,7 +265,7 @@ struct MatchLog {
     size_t next = 0;
 };
 
-template <unsigned C, bool Delta, class Sink>
+template <unsigned C, bool Delta, bool Thorough, class Sink>
 void generate_ops(const BandInput& band, uint32_t row_step, const uint8_t* const* cost, MatchLog& log, Sink& sink) {
     uint32_t index[kIndexSize] = {};
     uint32_t prev = kStartPixel;
@@ -324,9 +346,20 @@ void generate_ops(const BandInput& band, uint32_t row_step, const uint8_t* const
             const unsigned h = index_hash(px);
             const Difference d = difference(px, prev);
             const bool same_alpha = d.a == 0;
-            enum { kIndex, kDiff, kRefDiff } choice = index[h] == px ? kIndex : kDiff;
+            enum { kIndex, kDiff, kGradDiff, kRefDiff } choice = index[h] == px ? kIndex : kDiff;
             Difference rd{};
             if constexpr (Delta) rd = difference(px, rp);
+            // The gradient needs the row above within the band; elsewhere
+            // its prediction is the previous pixel (x = 0: the pixel above).
+            // Only a thorough encoder tries it: it costs a quarter of the
+            // encoding speed (spec §11).
+            uint32_t predicted = prev;
+            if (Thorough && y > 0) {
+                const uint32_t above = load_pixel<C>(p - band.stride);
+                predicted = x > 0 ? gradient(prev, above, load_pixel<C>(p - band.stride - C))
+                                  : (above & 0xFFFFFFu) | (prev & 0xFF000000u);
+            }
+            const Difference gd = difference(px, predicted);
             if (cost) {
                 auto diff_bits = [&](const Difference& v, unsigned op, unsigned op_alpha) -> unsigned {
                     return (v.a == 0 ? cost[kTableOp][op] : cost[kTableOp][op_alpha] + cost[kTableA][v.a]) +
@@ -338,18 +371,30 @@ void generate_ops(const BandInput& band, uint32_t row_step, const uint8_t* const
                 } else {
                     choice = kDiff;
                 }
+                const unsigned grad_bits = Thorough ? diff_bits(gd, kOpGradDelta, kOpGradDeltaAlpha) : ~0u;
+                if (grad_bits < best) {
+                    best = grad_bits;
+                    choice = kGradDiff;
+                }
                 if (Delta && diff_bits(rd, kOpRefDelta, kOpRefDeltaAlpha) < best) choice = kRefDiff;
-            } else if (Delta && choice == kDiff && magnitude(rd) < magnitude(d)) {
-                choice = kRefDiff;
+            } else if (choice == kDiff) {
+                unsigned best = magnitude(d);
+                if (Thorough && magnitude(gd) < best) {
+                    best = magnitude(gd);
+                    choice = kGradDiff;
+                }
+                if (Delta && magnitude(rd) < best) choice = kRefDiff;
             }
 
             if (choice == kIndex) {
                 sink.op(kOpIndexBase + h);
             } else {
                 index[h] = px;
-                const Difference& v = choice == kDiff ? d : rd;
+                const Difference& v = choice == kDiff ? d : choice == kGradDiff ? gd : rd;
                 if (choice == kDiff) {
                     sink.op(same_alpha ? kOpDelta : kOpDeltaAlpha);
+                } else if (choice == kGradDiff) {
+                    sink.op(v.a == 0 ? kOpGradDelta : kOpGradDeltaAlpha);
                 } else {
                     sink.op(v.a == 0 ? kOpRefDelta : kOpRefDeltaAlpha);
                 }
@@ -408,8 +453,10 @@ Status decode_band_bits(BitReader& in, uint32_t width, uint64_t pixel_count, uin
         QOHI_RETURN_IF_ERROR(read_code_table(in, alphabet_size(t, Delta), tables[t]));
     const DecodeTable& op = tables[kTableOp];
     if (op.empty()) return corrupt("op code table is empty");
-    const bool alpha = op.has_symbol(kOpDeltaAlpha) || (Delta && op.has_symbol(kOpRefDeltaAlpha));
-    const bool diff = alpha || op.has_symbol(kOpDelta) || (Delta && op.has_symbol(kOpRefDelta));
+    const bool alpha = op.has_symbol(kOpDeltaAlpha) || op.has_symbol(kOpGradDeltaAlpha) ||
+                       (Delta && op.has_symbol(kOpRefDeltaAlpha));
+    const bool diff = alpha || op.has_symbol(kOpDelta) || op.has_symbol(kOpGradDelta) ||
+                      (Delta && op.has_symbol(kOpRefDelta));
     if (diff && (tables[kTableG].empty() || tables[kTableR].empty() || tables[kTableB].empty()))
         return corrupt("difference ops without G/R/B code tables");
     if (alpha) {
@@ -425,6 +472,8 @@ Status decode_band_bits(BitReader& in, uint32_t width, uint64_t pixel_count, uin
     uint32_t prev = kStartPixel;
     uint8_t* o = out;
     uint8_t* const end = out + pixel_count * C;
+    const size_t row_bytes = size_t(width) * C;
+    const uint8_t* row_end = out + row_bytes;  // end of the row holding `o` (kept up to date lazily)
     while (o < end) {
         in.refill();
         const unsigned s = op.decode(in);
@@ -448,6 +497,22 @@ Status decode_band_bits(BitReader& in, uint32_t width, uint64_t pixel_count, uin
             const uint32_t dg = tables[kTableG].decode(in);
             const uint32_t dr = tables[kTableR].decode(in);
             px = apply_difference(prev, dg, dr, tables[kTableB].decode(in), a);
+        } else if (s >= kOpGradDelta && s < kOpAlphabet) {
+            uint32_t predicted = prev;
+            while (o >= row_end) row_end += row_bytes;  // catches up after runs and matches
+            if (o - out >= ptrdiff_t(row_bytes)) {
+                const uint32_t above = load_pixel<C>(o - row_bytes);
+                predicted = o != row_end - row_bytes ? gradient(prev, above, load_pixel<C>(o - row_bytes - C))
+                                                     : (above & 0xFFFFFFu) | (prev & 0xFF000000u);
+            }
+            uint32_t a = prev >> 24;
+            if (s == kOpGradDeltaAlpha) {
+                a = (a + tables[kTableA].decode(in)) & 0xFF;
+                in.refill();
+            }
+            const uint32_t dg = tables[kTableG].decode(in);
+            const uint32_t dr = tables[kTableR].decode(in);
+            px = apply_difference(predicted, dg, dr, tables[kTableB].decode(in), a);
         } else if (s < kOpAlphabet) {
             const uint64_t n = read_run(s - kOpMatchBase, in);
             in.refill();
@@ -510,12 +575,23 @@ template <class Sink>
 void run_ops(const BandInput& band, unsigned channels, uint32_t row_step, const uint8_t* const* costs, MatchLog& log,
              Sink& sink) {
     const bool delta = band.ref != nullptr;
-    if (channels == 4)
-        delta ? generate_ops<4, true>(band, row_step, costs, log, sink)
-              : generate_ops<4, false>(band, row_step, costs, log, sink);
-    else
-        delta ? generate_ops<3, true>(band, row_step, costs, log, sink)
-              : generate_ops<3, false>(band, row_step, costs, log, sink);
+    // A thorough encoder is its own instantiation, so the default one pays
+    // nothing for the gradient ops it does not try.
+    if (channels == 4) {
+        if (band.thorough)
+            delta ? generate_ops<4, true, true>(band, row_step, costs, log, sink)
+                  : generate_ops<4, false, true>(band, row_step, costs, log, sink);
+        else
+            delta ? generate_ops<4, true, false>(band, row_step, costs, log, sink)
+                  : generate_ops<4, false, false>(band, row_step, costs, log, sink);
+    } else {
+        if (band.thorough)
+            delta ? generate_ops<3, true, true>(band, row_step, costs, log, sink)
+                  : generate_ops<3, false, true>(band, row_step, costs, log, sink);
+        else
+            delta ? generate_ops<3, true, false>(band, row_step, costs, log, sink)
+                  : generate_ops<3, false, false>(band, row_step, costs, log, sink);
+    }
 }
 
 struct QohiBandEncoder::Plan {

@@ -139,7 +139,7 @@ std::vector<uint8_t> band(const std::vector<std::pair<unsigned, uint8_t>>& op_le
                           const std::vector<std::pair<uint32_t, unsigned>>& bits, bool above = false) {
     std::vector<uint8_t> buf;
     qohi::BitWriter w(buf);
-    std::vector<uint8_t> op(340, 0), value(256, 0), dist(43, 0);  // 340: the intra op alphabet
+    std::vector<uint8_t> op(342, 0), value(256, 0), dist(43, 0);  // 342: the intra op alphabet
     for (auto [symbol, length] : op_lengths) op[symbol] = length;
     value[5] = 1;
     dist[0] = above ? 1 : 0;
@@ -190,6 +190,14 @@ TEST(Robustness, HandMadeBandsAreChecked) {
     EXPECT_EQ(decode_all(file_with_band(2, 2, 3, band(ops3, {{1, 2}, {3, 2}, {0, 1}}, true))), QOHI_ERROR_CORRUPT);
     // Match ops without a distance table.
     EXPECT_EQ(decode_all(file_with_band(2, 2, 3, band(ops, {{1, 2}, {3, 2}, {0, 1}}, false))), QOHI_ERROR_CORRUPT);
+    // Gradient ops (340): the pixel above at x = 0, else left + above -
+    // above-left, each plus the difference (5, 10, 10) in (G, R, B).
+    {
+        std::vector<uint8_t> px;
+        ASSERT_EQ(decode(file_with_band(2, 2, 3, band({{0, 1}, {340, 1}}, {{0, 1}, {0, 1}, {1, 1}, {1, 1}})), px),
+                  QOHI_OK);
+        EXPECT_EQ(px, (std::vector<uint8_t>{10, 5, 10, 20, 10, 20, 20, 10, 20, 40, 20, 40}));
+    }
     // Index ops need no payload table: index 0 holds (0,0,0,0) at the start.
     EXPECT_EQ(decode_all(file_with_band(2, 1, 4, band(2, 43, {{1, 1}, {0, 1}}))), QOHI_OK);
 }
