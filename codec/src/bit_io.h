@@ -30,18 +30,18 @@ public:
     // the caller knows the coded size.
     void reserve(size_t bytes) { out_.resize(pos_ + bytes + 8); }
 
-    // value < 2^nbits, nbits <= 32.
-    void put(uint32_t value, unsigned nbits) {
-        acc_ |= uint64_t(value) << count_;
+    // value < 2^nbits, nbits <= 56. Every call stores 8 bytes and keeps
+    // fewer than 8 bits pending: no branch on the bit count.
+    void put(uint64_t value, unsigned nbits) {
+        acc_ |= value << count_;
         count_ += nbits;
-        if (count_ >= 32) {
-            if (out_.size() - pos_ < 4) out_.resize(out_.size() * 2 + 64);
-            const uint8_t b[4] = {uint8_t(acc_), uint8_t(acc_ >> 8), uint8_t(acc_ >> 16), uint8_t(acc_ >> 24)};
-            std::memcpy(out_.data() + pos_, b, 4);
-            pos_ += 4;
-            acc_ >>= 32;
-            count_ -= 32;
-        }
+        if (out_.size() - pos_ < 8) out_.resize(out_.size() * 2 + 64);
+        uint8_t b[8];
+        for (int i = 0; i < 8; ++i) b[i] = uint8_t(acc_ >> (8 * i));  // little-endian, compiled to one store
+        std::memcpy(out_.data() + pos_, b, 8);
+        pos_ += count_ >> 3;
+        acc_ >>= count_ & ~7u;
+        count_ &= 7;
     }
 
     // Pads with zero bits to a byte boundary, flushes, and trims `out`.
