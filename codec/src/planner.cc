@@ -94,17 +94,24 @@ Groups make_groups(const qohi_plan_image* images, uint32_t count) {
     return g;
 }
 
-// Output in input order, baselines first. Every reference must be a
-// baseline or an earlier image in input order.
-void emit_input_order(const qohi_plan_image* images, uint32_t count, const std::vector<uint32_t>& parent,
-                      qohi_plan_entry* out) {
-    std::vector<int64_t> pos(count, -1);
+// Writes the baselines first (intra, input order); returns how many.
+int64_t emit_baselines(const qohi_plan_image* images, uint32_t count, std::vector<int64_t>& pos,
+                       qohi_plan_entry* out) {
     int64_t k = 0;
     for (uint32_t i = 0; i < count; ++i)
         if (is_baseline(images[i])) {
             pos[i] = k;
             out[k++] = {i, -1};
         }
+    return k;
+}
+
+// Output in input order, baselines first. Every reference must be a
+// baseline or an earlier image in input order.
+void emit_input_order(const qohi_plan_image* images, uint32_t count, const std::vector<uint32_t>& parent,
+                      qohi_plan_entry* out) {
+    std::vector<int64_t> pos(count, -1);
+    int64_t k = emit_baselines(images, count, pos, out);
     for (uint32_t i = 0; i < count; ++i)
         if (!is_baseline(images[i])) {
             pos[i] = k;
@@ -141,12 +148,7 @@ void emit_forest(const qohi_plan_image* images, uint32_t count, const std::vecto
         for (uint32_t p : path) root[p] = r;
     }
     std::vector<int64_t> pos(count, -1);
-    int64_t k = 0;
-    for (uint32_t i = 0; i < count; ++i)
-        if (is_baseline(images[i])) {
-            pos[i] = k;
-            out[k++] = {i, -1};
-        }
+    int64_t k = emit_baselines(images, count, pos, out);
     std::vector<char> tree_seen(count, 0);
     std::vector<uint32_t> queue;
     for (uint32_t i = 0; i < count; ++i) {

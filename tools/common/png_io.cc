@@ -390,6 +390,18 @@ bool collect_metadata(png_structp png, png_infop info, png_infop end_info,
     }
 }
 
+// Both directions: a bad ancillary chunk (text, profile, EXIF) is dropped
+// with a warning, never an error, and profiles are taken as given (no check
+// against sRGB, which on writing would also add sRGB/gAMA/cHRM chunks).
+void set_metadata_leniency(png_structp png) {
+#ifdef PNG_BENIGN_ERRORS_SUPPORTED
+    png_set_benign_errors(png, 1);
+#endif
+#if defined(PNG_SET_OPTION_SUPPORTED) && defined(PNG_SKIP_sRGB_CHECK_PROFILE)
+    png_set_option(png, PNG_SKIP_sRGB_CHECK_PROFILE, PNG_OPTION_ON);
+#endif
+}
+
 // Result of reading the header, before pixel memory is allocated.
 struct PngHeader {
     png_uint_32 width = 0;
@@ -431,15 +443,7 @@ DecodeStage decode_with_libpng(PngContext* ctx, PngHeader* hdr, Image* image,
     // Metadata chunks up to kMaxChunkRead (libpng's default, 8 MB, makes a
     // PNG with a larger XMP packet or profile unreadable).
     png_set_chunk_malloc_max(png, kMaxChunkRead);
-    // A bad ancillary chunk (text, profile, EXIF) is dropped with a warning,
-    // never an error. (libpng's default for reading; made explicit.)
-#ifdef PNG_BENIGN_ERRORS_SUPPORTED
-    png_set_benign_errors(png, 1);
-#endif
-    // No colour management here: do not spend time matching profiles to sRGB.
-#if defined(PNG_SET_OPTION_SUPPORTED) && defined(PNG_SKIP_sRGB_CHECK_PROFILE)
-    png_set_option(png, PNG_SKIP_sRGB_CHECK_PROFILE, PNG_OPTION_ON);
-#endif
+    set_metadata_leniency(png);
     png_read_info(png, info);
 
     hdr->width = png_get_image_width(png, info);
@@ -542,14 +546,7 @@ bool encode_with_libpng(PngContext* ctx, const Image* image, int level,
     // Metadata. Everything libpng could refuse with a hard error (keywords,
     // sizes) was checked by encode_png; what is left (a profile libpng finds
     // invalid or unsuited to RGB) it refuses with a warning and drops.
-#ifdef PNG_BENIGN_ERRORS_SUPPORTED
-    png_set_benign_errors(png, 1);
-#endif
-#if defined(PNG_SET_OPTION_SUPPORTED) && defined(PNG_SKIP_sRGB_CHECK_PROFILE)
-    // Write the profile as given, without also adding sRGB/gAMA/cHRM chunks
-    // when it happens to match sRGB.
-    png_set_option(png, PNG_SKIP_sRGB_CHECK_PROFILE, PNG_OPTION_ON);
-#endif
+    set_metadata_leniency(png);
     EncodePlan* plan = ctx->plan;
     if (plan->icc != nullptr) {
         png_set_iCCP(png, info, plan->icc->key.c_str(), PNG_COMPRESSION_TYPE_BASE,
