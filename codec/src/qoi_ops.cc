@@ -495,6 +495,18 @@ Status decode_band_bits(BitReader& in, uint32_t width, uint64_t pixel_count, uin
     uint8_t* const end = out + pixel_count * C;
     const size_t row_bytes = size_t(width) * C;
     const uint8_t* row_end = out + row_bytes;  // end of the row holding `o` (kept up to date lazily)
+    // Every difference op: the colour of `from` plus dG, dR - dG, dB - dG;
+    // alpha that of `alpha_from`, plus dA (read first) for the alpha ops.
+    const auto read_difference = [&](uint32_t from, uint32_t alpha_from, bool with_alpha) {
+        uint32_t a = alpha_from >> 24;
+        if (with_alpha) {
+            a = (a + tables[kTableA].decode(in)) & 0xFF;
+            in.refill();
+        }
+        const uint32_t dg = tables[kTableG].decode(in);
+        const uint32_t dr = tables[kTableR].decode(in);
+        return apply_difference(from, dg, dr, tables[kTableB].decode(in), a);
+    };
     while (o < end) {
         in.refill();
         const unsigned s = op.decode(in);
@@ -510,14 +522,7 @@ Status decode_band_bits(BitReader& in, uint32_t width, uint64_t pixel_count, uin
             for (uint64_t k = 0; k <= n; ++k, o += C) store_pixel<C>(o, prev);
             continue;
         } else if (s < kOpRunBase) {
-            uint32_t a = prev >> 24;
-            if (s == kOpDeltaAlpha) {
-                a = (a + tables[kTableA].decode(in)) & 0xFF;
-                in.refill();
-            }
-            const uint32_t dg = tables[kTableG].decode(in);
-            const uint32_t dr = tables[kTableR].decode(in);
-            px = apply_difference(prev, dg, dr, tables[kTableB].decode(in), a);
+            px = read_difference(prev, prev, s == kOpDeltaAlpha);
         } else if (s >= kOpGradDelta && s < kOpAlphabet) {
             uint32_t predicted = prev;
             while (o >= row_end) row_end += row_bytes;  // catches up after runs and matches
@@ -526,14 +531,7 @@ Status decode_band_bits(BitReader& in, uint32_t width, uint64_t pixel_count, uin
                 predicted = o != row_end - row_bytes ? gradient(prev, above, load_pixel<C>(o - row_bytes - C))
                                                      : (above & 0xFFFFFFu) | (prev & 0xFF000000u);
             }
-            uint32_t a = prev >> 24;
-            if (s == kOpGradDeltaAlpha) {
-                a = (a + tables[kTableA].decode(in)) & 0xFF;
-                in.refill();
-            }
-            const uint32_t dg = tables[kTableG].decode(in);
-            const uint32_t dr = tables[kTableR].decode(in);
-            px = apply_difference(predicted, dg, dr, tables[kTableB].decode(in), a);
+            px = read_difference(predicted, prev, s == kOpGradDeltaAlpha);
         } else if (s < kOpAlphabet) {
             const uint64_t n = read_run(s - kOpMatchBase, in);
             in.refill();
@@ -560,14 +558,7 @@ Status decode_band_bits(BitReader& in, uint32_t width, uint64_t pixel_count, uin
             continue;
         } else {  // kOpRefDelta, kOpRefDeltaAlpha
             const uint32_t rp = load_pixel<C>(ref + (o - out));
-            uint32_t a = rp >> 24;
-            if (s == kOpRefDeltaAlpha) {
-                a = (a + tables[kTableA].decode(in)) & 0xFF;
-                in.refill();
-            }
-            const uint32_t dg = tables[kTableG].decode(in);
-            const uint32_t dr = tables[kTableR].decode(in);
-            px = apply_difference(rp, dg, dr, tables[kTableB].decode(in), a);
+            px = read_difference(rp, rp, s == kOpRefDeltaAlpha);
         }
         index[index_hash(px)] = px;
         store_pixel<C>(o, px);
