@@ -6,6 +6,9 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD_DIR=${QOHI_BUILD_DIR:-$ROOT/build}
 
 PACKAGES=(g++ make cmake pkg-config libpng-dev libgtest-dev libqoi-dev)
+# The plugin hosts, with their development files: the plugins are built and
+# tested against the real programs (see plugins/).
+PACKAGES+=(imagemagick libmagick++-dev)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
