@@ -10,6 +10,14 @@
 #include <cstring>
 #include <vector>
 
+// For the few small functions of the decoding loops that compilers stop
+// inlining once those loops grow (measured: decoding twice as slow).
+#if defined(__GNUC__) || defined(__clang__)
+#define QOHI_ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define QOHI_ALWAYS_INLINE inline
+#endif
+
 namespace qohi {
 
 inline uint64_t load_u64_le(const uint8_t* p) {
@@ -72,7 +80,7 @@ class BitReader {
 public:
     BitReader(const uint8_t* data, size_t size) : p_(data), end_(data + size) { refill(); }
 
-    void refill() {
+    QOHI_ALWAYS_INLINE void refill() {
         if (end_ - p_ >= 8) {
             buf_ |= load_u64_le(p_) << count_;
             p_ += (63 - count_) >> 3;

@@ -182,6 +182,13 @@ void write_code_table(BitWriter& out, const std::vector<uint8_t>& lengths) {
     }
 }
 
+uint64_t code_table_bits(const std::vector<uint8_t>& lengths) {
+    std::vector<uint8_t> scratch;
+    BitWriter out(scratch);
+    write_code_table(out, lengths);
+    return out.bits_written();
+}
+
 Status DecodeTable::build(const uint8_t* lengths, unsigned n, unsigned max_length) {
     std::fill(present_, present_ + kMaxAlphabet, false);
     unsigned used = 0, longest = 0, only = 0;

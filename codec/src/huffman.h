@@ -37,6 +37,8 @@ EncodeTable make_encode_table(const std::vector<uint8_t>& lengths);
 
 // Writes a table description (lengths via the code-length code).
 void write_code_table(BitWriter& out, const std::vector<uint8_t>& lengths);
+// Bits write_code_table() takes for `lengths`.
+uint64_t code_table_bits(const std::vector<uint8_t>& lengths);
 
 class DecodeTable {
 public:

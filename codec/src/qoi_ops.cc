@@ -40,9 +40,69 @@ constexpr unsigned kDistAbove = 0;
 constexpr unsigned kDistClasses = 1 + kRunDirect + 30 - kRunDirectBits;
 constexpr unsigned kMinMatch = 4;
 
-enum Table { kTableOp, kTableG, kTableR, kTableB, kTableA, kTableDist, kTableCount };
+// Code tables are chosen by context (spec §5.14): the op table by the kind
+// of the previous op, G by the local activity, R and B by the size of dG.
+// Each of these families has kContexts tables; per band, contexts share
+// tables in groups (see context_group()).
+constexpr unsigned kContexts = 4;
+enum Table : unsigned {
+    kTableOp,
+    kTableG = kTableOp + kContexts,
+    kTableR = kTableG + kContexts,
+    kTableB = kTableR + kContexts,
+    kTableA = kTableB + kContexts,
+    kTableDist,
+    kTableCount
+};
+// Grouping modes 0, 1, 2: one table for all four contexts, one per pair
+// {0,1},{2,3}, or one each.
+inline unsigned context_group(unsigned mode, unsigned context) { return context >> (2 - mode); }
+// Whether table `t` is written: the first context of its group (modes[f]
+// for the families op, G, R+B).
+inline bool is_written_table(unsigned t, const unsigned* modes) {
+    if (t >= kTableA) return true;
+    const unsigned family = t / kContexts;
+    const unsigned mode = modes[family < 2 ? family : 2];
+    return ((t % kContexts) & ((1u << (2 - mode)) - 1)) == 0;
+}
+// Context tables are looked up, not computed with comparisons: their
+// branches mispredict on every other pixel.
+struct ContextTables {
+    uint8_t rb[256];       // R/B context from dG: |dG| 0, 1..2, 3..8, 9+
+    uint8_t activity[64];  // G context from min(activity, 63): 0, 1..6, 7..30, 31+
+    uint8_t op[kOpAlphabetDelta];  // op context after op s, see op_context()
+    constexpr ContextTables() : rb(), activity(), op() {
+        for (unsigned v = 0; v < 256; ++v) {
+            const unsigned m = v < 128 ? v : 256 - v;
+            rb[v] = uint8_t(m == 0 ? 0 : m <= 2 ? 1 : m <= 8 ? 2 : 3);
+        }
+        for (unsigned a = 0; a < 64; ++a) activity[a] = uint8_t(a == 0 ? 0 : a <= 6 ? 1 : a <= 30 ? 2 : 3);
+        // 0 differences, 1 index, 2 runs of the previous pixel, 3 copies
+        // (matches, reference runs).
+        for (unsigned s = 0; s < kOpAlphabetDelta; ++s)
+            op[s] = uint8_t(s < kOpRunBase       ? 0
+                            : s < kOpIndexBase   ? 2
+                            : s < kOpMatchBase   ? 1
+                            : s < kOpGradDelta   ? 3
+                            : s < kOpRefRunBase  ? 0
+                            : s < kOpRefDelta    ? 3
+                                                 : 0);
+    }
+};
+constexpr ContextTables kContextTables;
+inline unsigned rb_context(uint8_t dg) { return kContextTables.rb[dg]; }
+inline unsigned op_context(unsigned s) { return kContextTables.op[s]; }
+// Activity of the neighbourhood: how much the colour changes from above-left to left and above.
+QOHI_ALWAYS_INLINE unsigned g_context(uint32_t left, uint32_t above, uint32_t above_left) {
+    unsigned act = 0;
+    for (unsigned sh = 0; sh < 24; sh += 8) {
+        auto g = [sh](uint32_t px) { return int((px >> sh) & 0xFF); };
+        act += unsigned(std::abs(g(left) - g(above_left)) + std::abs(g(above) - g(above_left)));
+    }
+    return kContextTables.activity[std::min(act, 63u)];
+}
 inline unsigned alphabet_size(unsigned table, bool delta) {
-    return table == kTableOp ? (delta ? kOpAlphabetDelta : kOpAlphabet) : table == kTableDist ? kDistClasses
+    return table < kTableG ? (delta ? kOpAlphabetDelta : kOpAlphabet) : table == kTableDist ? kDistClasses
                                                                                              : kByteAlphabet;
 }
 
@@ -83,11 +143,12 @@ inline uint64_t read_run(unsigned cls, BitReader& in) {
 // Per-component differences of two pixels, as coded: dG, dR - dG, dB - dG, dA.
 struct Difference {
     uint8_t g, r, b, a;
+    uint8_t gctx = 0;  // context of the G table
 };
 inline Difference difference(uint32_t px, uint32_t from) {
     const uint8_t dg = uint8_t((px >> 8) - (from >> 8));
     return {dg, uint8_t(uint8_t(px - from) - dg), uint8_t(uint8_t((px >> 16) - (from >> 16)) - dg),
-            uint8_t((px >> 24) - (from >> 24))};
+            uint8_t((px >> 24) - (from >> 24)), 0};
 }
 // The gradient prediction of a pixel from its left, above and above-left
 // neighbours, per colour channel clamped to 0..255; alpha is the left one's.
@@ -145,6 +206,7 @@ struct BandInput {
     size_t ref_stride;
     uint32_t width, rows;
     bool thorough;  // intra bands too search earlier pixels by hash; gradient ops are tried
+    bool contexts;  // code tables chosen by context (thorough encoders, estimates)
 };
 
 // Walks the pixels and reports QOI ops to a sink (a counter or a bit emitter),
@@ -161,7 +223,7 @@ struct BandInput {
 template <unsigned C, bool Delta>
 class MatchFinder {
 public:
-    static constexpr unsigned kProbes = 4;
+    static constexpr unsigned kProbes = Delta ? 32 : 4;
 
     explicit MatchFinder(const BandInput& band)
         : count_(uint64_t(band.width) * band.rows),
@@ -344,7 +406,7 @@ void generate_ops(const BandInput& band, uint32_t row_step, const uint8_t* const
             }
 
             const unsigned h = index_hash(px);
-            const Difference d = difference(px, prev);
+            Difference d = difference(px, prev);
             const bool same_alpha = d.a == 0;
             enum { kIndex, kDiff, kGradDiff, kRefDiff } choice = index[h] == px ? kIndex : kDiff;
             Difference rd{};
@@ -359,15 +421,25 @@ void generate_ops(const BandInput& band, uint32_t row_step, const uint8_t* const
                 predicted = x > 0 ? gradient(prev, above, load_pixel<C>(p - band.stride - C))
                                   : (above & 0xFFFFFFu) | (prev & 0xFF000000u);
             }
-            const Difference gd = difference(px, predicted);
+            Difference gd = difference(px, predicted);
+            // G context (when coding with contexts): 1 on the band's first
+            // row and column, where the neighbourhood is incomplete.
+            unsigned gctx = band.contexts ? 1 : 0;
+            if (band.contexts && y > 0 && x > 0) {
+                const uint32_t above = load_pixel<C>(p - band.stride), above_left = load_pixel<C>(p - band.stride - C);
+                gctx = g_context(prev, above, above_left);
+            }
+            d.gctx = rd.gctx = gd.gctx = uint8_t(gctx);
             if (cost) {
                 auto diff_bits = [&](const Difference& v, unsigned op, unsigned op_alpha) -> unsigned {
-                    return (v.a == 0 ? cost[kTableOp][op] : cost[kTableOp][op_alpha] + cost[kTableA][v.a]) +
-                           cost[kTableG][v.g] + cost[kTableR][v.r] + cost[kTableB][v.b];
+                    const uint8_t* op_cost = cost[kTableOp + sink.op_ctx];
+                    return (v.a == 0 ? op_cost[op] : op_cost[op_alpha] + cost[kTableA][v.a]) +
+                           cost[kTableG + v.gctx][v.g] + cost[kTableR + sink.rb_context(v.g)][v.r] +
+                           cost[kTableB + sink.rb_context(v.g)][v.b];
                 };
                 unsigned best = diff_bits(d, kOpDelta, kOpDeltaAlpha);
-                if (choice == kIndex && cost[kTableOp][kOpIndexBase + h] <= best) {
-                    best = cost[kTableOp][kOpIndexBase + h];
+                if (choice == kIndex && cost[kTableOp + sink.op_ctx][kOpIndexBase + h] <= best) {
+                    best = cost[kTableOp + sink.op_ctx][kOpIndexBase + h];
                 } else {
                     choice = kDiff;
                 }
@@ -407,22 +479,35 @@ void generate_ops(const BandInput& band, uint32_t row_step, const uint8_t* const
 }
 
 struct CountSink {
-    uint32_t op_counts[kOpAlphabetDelta] = {};
-    uint32_t byte_counts[4][kByteAlphabet] = {};
+    // Without contexts (default effort) every op and residual counts in
+    // context 0; G contexts come with the ops (0 unless thorough).
+    bool contexts;
+    explicit CountSink(bool with_contexts) : contexts(with_contexts) {
+        for (unsigned c = 0; c < kContexts; ++c) counts[kTableOp + c] = op_counts[c];
+        for (unsigned t = kTableG; t < kTableDist; ++t) counts[t] = byte_counts[t - kTableG];
+        counts[kTableDist] = dist_counts;
+    }
+    unsigned rb_context(uint8_t dg) const { return contexts ? qohi::rb_context(dg) : 0; }
+    uint32_t op_counts[kContexts][kOpAlphabetDelta] = {};
+    uint32_t byte_counts[kTableDist - kTableG][kByteAlphabet] = {};
     uint32_t dist_counts[kDistClasses] = {};
-    uint32_t* counts[kTableCount] = {op_counts, byte_counts[0], byte_counts[1], byte_counts[2], byte_counts[3],
-                                     dist_counts};
+    uint32_t* counts[kTableCount];
     uint64_t extra_bits = 0;
-    void op(unsigned s) { counts[kTableOp][s]++; }
+    unsigned op_ctx = 0;
+    void count_op(unsigned s) {
+        counts[kTableOp + op_ctx][s]++;
+        if (contexts) op_ctx = op_context(s);
+    }
+    void op(unsigned s) { count_op(s); }
     void difference(unsigned s, const Difference& v) {
-        counts[kTableOp][s]++;
+        count_op(s);
         if (v.a != 0) counts[kTableA][v.a]++;
-        counts[kTableG][v.g]++;
-        counts[kTableR][v.r]++;
-        counts[kTableB][v.b]++;
+        counts[kTableG + v.gctx][v.g]++;
+        counts[kTableR + rb_context(v.g)][v.r]++;
+        counts[kTableB + rb_context(v.g)][v.b]++;
     }
     void run(const RunCode& rc) {
-        counts[kTableOp][rc.symbol]++;
+        count_op(rc.symbol);
         extra_bits += rc.extra_bits;
     }
     void match(const RunCode& length, const RunCode& distance) {
@@ -436,80 +521,136 @@ struct CountSink {
 // with as few BitWriter calls as possible.
 struct EmitSink {
     BitWriter& out;
-    const EncodeTable* tables;
-    void op(unsigned s) { out.put(tables[kTableOp].code[s], tables[kTableOp].length[s]); }
+    const EncodeTable* const* tables;  // by context
+    bool contexts;
+    unsigned rb_context(uint8_t dg) const { return contexts ? qohi::rb_context(dg) : 0; }
+    unsigned op_ctx = 0;
+    // The op table for the next op; moves the context on to op `s`.
+    const EncodeTable& op_table(unsigned s) {
+        const EncodeTable& o = *tables[kTableOp + op_ctx];
+        if (contexts) op_ctx = op_context(s);
+        return o;
+    }
+    void op(unsigned s) {
+        const EncodeTable& o = op_table(s);
+        out.put(o.code[s], o.length[s]);
+    }
     void difference(unsigned s, const Difference& v) {
         // op + G + R + B: at most 4 x 12 bits; alpha first, on its own.
-        const EncodeTable& o = tables[kTableOp];
+        const EncodeTable& o = op_table(s);
         uint64_t bits = o.code[s];
         unsigned n = o.length[s];
         if (v.a != 0) {
             out.put(bits, n);
-            bits = tables[kTableA].code[v.a];
-            n = tables[kTableA].length[v.a];
+            bits = tables[kTableA]->code[v.a];
+            n = tables[kTableA]->length[v.a];
         }
-        for (unsigned t : {unsigned(kTableG), unsigned(kTableR), unsigned(kTableB)}) {
-            const uint8_t x = t == kTableG ? v.g : t == kTableR ? v.r : v.b;
-            bits |= uint64_t(tables[t].code[x]) << n;
-            n += tables[t].length[x];
+        const unsigned rb = rb_context(v.g);
+        for (const auto& [t, x] : {std::pair<unsigned, uint8_t>{kTableG + v.gctx, v.g}, {kTableR + rb, v.r},
+                                   {kTableB + rb, v.b}}) {
+            bits |= uint64_t(tables[t]->code[x]) << n;
+            n += tables[t]->length[x];
         }
         out.put(bits, n);
     }
     void run(const RunCode& rc) {
-        const EncodeTable& o = tables[kTableOp];
+        const EncodeTable& o = op_table(rc.symbol);
         out.put(o.code[rc.symbol] | uint64_t(rc.extra) << o.length[rc.symbol], o.length[rc.symbol] + rc.extra_bits);
     }
     void match(const RunCode& length, const RunCode& distance) {
         run(length);
-        const EncodeTable& d = tables[kTableDist];
+        const EncodeTable& d = *tables[kTableDist];
         out.put(d.code[distance.symbol] | uint64_t(distance.extra) << d.length[distance.symbol],
                 d.length[distance.symbol] + distance.extra_bits);
     }
 };
 
+template <unsigned C, bool Delta, bool Contexts>
+Status decode_pixels(BitReader& in, const DecodeTable* const* tables, uint32_t width, uint64_t pixel_count,
+                     uint8_t* out, const uint8_t* ref);
+
 template <unsigned C, bool Delta>
 Status decode_band_bits(BitReader& in, uint32_t width, uint64_t pixel_count, uint8_t* out, const uint8_t* ref) {
-    DecodeTable tables[kTableCount];
-    for (unsigned t = 0; t < kTableCount; ++t)
-        QOHI_RETURN_IF_ERROR(read_code_table(in, alphabet_size(t, Delta), tables[t]));
-    const DecodeTable& op = tables[kTableOp];
-    if (op.empty()) return corrupt("op code table is empty");
-    const bool alpha = op.has_symbol(kOpDeltaAlpha) || op.has_symbol(kOpGradDeltaAlpha) ||
-                       (Delta && op.has_symbol(kOpRefDeltaAlpha));
-    const bool diff = alpha || op.has_symbol(kOpDelta) || op.has_symbol(kOpGradDelta) ||
-                      (Delta && op.has_symbol(kOpRefDelta));
-    if (diff && (tables[kTableG].empty() || tables[kTableR].empty() || tables[kTableB].empty()))
-        return corrupt("difference ops without G/R/B code tables");
+    const uint32_t packed_modes = in.read(6);
+    const unsigned modes[3] = {packed_modes & 3, (packed_modes >> 2) & 3, packed_modes >> 4};
+    for (unsigned mode : modes)
+        if (mode > 2) return corrupt("reserved context grouping");
+    // On the heap, as many as are written (8 KiB each): 6 without contexts.
+    unsigned written = 0;
+    for (unsigned t = 0; t < kTableCount; ++t) written += is_written_table(t, modes);
+    std::unique_ptr<DecodeTable[]> store(new DecodeTable[written]);
+    const DecodeTable* tables[kTableCount];
+    for (unsigned t = 0, next = 0; t < kTableCount; ++t) {
+        if (!is_written_table(t, modes)) {
+            tables[t] = tables[t - 1];  // the group's first context, written just before
+            continue;
+        }
+        DecodeTable& table = store[next++];
+        QOHI_RETURN_IF_ERROR(read_code_table(in, alphabet_size(t, Delta), table));
+        if (t < kTableG && table.empty()) return corrupt("op code table is empty");
+        tables[t] = &table;
+    }
+    // Which ops can occur: those with a code in any op table.
+    const auto has_op = [&](unsigned s) {
+        for (unsigned c = 0; c < kContexts; ++c)
+            if (tables[kTableOp + c]->has_symbol(s)) return true;
+        return false;
+    };
+    const bool alpha = has_op(kOpDeltaAlpha) || has_op(kOpGradDeltaAlpha) || (Delta && has_op(kOpRefDeltaAlpha));
+    const bool diff = alpha || has_op(kOpDelta) || has_op(kOpGradDelta) || (Delta && has_op(kOpRefDelta));
+    for (unsigned t = kTableG; t < kTableA && diff; ++t)
+        if (tables[t]->empty()) return corrupt("difference ops without all G/R/B code tables");
     if (alpha) {
         if (C != 4) return corrupt("alpha op in a frame without alpha");
-        if (tables[kTableA].empty()) return corrupt("alpha op without an A code table");
+        if (tables[kTableA]->empty()) return corrupt("alpha op without an A code table");
     }
     bool match = false;
-    for (unsigned k = 0; k < kRunClasses; ++k) match |= op.has_symbol(kOpMatchBase + k);
-    if (match && tables[kTableDist].empty()) return corrupt("match ops without a distance code table");
+    for (unsigned k = 0; k < kRunClasses; ++k) match |= has_op(kOpMatchBase + k);
+    if (match && tables[kTableDist]->empty()) return corrupt("match ops without a distance code table");
+    // Bands with one table per family (all default-effort bands) take a
+    // loop that computes no contexts: context selection halves decoding
+    // speed (spec §11).
+    if (modes[0] == 0 && modes[1] == 0 && modes[2] == 0)
+        return decode_pixels<C, Delta, false>(in, tables, width, pixel_count, out, ref);
+    return decode_pixels<C, Delta, true>(in, tables, width, pixel_count, out, ref);
+}
+
+template <unsigned C, bool Delta, bool Contexts>
+Status decode_pixels(BitReader& in, const DecodeTable* const* tables, uint32_t width, uint64_t pixel_count,
+                     uint8_t* out, const uint8_t* ref) {
     const int64_t ref_count = Delta ? int64_t(pixel_count) : 0;
 
     uint32_t index[kIndexSize] = {};
     uint32_t prev = kStartPixel;
+    unsigned op_ctx = 0;  // stays 0 without contexts
     uint8_t* o = out;
     uint8_t* const end = out + pixel_count * C;
     const size_t row_bytes = size_t(width) * C;
     const uint8_t* row_end = out + row_bytes;  // end of the row holding `o` (kept up to date lazily)
     // Every difference op: the colour of `from` plus dG, dR - dG, dB - dG;
     // alpha that of `alpha_from`, plus dA (read first) for the alpha ops.
-    const auto read_difference = [&](uint32_t from, uint32_t alpha_from, bool with_alpha) {
+    const auto read_difference = [&](uint32_t from, uint32_t alpha_from, bool with_alpha) __attribute__((always_inline)) {
         uint32_t a = alpha_from >> 24;
         if (with_alpha) {
-            a = (a + tables[kTableA].decode(in)) & 0xFF;
+            a = (a + tables[kTableA]->decode(in)) & 0xFF;
             in.refill();
         }
-        const uint32_t dg = tables[kTableG].decode(in);
-        const uint32_t dr = tables[kTableR].decode(in);
-        return apply_difference(from, dg, dr, tables[kTableB].decode(in), a);
+        unsigned gctx = 0, rb = 0;
+        if constexpr (Contexts) {
+            gctx = 1;
+            while (o >= row_end) row_end += row_bytes;  // catches up after runs and matches
+            if (o - out >= ptrdiff_t(row_bytes) && o != row_end - row_bytes)
+                gctx = g_context(prev, load_pixel<C>(o - row_bytes), load_pixel<C>(o - row_bytes - C));
+        }
+        const uint32_t dg = tables[kTableG + gctx]->decode(in);
+        if constexpr (Contexts) rb = rb_context(uint8_t(dg));
+        const uint32_t dr = tables[kTableR + rb]->decode(in);
+        return apply_difference(from, dg, dr, tables[kTableB + rb]->decode(in), a);
     };
     while (o < end) {
         in.refill();
-        const unsigned s = op.decode(in);
+        const unsigned s = tables[kTableOp + op_ctx]->decode(in);
+        if constexpr (Contexts) op_ctx = op_context(s);
         uint32_t px;
         if (s >= kOpIndexBase && s < kOpMatchBase) {
             px = index[s - kOpIndexBase];
@@ -525,7 +666,7 @@ Status decode_band_bits(BitReader& in, uint32_t width, uint64_t pixel_count, uin
             px = read_difference(prev, prev, s == kOpDeltaAlpha);
         } else if (s >= kOpGradDelta && s < kOpAlphabet) {
             uint32_t predicted = prev;
-            while (o >= row_end) row_end += row_bytes;  // catches up after runs and matches
+            while (o >= row_end) row_end += row_bytes;
             if (o - out >= ptrdiff_t(row_bytes)) {
                 const uint32_t above = load_pixel<C>(o - row_bytes);
                 predicted = o != row_end - row_bytes ? gradient(prev, above, load_pixel<C>(o - row_bytes - C))
@@ -535,7 +676,7 @@ Status decode_band_bits(BitReader& in, uint32_t width, uint64_t pixel_count, uin
         } else if (s < kOpAlphabet) {
             const uint64_t n = read_run(s - kOpMatchBase, in);
             in.refill();
-            const unsigned d = tables[kTableDist].decode(in);
+            const unsigned d = tables[kTableDist]->decode(in);
             const uint64_t distance = d == kDistAbove ? width : read_run(d - 1, in) + 1;
             const int64_t pos = (o - out) / C;
             const int64_t from = pos - int64_t(distance);
@@ -607,16 +748,21 @@ void run_ops(const BandInput& band, unsigned channels, uint32_t row_step, const 
 }
 
 struct QohiBandEncoder::Plan {
+    Plan(const BandInput& input, unsigned channel_count) : band(input), channels(channel_count) {}
     BandInput band;
     unsigned channels;
     // Bit costs from a first, greedy pass; the op choice of the final pass
     // (an index hit or the difference, whichever is cheaper) is made with them.
     std::vector<uint8_t> cost[kTableCount];
-    const uint8_t* cost_ptr[kTableCount];
+    const uint8_t* cost_ptr[kTableCount] = {};
+    // Code lengths and codes of the written tables (the first context of
+    // each group), and the table each context codes with.
     std::vector<uint8_t> lengths[kTableCount];
     EncodeTable tables[kTableCount];
+    const EncodeTable* table_for[kTableCount] = {};
     std::vector<uint8_t> table_bits;  // the serialised tables ...
     uint64_t table_bit_count = 0;     // ... and their length in bits
+    unsigned modes[3] = {};  // context grouping of the op, G and R+B tables, see context_group()
     uint64_t bits = 0;
 
     mutable MatchLog matches;  // found by the counting pass, replayed when writing
@@ -630,17 +776,21 @@ struct QohiBandEncoder::Plan {
 
 QohiBandEncoder::QohiBandEncoder(const uint8_t* pixels, size_t stride, const uint8_t* ref, size_t ref_stride,
                                  uint32_t width, uint32_t rows, unsigned channels, bool thorough)
-    : plan_(new Plan{{pixels, stride, ref, ref_stride, width, rows, thorough}, channels, {}, {}, {}, {}, {}, 0, 0, {}}) {
+    : plan_(new Plan(BandInput{pixels, stride, ref, ref_stride, width, rows, thorough, thorough}, channels)) {
     Plan& p = *plan_;
     {
         // Every fourth (in tall bands eighth) row is enough for the costs and
         // keeps this pass cheap (against every fourth row: the benchmark
         // corpus's total size is the same to 0.01%, encoding 2% faster).
         // (Matches need every row; this pass does without them.)
-        CountSink greedy;
+        CountSink greedy(p.band.contexts);
         MatchLog none;
         p.run(rows >= 64 ? 8 : rows >= 16 ? 4 : 1, nullptr, none, greedy);
         for (unsigned t = 0; t < kTableCount; ++t) {
+            if (!p.band.contexts && t < kTableA && t % kContexts != 0) {
+                p.cost_ptr[t] = p.cost_ptr[t - t % kContexts];  // context 0 holds all the counts
+                continue;
+            }
             const unsigned n = alphabet_size(t, p.delta());
             const std::vector<uint8_t> len = build_code_lengths(greedy.counts[t], n, kMaxCodeLength);
             p.cost[t].resize(n);
@@ -649,19 +799,73 @@ QohiBandEncoder::QohiBandEncoder(const uint8_t* pixels, size_t stride, const uin
             p.cost_ptr[t] = p.cost[t].data();
         }
     }
-    CountSink counter;
+    CountSink counter(p.band.contexts);
     p.matches.mode = MatchLog::kRecord;
     p.run(1, p.cost_ptr, p.matches, counter);
     p.matches.mode = MatchLog::kReplay;
 
-    BitWriter header(p.table_bits);
+    // Per family, contexts share tables in groups of 4, 2 or 1
+    // (context_group()), whichever codes the band in the fewest bits with
+    // the tables included: small bands cannot pay for many tables. Every
+    // written table must have a symbol (spec §5.14), so a grouping with an
+    // unused group is not an option (one table for all always is).
+    // `commit` keeps the tables: each group's in its first context's slot.
+    const auto code_groups = [&](std::initializer_list<unsigned> families, unsigned mode, bool commit) {
+        uint64_t total = 0;
+        for (unsigned family : families) {
+            const unsigned n = alphabet_size(family, p.delta());
+            for (unsigned group = 0; group < (1u << mode); ++group) {
+                const unsigned first = family + (group << (2 - mode));
+                uint32_t merged[kMaxAlphabet] = {};
+                for (unsigned c = 0; c < kContexts; ++c) {
+                    if (context_group(mode, c) != group) continue;
+                    for (unsigned v = 0; v < n; ++v) merged[v] += counter.counts[family + c][v];
+                    p.table_for[family + c] = &p.tables[first];
+                }
+                if (mode != 0 && std::all_of(merged, merged + n, [](uint32_t k) { return k == 0; }))
+                    return ~uint64_t(0);
+                std::vector<uint8_t> lengths = build_code_lengths(merged, n, kMaxCodeLength);
+                EncodeTable table = make_encode_table(lengths);
+                total += table.cost(merged);
+                if (commit) {
+                    p.lengths[first] = std::move(lengths);
+                    p.tables[first] = std::move(table);
+                } else {
+                    total += code_table_bits(lengths);
+                }
+            }
+        }
+        return total;
+    };
     uint64_t bits = counter.extra_bits;
-    for (unsigned t = 0; t < kTableCount; ++t) {
+    const auto choose = [&](std::initializer_list<unsigned> families) {
+        unsigned best = 0;
+        if (p.band.contexts) {
+            uint64_t best_cost = ~uint64_t(0);
+            for (unsigned mode = 0; mode <= 2; ++mode) {
+                const uint64_t c = code_groups(families, mode, false);
+                if (c < best_cost) {
+                    best_cost = c;
+                    best = mode;
+                }
+            }
+        }
+        bits += code_groups(families, best, true);
+        return best;
+    };
+    p.modes[0] = choose({kTableOp});
+    p.modes[1] = choose({kTableG});
+    p.modes[2] = choose({kTableR, kTableB});
+    for (unsigned t : {unsigned(kTableA), unsigned(kTableDist)}) {
         p.lengths[t] = build_code_lengths(counter.counts[t], alphabet_size(t, p.delta()), kMaxCodeLength);
         p.tables[t] = make_encode_table(p.lengths[t]);
-        write_code_table(header, p.lengths[t]);
+        p.table_for[t] = &p.tables[t];
         bits += p.tables[t].cost(counter.counts[t]);
     }
+    BitWriter header(p.table_bits);
+    header.put(p.modes[0] | p.modes[1] << 2 | p.modes[2] << 4, 6);
+    for (unsigned t = 0; t < kTableCount; ++t)
+        if (is_written_table(t, p.modes)) write_code_table(header, p.lengths[t]);
     p.table_bit_count = header.bits_written();
     header.finish();
     p.bits = bits + p.table_bit_count;
@@ -672,16 +876,24 @@ QohiBandEncoder::~QohiBandEncoder() = default;
 uint64_t estimate_band_bits(const uint8_t* pixels, size_t stride, const uint8_t* ref, size_t ref_stride,
                             uint32_t width, uint32_t rows, unsigned channels) {
     const uint32_t step = rows >= 16 ? 4 : 1;
-    CountSink counter;
+    CountSink counter(false);
     MatchLog none;  // an estimate without matches: cheap, and ranks references well enough
-    run_ops(BandInput{pixels, stride, ref, ref_stride, width, rows, false}, channels, step, nullptr, none, counter);
-    uint64_t bits = counter.extra_bits;
+    // G tables by context, the others single (spec §11: on the sets, 0.1%
+    // smaller than no contexts; all contexts rank noise images as deltas).
+    run_ops(BandInput{pixels, stride, ref, ref_stride, width, rows, false, true}, channels, step, nullptr, none,
+            counter);
+    uint64_t bits = counter.extra_bits, table_bits = 0;
     for (unsigned t = 0; t < kTableCount; ++t) {
         const unsigned n = alphabet_size(t, ref != nullptr);
         const std::vector<uint8_t> len = build_code_lengths(counter.counts[t], n, kMaxCodeLength);
-        for (unsigned s = 0; s < n; ++s) bits += uint64_t(counter.counts[t][s]) * len[s];
+        for (unsigned s = 0; s < n; ++s) {
+            bits += uint64_t(counter.counts[t][s]) * len[s];
+            // A rough price for the table: without it, many small context
+            // tables fitted to few pixels make small bands look cheap.
+            if (len[s]) table_bits += 4;
+        }
     }
-    return bits * step;
+    return bits * step + table_bits;
 }
 
 uint64_t QohiBandEncoder::coded_size() const { return (plan_->bits + 7) / 8; }
@@ -694,7 +906,7 @@ void QohiBandEncoder::write(std::vector<uint8_t>& out) const {
         const unsigned n = static_cast<unsigned>(std::min<uint64_t>(8, p.table_bit_count - bit));
         writer.put(p.table_bits[bit / 8] & ((1u << n) - 1), n);
     }
-    EmitSink sink{writer, p.tables};
+    EmitSink sink{writer, p.table_for, p.band.contexts};
     p.run(1, p.cost_ptr, p.matches, sink);
     writer.finish();
 }

@@ -21,8 +21,9 @@ class QohiBandEncoder {
 public:
     // `ref` (with `ref_stride`) is the reference frame's first row of this
     // band, or nullptr for an intra band. `thorough`: intra bands search all
-    // earlier pixels for repeats, not only the row above, and gradient ops
-    // are tried (slower, smaller).
+    // earlier pixels for repeats, not only the row above, gradient ops are
+    // tried, and code tables may be chosen by context (slower to encode and
+    // to decode, smaller).
     QohiBandEncoder(const uint8_t* pixels, size_t stride, const uint8_t* ref, size_t ref_stride, uint32_t width,
                     uint32_t rows, unsigned channels, bool thorough);
     ~QohiBandEncoder();

@@ -143,6 +143,7 @@ std::vector<uint8_t> band(const std::vector<std::pair<unsigned, uint8_t>>& op_le
     for (auto [symbol, length] : op_lengths) op[symbol] = length;
     value[5] = 1;
     dist[0] = above ? 1 : 0;
+    w.put(0, 6);  // one table per family: no contexts
     qohi::write_code_table(w, op);
     for (int t = 0; t < 3; ++t) qohi::write_code_table(w, value);
     qohi::write_code_table(w, std::vector<uint8_t>(256, 0));  // A
@@ -155,6 +156,86 @@ std::vector<uint8_t> band(const std::vector<std::pair<unsigned, uint8_t>>& op_le
 // Two op symbols with one-bit codes: bit 0 is `op_a`, bit 1 is `op_b` (op_a < op_b).
 std::vector<uint8_t> band(unsigned op_a, unsigned op_b, const std::vector<std::pair<uint32_t, unsigned>>& bits) {
     return band({{op_a, 1}, {op_b, 1}}, bits);
+}
+
+// A band with the given context groupings (op, G, R+B) and the written
+// tables in stream order, then `bits`.
+std::vector<uint8_t> band_with_tables(unsigned op_mode, unsigned g_mode, unsigned rb_mode,
+                                      const std::vector<std::vector<uint8_t>>& tables,
+                                      const std::vector<std::pair<uint32_t, unsigned>>& bits) {
+    std::vector<uint8_t> buf;
+    qohi::BitWriter w(buf);
+    w.put(op_mode | g_mode << 2 | rb_mode << 4, 6);
+    for (const auto& t : tables) qohi::write_code_table(w, t);
+    for (auto [v, n] : bits) w.put(v, n);
+    w.finish();
+    return buf;
+}
+
+// Code lengths for an alphabet of `n` with the listed (symbol, length) pairs.
+std::vector<uint8_t> lengths(unsigned n, const std::vector<std::pair<unsigned, uint8_t>>& used) {
+    std::vector<uint8_t> l(n, 0);
+    for (auto [s, len] : used) l[s] = len;
+    return l;
+}
+
+TEST(Robustness, ContextTablesAreChosenAsSpecified) {
+    const auto op = [](const std::vector<std::pair<unsigned, uint8_t>>& u) { return lengths(342, u); };
+    const auto value = [](const std::vector<std::pair<unsigned, uint8_t>>& u) { return lengths(256, u); };
+    const std::vector<uint8_t> none(256, 0), no_dist(43, 0);
+    std::vector<uint8_t> px;
+    // R/B by |dG| (mode 1: contexts {0,1} and {2,3} share): dG = 1 takes the
+    // first R/B tables (7, 11), dG = 5 the second (9, 13).
+    ASSERT_EQ(decode(file_with_band(2, 1, 3,
+                                    band_with_tables(0, 0, 1,
+                                                     {op({{0, 1}}), value({{1, 1}, {5, 1}}), value({{7, 1}}),
+                                                      value({{9, 1}}), value({{11, 1}}), value({{13, 1}}), none,
+                                                      no_dist},
+                                                     {{0, 1}, {1, 1}})),
+                     px),
+              QOHI_OK);
+    EXPECT_EQ(px, (std::vector<uint8_t>{8, 1, 12, 22, 6, 30}));
+    // G by activity (mode 1): 50 on the first row and column; at (1,1) the
+    // neighbours (150, 100, 50 in every channel) give activity 450, context
+    // 3, the second table: 100.
+    ASSERT_EQ(decode(file_with_band(2, 2, 3,
+                                    band_with_tables(0, 1, 0,
+                                                     {op({{0, 1}}), value({{50, 1}}), value({{100, 1}}),
+                                                      value({{0, 1}}), value({{0, 1}}), none, no_dist},
+                                                     {})),
+                     px),
+              QOHI_OK);
+    EXPECT_EQ(px, (std::vector<uint8_t>{50, 50, 50, 100, 100, 100, 150, 150, 150, 250, 250, 250}));
+    // Ops by the previous op (mode 1): after a run (context 2) the second
+    // op table, whose only op is a difference, needs no bits.
+    ASSERT_EQ(decode(file_with_band(3, 1, 3,
+                                    band_with_tables(1, 0, 0,
+                                                     {op({{0, 1}, {2, 1}}), op({{0, 1}}), value({{5, 1}}),
+                                                      value({{0, 1}}), value({{0, 1}}), none, no_dist},
+                                                     {{1, 1}, {0, 1}})),
+                     px),
+              QOHI_OK);
+    EXPECT_EQ(px, (std::vector<uint8_t>{0, 0, 0, 5, 5, 5, 10, 10, 10}));
+    // Grouping 3 is reserved.
+    EXPECT_EQ(decode_all(file_with_band(1, 1, 3,
+                                        band_with_tables(3, 0, 0,
+                                                         {op({{0, 1}}), value({{0, 1}}), value({{0, 1}}),
+                                                          value({{0, 1}}), none, no_dist},
+                                                         {}))),
+              QOHI_ERROR_CORRUPT);
+    // An empty op table, and an empty R table while difference ops exist.
+    EXPECT_EQ(decode_all(file_with_band(1, 1, 3,
+                                        band_with_tables(1, 0, 0,
+                                                         {op({{0, 1}}), op({}), value({{0, 1}}), value({{0, 1}}),
+                                                          value({{0, 1}}), none, no_dist},
+                                                         {}))),
+              QOHI_ERROR_CORRUPT);
+    EXPECT_EQ(decode_all(file_with_band(1, 1, 3,
+                                        band_with_tables(0, 0, 1,
+                                                         {op({{0, 1}}), value({{0, 1}}), value({{0, 1}}), none,
+                                                          value({{0, 1}}), value({{0, 1}}), none, no_dist},
+                                                         {}))),
+              QOHI_ERROR_CORRUPT);
 }
 
 TEST(Robustness, HandMadeBandsAreChecked) {

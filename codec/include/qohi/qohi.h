@@ -191,8 +191,10 @@ typedef struct qohi_write_options {
     uint64_t reference_memory;
     /* 0 (default): fast; frames coded on their own look for repeated pixels
      * only in the row above. 1: they search all earlier pixels too, as
-     * delta frames always do, and every frame tries gradient prediction:
-     * smaller files, about 30% slower encoding. */
+     * delta frames always do, every frame tries gradient prediction, and
+     * code tables are chosen by context where that pays: smaller files
+     * (about 14% on single images), encoding about half and decoding about
+     * two thirds as fast. */
     int effort;
 } qohi_write_options;
 
