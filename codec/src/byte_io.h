@@ -1,4 +1,5 @@
-// Little-endian fixed-width integers in byte buffers (spec §1.3).
+// Little-endian fixed-width integers and LEB128 variable-length integers in
+// byte buffers (spec §1.3).
 #ifndef QOHI_BYTE_IO_H
 #define QOHI_BYTE_IO_H
 
@@ -28,6 +29,12 @@ public:
     void u16(uint16_t v) { put(v, 2); }
     void u32(uint32_t v) { put(v, 4); }
     void u64(uint64_t v) { put(v, 8); }
+    // Unsigned LEB128: 7 bits per byte, low groups first, the high bit set
+    // on every byte but the last.
+    void varint(uint64_t v) {
+        for (; v >= 0x80; v >>= 7) out_.push_back(static_cast<uint8_t>(v | 0x80));
+        out_.push_back(static_cast<uint8_t>(v));
+    }
     void bytes(const void* data, size_t n) {
         const uint8_t* p = static_cast<const uint8_t*>(data);
         out_.insert(out_.end(), p, p + n);
@@ -49,6 +56,22 @@ public:
     uint16_t u16() { return take(2) ? load_u16(p_ - 2) : 0; }
     uint32_t u32() { return take(4) ? load_u32(p_ - 4) : 0; }
     uint64_t u64() { return take(8) ? load_u64(p_ - 8) : 0; }
+    // A varint of at most `max`. Cut short, larger than `max`, or longer
+    // than its shortest form: fails (so every value has one encoding).
+    uint64_t varint(uint64_t max) {
+        uint64_t v = 0;
+        for (unsigned shift = 0; shift < 64; shift += 7) {
+            const uint8_t b = u8();
+            if (!ok_) return 0;
+            if (shift == 63 && b > 1) break;  // more than 64 bits
+            v |= uint64_t(b & 0x7F) << shift;
+            if (b & 0x80) continue;
+            if ((b == 0 && shift != 0) || v > max) break;
+            return v;
+        }
+        ok_ = false;
+        return 0;
+    }
     const uint8_t* bytes(size_t n) { return take(n) ? p_ - n : nullptr; }
     size_t remaining() const { return static_cast<size_t>(end_ - p_); }
     const uint8_t* position() const { return p_; }

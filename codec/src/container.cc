@@ -57,35 +57,58 @@ Status decode_file_header(const uint8_t* payload, size_t size, FileHeader& h) {
     return ok_status();
 }
 
-void encode_frame_header(const FrameHeader& h, std::vector<uint8_t>& payload) {
-    ByteWriter w(payload);
-    w.u32(h.width);
-    w.u32(h.height);
+namespace {
+
+// The fields of FHDR; an index entry has the same after its name prefix.
+void write_header_fields(ByteWriter& w, const FrameHeader& h, uint32_t index, size_t name_from) {
+    w.varint(h.width);
+    w.varint(h.height);
     w.u8(h.channels);
     w.u8(h.bit_depth);
     w.u8(h.method);
     w.u8(h.flags);
-    w.u32(h.reference);
-    w.u16(static_cast<uint16_t>(h.name.size()));
-    w.bytes(h.name.data(), h.name.size());
+    w.varint(h.reference == kNoReference ? 0 : index - h.reference);
+    w.varint(h.name.size() - name_from);
+    w.bytes(h.name.data() + name_from, h.name.size() - name_from);
 }
 
-Status decode_frame_header(ByteReader& in, FrameHeader& h) {
-    h.width = in.u32();
-    h.height = in.u32();
+}  // namespace
+
+void encode_frame_header(const FrameHeader& h, uint32_t index, std::vector<uint8_t>& payload) {
+    ByteWriter w(payload);
+    write_header_fields(w, h, index, 0);
+}
+
+void encode_index_entry(const FrameHeader& h, uint32_t index, uint64_t offset_delta, const std::string& previous_name,
+                        std::vector<uint8_t>& payload) {
+    size_t shared = 0;
+    while (shared < h.name.size() && shared < previous_name.size() && h.name[shared] == previous_name[shared])
+        ++shared;
+    ByteWriter w(payload);
+    w.varint(offset_delta);
+    w.varint(shared);
+    write_header_fields(w, h, index, shared);
+}
+
+Status decode_frame_header(ByteReader& in, uint32_t index, FrameHeader& h, const std::string* previous_name) {
+    const size_t shared = previous_name ? size_t(in.varint(previous_name->size())) : 0;
+    h.width = uint32_t(in.varint(kMaxDimension));
+    h.height = uint32_t(in.varint(kMaxDimension));
     h.channels = in.u8();
     h.bit_depth = in.u8();
     h.method = in.u8();
     h.flags = in.u8();
-    h.reference = in.u32();
-    const uint16_t name_size = in.u16();
+    const uint64_t distance = in.varint(0xFFFFFFFFu);
+    const size_t name_size = size_t(in.varint(kMaxNameBytes - shared));
     const uint8_t* name = in.bytes(name_size);
-    if (!in.ok()) return corrupt("frame header cut short");
-    h.name.assign(reinterpret_cast<const char*>(name), name_size);
+    if (!in.ok()) return corrupt("frame header cut short, or a field out of range");
+    if (distance > index) return corrupt("frame refers to a frame before the first");
+    h.reference = distance == 0 ? kNoReference : index - uint32_t(distance);
+    h.name.assign(previous_name ? previous_name->data() : "", shared);
+    h.name.append(reinterpret_cast<const char*>(name), name_size);
 
     if (h.width == 0 || h.height == 0) return corrupt("frame has zero width or height");
-    if (h.width > kMaxDimension || h.height > kMaxDimension ||
-        uint64_t(h.width) * h.height > kMaxFramePixels)
+    if (uint64_t(h.width) * h.height > kMaxFramePixels)
         return corrupt("frame dimensions " + std::to_string(h.width) + "x" + std::to_string(h.height) +
                        " exceed the format's limits");
     if (h.channels < 1 || h.channels > 4) return corrupt("invalid channel count " + std::to_string(h.channels));

@@ -47,7 +47,7 @@ constexpr uint8_t kFrameFlagBaseline = 1;  // informative: a pinned reference im
 constexpr uint32_t kMaxDimension = 1u << 24;
 constexpr uint64_t kMaxFramePixels = uint64_t(1) << 29;
 constexpr size_t kMaxNameBytes = 65535;
-constexpr size_t kFrameHeaderFixedSize = 18;
+constexpr size_t kMinIndexEntrySize = 10;  // every varint one byte, empty name
 
 struct FileHeader {
     uint16_t version = kFormatVersion;
@@ -62,7 +62,7 @@ struct FrameHeader {
     uint8_t bit_depth = 8;
     uint8_t method = 0;
     uint8_t flags = 0;
-    uint32_t reference = kNoReference;
+    uint32_t reference = kNoReference;  // absolute frame index (coded as a distance back)
     std::string name;
 };
 
@@ -87,12 +87,20 @@ uint32_t record_crc(uint32_t type, const uint8_t* payload, size_t size);
 void encode_file_header(const FileHeader& h, std::vector<uint8_t>& payload);
 Status decode_file_header(const uint8_t* payload, size_t size, FileHeader& h);
 
-void encode_frame_header(const FrameHeader& h, std::vector<uint8_t>& payload);
-// Parses one frame header from `in` (an FHDR payload or an index entry) and
+// FHDR payload of frame number `index` (spec §3.7).
+void encode_frame_header(const FrameHeader& h, uint32_t index, std::vector<uint8_t>& payload);
+// Index entry (spec §3.11): the frame's offset as the distance from the
+// previous entry's (0 for the first), then its header with the name coded
+// as the bytes it shares with `previous_name` and the rest.
+void encode_index_entry(const FrameHeader& h, uint32_t index, uint64_t offset_delta, const std::string& previous_name,
+                        std::vector<uint8_t>& payload);
+// Parses the header of frame number `index` from `in` (an FHDR payload, or
+// with `previous_name` the rest of an index entry after its offset) and
 // checks that every field is valid (CORRUPT if not). Values that are valid
 // but that this library cannot decode are accepted here, so the other frames
 // of a file stay readable; check_decodable() refuses them (UNSUPPORTED).
-Status decode_frame_header(ByteReader& in, FrameHeader& h);
+Status decode_frame_header(ByteReader& in, uint32_t index, FrameHeader& h,
+                           const std::string* previous_name = nullptr);
 Status check_decodable(const FrameHeader& h);
 
 void encode_trailer(const Trailer& t, std::vector<uint8_t>& payload);

@@ -33,7 +33,7 @@ bool encode_frame_data(const uint8_t* pixels, size_t stride, const uint8_t* ref,
     }
     // A forced QOHI frame still falls back to stored if its record could not
     // hold it (only possible for huge noise-like frames).
-    const bool fits = qohi_bytes + 4 * (uint64_t(band_count) + 1) < 0xFFFFFFFFu;
+    const bool fits = qohi_bytes + 10 * (uint64_t(band_count) + 1) < 0xFFFFFFFFu;
     const bool use_qohi = fits && ((choice == QOHI_CHOOSE_QOHI && !bands.empty()) ||
                                    (choice == QOHI_CHOOSE_AUTO && qohi_bytes < row_bytes * height));
     if (ref && (!use_qohi || qohi_bytes >= row_bytes * height)) return false;
@@ -41,11 +41,10 @@ bool encode_frame_data(const uint8_t* pixels, size_t stride, const uint8_t* ref,
 
     out.clear();
     ByteWriter w(out);
-    w.u32(band_rows);
-    for (uint32_t b = 0; b < band_count; ++b) {
-        const uint32_t rows = std::min(band_rows, height - b * band_rows);
-        w.u32(static_cast<uint32_t>(use_qohi ? bands[b]->coded_size() : row_bytes * rows));
-    }
+    // Band height, then the size of every band but the last (spec §3.10).
+    w.varint(band_rows);
+    for (uint32_t b = 0; b + 1 < band_count; ++b)
+        w.varint(use_qohi ? bands[b]->coded_size() : row_bytes * band_rows);
     out.reserve(out.size() + (use_qohi ? qohi_bytes : row_bytes * height));
     for (uint32_t b = 0; b < band_count; ++b) {
         if (use_qohi) {
@@ -63,23 +62,26 @@ Status decode_frame_data(const uint8_t* data, size_t size, uint32_t width, uint3
                          uint8_t method, const uint8_t* ref, uint8_t* out) {
     if (method != kMethodStored && method != kMethodQohi) return unsupported("unknown frame method");
     ByteReader r(data, size);
-    const uint32_t band_rows = r.u32();
-    if (!r.ok()) return corrupt("frame data too short for its band layout");
-    if (band_rows == 0 || band_rows > height) return corrupt("band height out of range");
+    const uint32_t band_rows = uint32_t(r.varint(height));
+    if (!r.ok() || band_rows == 0) return corrupt("band height missing or out of range");
     const uint32_t band_count = (height - 1) / band_rows + 1;
-    if (uint64_t(band_count) * 4 > r.remaining()) return corrupt("frame data too short for its band table");
-    const uint8_t* sizes = r.bytes(size_t(band_count) * 4);
+    // Sizes of all bands but the last, which takes the rest; each at least a byte.
+    if (band_count - 1 > r.remaining()) return corrupt("frame data too short for its band table");
+    // Two passes over the sizes (no allocation that a hostile band count
+    // could inflate): the first checks them, the second decodes the bands.
+    ByteReader band_sizes = r;
     uint64_t total = 0;
-    for (uint32_t b = 0; b < band_count; ++b) total += load_u32(sizes + 4 * size_t(b));
-    if (total > r.remaining()) return corrupt("frame data shorter than its bands");
-    if (total < r.remaining()) return corrupt("unused bytes after the last band");
+    for (uint32_t b = 0; b + 1 < band_count; ++b) total += r.varint(size);
+    if (!r.ok()) return corrupt("frame data too short for its band table, or a band size out of range");
+    if (total >= r.remaining()) return corrupt("frame data shorter than its bands");
+    const uint64_t last_size = r.remaining() - total;
 
     const uint64_t row_bytes = uint64_t(width) * channels;
     const uint8_t* band = r.position();
     for (uint32_t b = 0; b < band_count; ++b) {
         const uint32_t y0 = b * band_rows;
         const uint32_t rows = std::min(band_rows, height - y0);
-        const uint32_t band_size = load_u32(sizes + 4 * size_t(b));
+        const uint64_t band_size = b + 1 < band_count ? band_sizes.varint(size) : last_size;
         uint8_t* dst = out + y0 * row_bytes;
         if (method == kMethodStored) {
             if (band_size != row_bytes * rows) return corrupt("stored band size does not match its rows");

@@ -12,6 +12,8 @@
 namespace qohi {
 namespace {
 
+const std::string kNoName;  // the name before the first index entry's
+
 class MemorySource : public Source {
 public:
     MemorySource(const void* data, size_t size) : data_(static_cast<const uint8_t*>(data)), size_(size) {}
@@ -171,27 +173,25 @@ Status Reader::load_index() {
     ByteReader in(rec.payload, rec.size);
     const uint32_t listed = in.u32();
     if (!in.ok() || listed != count) return corrupt("index and trailer disagree on the frame count");
-    if (uint64_t(count) * (8 + kFrameHeaderFixedSize) > in.remaining())
-        return corrupt("index too short for its frame count");
+    if (uint64_t(count) * kMinIndexEntrySize > in.remaining()) return corrupt("index too short for its frame count");
 
     frames_.resize(count);
+    uint64_t offset = 0;
     for (uint32_t i = 0; i < count; ++i) {
         Frame& f = frames_[i];
-        f.offset = in.u64();
-        const uint8_t* header_start = in.position();
-        Status hs = decode_frame_header(in, f.header);
+        offset += in.varint(size);
+        f.offset = offset;
+        Status hs = decode_frame_header(in, i, f.header, i > 0 ? &frames_[i - 1].header.name : &kNoName);
         if (!hs.ok()) {
             hs.message = "index entry " + std::to_string(i) + ": " + hs.message;
             return hs;
         }
-        f.header_bytes.assign(header_start, in.position());
         // Frames tile the file from the end of QHDR to the index.
         if ((i == 0 ? f.offset != first_frame : f.offset < frames_[i - 1].offset + kRecordOverhead) ||
             f.offset >= index_offset)
             return corrupt("index entry " + std::to_string(i) + " has an invalid frame offset");
         if (f.header.reference != kNoReference) {
             const std::string which = "frame " + std::to_string(i);
-            if (f.header.reference >= i) return corrupt(which + " refers to a frame that does not come before it");
             Frame& ref = frames_[f.header.reference];
             if (ref.header.width != f.header.width || ref.header.height != f.header.height ||
                 ref.header.channels != f.header.channels || ref.header.bit_depth != f.header.bit_depth)
@@ -244,10 +244,13 @@ Status Reader::find_frame(const std::string& name, uint32_t& index) {
 template <class F>
 Status Reader::read_frame_records(uint32_t index, Record& rec, F&& ancillary) {
     const Frame& f = frames_[index];
-    // FHDR (identical to the index copy), ancillary records, then FDAT.
+    // FHDR (the same header as the index entry's), ancillary records, then
+    // FDAT. Every header has one encoding, so equal headers are equal bytes.
     QOHI_RETURN_IF_ERROR(read_record(f.offset, f.end, rec, scratch_));
     if (rec.type != kTypeFrameHeader) return corrupt("index points at " + type_name(rec.type) + ", not FHDR");
-    if (rec.size != f.header_bytes.size() || std::memcmp(rec.payload, f.header_bytes.data(), rec.size) != 0)
+    std::vector<uint8_t> expected;
+    encode_frame_header(f.header, index, expected);
+    if (rec.size != expected.size() || std::memcmp(rec.payload, expected.data(), rec.size) != 0)
         return corrupt("frame header disagrees with the index");
     uint64_t offset = rec.end;
     for (;;) {

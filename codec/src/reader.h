@@ -52,7 +52,6 @@ private:
     struct Frame {
         uint64_t offset;  // of the FHDR record
         uint64_t end;     // where the next frame (or the index) starts
-        std::vector<uint8_t> header_bytes;
         FrameHeader header;
         uint16_t depth = 0;       // reference chain length
         bool referenced = false;  // some later frame uses it as its reference

@@ -276,17 +276,19 @@ Status Writer::add_frame(const uint8_t* pixels, uint32_t width, uint32_t height,
     h.reference = ref_index;
     const uint32_t depth = ref_index == kNoReference ? 0 : shapes_[ref_index].depth + 1;
 
-    std::vector<uint8_t> header;
-    encode_frame_header(h, header);
-    if (index_.size() + 8 + header.size() > 0xFFFFFFFFu)
-        return Status(QOHI_ERROR_LIMIT, "the index of this file is full; start another file");
+    std::vector<uint8_t> header, entry;
+    encode_frame_header(h, frame_count_, header);
     const uint64_t frame_offset = offset_;
+    encode_index_entry(h, frame_count_, frame_offset - previous_offset_, previous_name_, entry);
+    if (index_.size() + entry.size() > 0xFFFFFFFFu)
+        return Status(QOHI_ERROR_LIMIT, "the index of this file is full; start another file");
     QOHI_RETURN_IF_ERROR(emit(kTypeFrameHeader, header));
     for (const auto& m : metadata) QOHI_RETURN_IF_ERROR(emit(m.first, m.second));
     QOHI_RETURN_IF_ERROR(emit(kTypeFrameData, data));
 
-    ByteWriter(index_).u64(frame_offset);
-    index_.insert(index_.end(), header.begin(), header.end());
+    index_.insert(index_.end(), entry.begin(), entry.end());
+    previous_offset_ = frame_offset;
+    previous_name_ = h.name;
     shapes_.push_back({width, height, channels, depth});
     if (automatic) {
         ReferenceStore::Stored kept{frame_count_, width, height, channels, depth, signature, {}};

@@ -52,7 +52,9 @@ private:
     std::unique_ptr<Sink> sink_;
     qohi_write_options options_;
     uint64_t offset_ = 0;
-    std::vector<uint8_t> index_;  // entries: frame offset + FHDR payload
+    std::vector<uint8_t> index_;  // the QIDX payload so far (spec §3.11)
+    uint64_t previous_offset_ = 0;  // of the last frame written (index entries code differences)
+    std::string previous_name_;
     uint32_t frame_count_ = 0;
     std::vector<FrameShape> shapes_;  // per frame written, for reference checks
     ReferenceStore store_;

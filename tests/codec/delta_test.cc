@@ -163,20 +163,6 @@ TEST(Delta, ChainsStopAtTheDepthLimit) {
 }
 
 // Sets a field of frame `frame`'s header in both copies (FHDR and index).
-void patch_frame(std::vector<uint8_t>& f, size_t frame, size_t field, const std::vector<uint8_t>& bytes) {
-    std::vector<RecordSpan> s = records(f);
-    std::vector<RecordSpan> fhdr;
-    for (const RecordSpan& x : s)
-        if (x.type == qohi::kTypeFrameHeader) fhdr.push_back(x);
-    const RecordSpan& idx = s[s.size() - 2];
-    size_t entry = idx.offset + 8 + 4;
-    for (size_t k = 0; k < frame; ++k) entry += 8 + fhdr[k].size;
-    std::memcpy(&f[fhdr[frame].offset + 8 + field], bytes.data(), bytes.size());
-    std::memcpy(&f[entry + 8 + field], bytes.data(), bytes.size());
-    fix_crc(f, fhdr[frame]);
-    fix_crc(f, idx);
-}
-
 qohi_status open_status(const std::vector<uint8_t>& f) {
     qohi_reader* r = nullptr;
     const qohi_status s = qohi_reader_open_memory(f.data(), f.size(), nullptr, &r, nullptr);
@@ -189,19 +175,17 @@ TEST(Delta, InvalidReferencesAreRejected) {
     const Packed p = pack(images, {-1, 0, 1});
     ASSERT_EQ(open_status(p.file), QOHI_OK);
 
+    // References are distances back, so a later frame or the frame itself
+    // cannot be named; a distance past the first frame can.
+    EXPECT_EQ(open_status(with_frame_header(p.file, 1, [](RawFrameHeader&) {})), QOHI_OK) << "the rewrite itself";
+    EXPECT_EQ(open_status(with_frame_header(p.file, 1, [](RawFrameHeader& h) { h.reference_distance = 2; })),
+              QOHI_ERROR_CORRUPT);
+    // Frame 0 wider than the frames referring to it.
+    EXPECT_EQ(open_status(with_frame_header(p.file, 0, [](RawFrameHeader& h) { h.width = 121; })),
+              QOHI_ERROR_CORRUPT);
+    // Stored method with a reference.
+    EXPECT_EQ(open_status(with_frame_header(p.file, 1, [](RawFrameHeader& h) { h.method = 0; })), QOHI_ERROR_CORRUPT);
     std::vector<uint8_t> f = p.file;
-    patch_frame(f, 1, 12, {2, 0, 0, 0});  // frame 1 refers to the later frame 2
-    EXPECT_EQ(open_status(f), QOHI_ERROR_CORRUPT);
-    f = p.file;
-    patch_frame(f, 1, 12, {1, 0, 0, 0});  // frame 1 refers to itself
-    EXPECT_EQ(open_status(f), QOHI_ERROR_CORRUPT);
-    f = p.file;
-    patch_frame(f, 0, 0, {121, 0, 0, 0});  // frame 0 wider than frames referring to it
-    EXPECT_EQ(open_status(f), QOHI_ERROR_CORRUPT);
-    f = p.file;
-    patch_frame(f, 1, 10, {0});  // stored method with a reference
-    EXPECT_EQ(open_status(f), QOHI_ERROR_CORRUPT);
-    f = p.file;
     // Chain depth over the file's limit: declare max depth 1 in QHDR.
     const RecordSpan qhdr = records(f)[0];
     qohi::store_u32(&f[qhdr.offset + 8 + 4], 1);

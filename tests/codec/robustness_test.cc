@@ -108,20 +108,18 @@ std::vector<uint8_t> file_with_band(uint32_t width, uint32_t height, uint8_t cha
     h.channels = channels;
     h.method = 1;
     std::vector<uint8_t> fhdr;
-    qohi::encode_frame_header(h, fhdr);
+    qohi::encode_frame_header(h, 0, fhdr);
     const uint64_t frame_offset = file.size();
     qohi::append_record(file, qohi::kTypeFrameHeader, fhdr.data(), fhdr.size());
     std::vector<uint8_t> fdat;
     qohi::ByteWriter w(fdat);
-    w.u32(height);
-    w.u32(uint32_t(band.size()));
+    w.varint(height);  // one band: no band sizes
     w.bytes(band.data(), band.size());
     qohi::append_record(file, qohi::kTypeFrameData, fdat.data(), fdat.size());
     std::vector<uint8_t> index;
     qohi::ByteWriter iw(index);
     iw.u32(1);
-    iw.u64(frame_offset);
-    iw.bytes(fhdr.data(), fhdr.size());
+    qohi::encode_index_entry(h, 0, frame_offset, "", index);
     qohi::Trailer t{file.size(), 1};
     qohi::append_record(file, qohi::kTypeIndex, index.data(), index.size());
     payload.clear();
@@ -283,37 +281,87 @@ TEST(Robustness, HandMadeBandsAreChecked) {
     EXPECT_EQ(decode_all(file_with_band(2, 1, 4, band(2, 43, {{1, 1}, {0, 1}}))), QOHI_OK);
 }
 
+TEST(Robustness, BandTableIsChecked) {
+    // A 9x5 RGB image in bands of one row: FDAT = varint 1, the sizes of
+    // bands 0 … 3 (each one byte here), then the five bands.
+    const TestImage im = synthetic_images()[2];
+    ASSERT_EQ(im.width, 9u);
+    ASSERT_EQ(im.height, 5u);
+    qohi_write_options o;
+    qohi_write_options_init(&o);
+    o.band_rows = 1;
+    o.method = QOHI_CHOOSE_QOHI;
+    std::vector<uint8_t> file;
+    {
+        qohi_writer* w = nullptr;
+        ASSERT_EQ(qohi_writer_open_memory(&o, &w, nullptr), QOHI_OK);
+        ASSERT_EQ(qohi_writer_add_frame(w, im.pixels.data(), im.width, im.height, im.channels, 0, "x"), QOHI_OK);
+        void* data;
+        size_t size;
+        ASSERT_EQ(qohi_writer_finish(w, &data, &size), QOHI_OK);
+        qohi_writer_destroy(w);
+        file.assign(static_cast<uint8_t*>(data), static_cast<uint8_t*>(data) + size);
+        qohi_free(data);
+    }
+    const auto with_fdat = [&](void (*change)(std::vector<uint8_t>&)) {
+        return rebuild_file(file, [&](size_t, uint32_t type, std::vector<uint8_t>& payload) {
+            if (type == qohi::kTypeFrameData) change(payload);
+        });
+    };
+    ASSERT_EQ(decode_all(with_fdat([](std::vector<uint8_t>&) {})), QOHI_OK) << "the rewrite itself";
+    // Band height 0, and taller than the frame.
+    EXPECT_EQ(decode_all(with_fdat([](std::vector<uint8_t>& p) { p[0] = 0; })), QOHI_ERROR_CORRUPT);
+    EXPECT_EQ(decode_all(with_fdat([](std::vector<uint8_t>& p) { p[0] = 6; })), QOHI_ERROR_CORRUPT);
+    // Bands 0 … 3 take all the data: nothing is left for the last band.
+    EXPECT_EQ(decode_all(with_fdat([](std::vector<uint8_t>& p) {
+                  p[1] = uint8_t(p.size() - 5 - p[2] - p[3] - p[4]);
+              })),
+              QOHI_ERROR_CORRUPT);
+    // Band 0 one byte shorter: band 1 then starts inside it.
+    EXPECT_EQ(decode_all(with_fdat([](std::vector<uint8_t>& p) { p[1] = uint8_t(p[1] - 1); })), QOHI_ERROR_CORRUPT);
+    // The band table cut short.
+    EXPECT_EQ(decode_all(with_fdat([](std::vector<uint8_t>& p) { p.resize(3); })), QOHI_ERROR_CORRUPT);
+}
+
 TEST(Robustness, HeaderFieldsAreValidated) {
     const std::vector<uint8_t> good = file_with_band(1, 1, 3, band(0, 2, {{0, 1}}));
     ASSERT_EQ(decode_all(good), QOHI_OK);
     const std::vector<RecordSpan> recs = records(good);
     ASSERT_EQ(recs[1].type, qohi::kTypeFrameHeader);
     struct Case {
-        size_t field;  // offset in the FHDR payload
-        uint8_t value;
+        const char* what;
+        void (*change)(RawFrameHeader&);
         qohi_status expected;
     };
     const Case cases[] = {
-        {0, 0, QOHI_ERROR_CORRUPT},       // width 0
-        {3, 0x40, QOHI_ERROR_CORRUPT},    // width 2^30 + 1
-        {8, 2, QOHI_ERROR_UNSUPPORTED},   // grey+alpha channels
-        {8, 9, QOHI_ERROR_CORRUPT},       // channels 9
-        {9, 16, QOHI_ERROR_UNSUPPORTED},  // 16-bit
-        {10, 2, QOHI_ERROR_UNSUPPORTED},  // method 2 (reserved for DICI)
-        {11, 2, QOHI_ERROR_UNSUPPORTED},  // an unknown flag (bit 0 marks baselines)
-        {12, 0, QOHI_ERROR_CORRUPT},      // frame 0 cannot refer to a frame before it
+        {"width 0", [](RawFrameHeader& h) { h.width = 0; }, QOHI_ERROR_CORRUPT},
+        {"width 2^24 + 1", [](RawFrameHeader& h) { h.width = (1u << 24) + 1; }, QOHI_ERROR_CORRUPT},
+        {"2^15 x 2^15 pixels", [](RawFrameHeader& h) { h.width = h.height = 1u << 15; }, QOHI_ERROR_CORRUPT},
+        {"grey+alpha", [](RawFrameHeader& h) { h.channels = 2; }, QOHI_ERROR_UNSUPPORTED},
+        {"channels 9", [](RawFrameHeader& h) { h.channels = 9; }, QOHI_ERROR_CORRUPT},
+        {"16-bit", [](RawFrameHeader& h) { h.bit_depth = 16; }, QOHI_ERROR_UNSUPPORTED},
+        {"bit depth 7", [](RawFrameHeader& h) { h.bit_depth = 7; }, QOHI_ERROR_CORRUPT},
+        {"method 2 (reserved for DICI)", [](RawFrameHeader& h) { h.method = 2; }, QOHI_ERROR_UNSUPPORTED},
+        {"an unknown flag", [](RawFrameHeader& h) { h.flags = 2; }, QOHI_ERROR_UNSUPPORTED},
+        {"frame 0 refers to a frame before it", [](RawFrameHeader& h) { h.reference_distance = 1; },
+         QOHI_ERROR_CORRUPT},
+        {"name not UTF-8", [](RawFrameHeader& h) { h.name = "\xC3("; }, QOHI_ERROR_CORRUPT},
+        {"name with NUL", [](RawFrameHeader& h) { h.name = std::string("a\0b", 3); }, QOHI_ERROR_CORRUPT},
     };
-    for (const Case& c : cases) {
+    ASSERT_EQ(decode_all(with_frame_header(good, 0, [](RawFrameHeader&) {})), QOHI_OK) << "the rewrite itself";
+    for (const Case& c : cases) EXPECT_EQ(decode_all(with_frame_header(good, 0, c.change)), c.expected) << c.what;
+    // A field not in its shortest form: width 1 as the two bytes 81 00.
+    {
         std::vector<uint8_t> bad = good;
-        // Change the field in both copies (FHDR and index) so only the field is wrong.
-        bad[recs[1].offset + 8 + c.field] = c.value;
-        fix_crc(bad, recs[1]);
-        const RecordSpan& idx = recs[3];
-        bad[idx.offset + 8 + 4 + 8 + c.field] = c.value;
-        fix_crc(bad, idx);
-        EXPECT_EQ(decode_all(bad), c.expected) << "field " << c.field;
+        bad.insert(bad.begin() + long(recs[1].offset + 8), 0x81);
+        bad[recs[1].offset + 8 + 1] = 0x00;
+        qohi::store_u32(&bad[recs[1].offset + 4], recs[1].size + 1);
+        RecordSpan longer = recs[1];
+        longer.size += 1;
+        fix_crc(bad, longer);
+        EXPECT_EQ(decode_all(bad), QOHI_ERROR_CORRUPT);
     }
-    // Index copy differs from the frame header.
+    // The index entry differs from the frame header.
     std::vector<uint8_t> bad = good;
     bad[recs[1].offset + 8 + 0] = 2;
     fix_crc(bad, recs[1]);
@@ -350,17 +398,10 @@ TEST(Robustness, UndecodableFramesDoNotBlockTheFile) {
     ASSERT_EQ(fhdr.size(), 3u);
     const RecordSpan& idx = recs[recs.size() - 2];
     ASSERT_EQ(idx.type, qohi::kTypeIndex);
-    // Frame 1 gets method 2 (reserved), frame 2 flags 1; both in the frame
-    // header and in its index copy.
-    size_t entry = idx.offset + 8 + 4;
-    for (size_t k = 0; k < 3; ++k) {
-        const size_t entry_size = 8 + fhdr[k].size;
-        if (k == 1) file[fhdr[k].offset + 8 + 10] = file[entry + 8 + 10] = 2;
-        if (k == 2) file[fhdr[k].offset + 8 + 11] = file[entry + 8 + 11] = 0x80;
-        fix_crc(file, fhdr[k]);
-        entry += entry_size;
-    }
-    fix_crc(file, idx);
+    // Frame 1 gets method 2 (reserved), frame 2 an unknown flag; both in
+    // the frame header and in its index entry.
+    file = with_frame_header(file, 1, [](RawFrameHeader& h) { h.method = 2; });
+    file = with_frame_header(file, 2, [](RawFrameHeader& h) { h.flags = 0x80; });
 
     qohi_reader* r = nullptr;
     ASSERT_EQ(qohi_reader_open_memory(file.data(), file.size(), nullptr, &r, nullptr), QOHI_OK);

@@ -125,6 +125,91 @@ inline void fix_crc(std::vector<uint8_t>& file, const RecordSpan& r) {
     qohi::store_u32(&file[r.offset + 8 + r.size], qohi::record_crc(r.type, &file[r.offset + 8], r.size));
 }
 
+// A frame header's fields as stored (spec §3.7), without validation, so
+// tests can write invalid values.
+struct RawFrameHeader {
+    uint64_t width = 0, height = 0;
+    uint8_t channels = 0, bit_depth = 0, method = 0, flags = 0;
+    uint64_t reference_distance = 0;  // 0: intra
+    std::string name;
+};
+
+inline RawFrameHeader parse_raw_header(const uint8_t* payload, size_t size) {
+    qohi::ByteReader in(payload, size);
+    RawFrameHeader h;
+    h.width = in.varint(~uint64_t(0));
+    h.height = in.varint(~uint64_t(0));
+    h.channels = in.u8();
+    h.bit_depth = in.u8();
+    h.method = in.u8();
+    h.flags = in.u8();
+    h.reference_distance = in.varint(~uint64_t(0));
+    const size_t n = size_t(in.varint(~uint64_t(0)));
+    const uint8_t* name = in.bytes(n);
+    if (name) h.name.assign(reinterpret_cast<const char*>(name), n);
+    return h;
+}
+
+inline void write_raw_header(const RawFrameHeader& h, qohi::ByteWriter& w) {
+    w.varint(h.width);
+    w.varint(h.height);
+    w.u8(h.channels);
+    w.u8(h.bit_depth);
+    w.u8(h.method);
+    w.u8(h.flags);
+    w.varint(h.reference_distance);
+    w.varint(h.name.size());
+    w.bytes(h.name.data(), h.name.size());
+}
+
+// Rebuilds `file` (a file with an index) with the payloads of its frame
+// records passed through `transform(frame, type, payload)` (FHDR, ancillary
+// records and FDAT of frame number `frame`), and a new index and trailer
+// that agree with the result: offsets and CRCs stay consistent, so only
+// what `transform` changed is wrong.
+template <class F>
+std::vector<uint8_t> rebuild_file(const std::vector<uint8_t>& file, F&& transform) {
+    std::vector<uint8_t> out(file.begin(), file.begin() + 8);
+    std::vector<std::vector<uint8_t>> headers;
+    std::vector<uint64_t> offsets;
+    for (const RecordSpan& r : records(file)) {
+        if (r.type == qohi::kTypeIndex || r.type == qohi::kTypeTrailer) continue;
+        std::vector<uint8_t> payload(file.begin() + long(r.offset + 8), file.begin() + long(r.offset + 8 + r.size));
+        if (r.type == qohi::kTypeFrameHeader) offsets.push_back(out.size());
+        if (r.type != qohi::kTypeFileHeader) transform(offsets.size() - 1, r.type, payload);
+        if (r.type == qohi::kTypeFrameHeader) headers.push_back(payload);
+        qohi::append_record(out, r.type, payload.data(), payload.size());
+    }
+    std::vector<uint8_t> index;
+    qohi::ByteWriter w(index);
+    w.u32(uint32_t(headers.size()));
+    for (size_t i = 0; i < headers.size(); ++i) {
+        w.varint(offsets[i] - (i ? offsets[i - 1] : 0));
+        w.varint(0);  // no name bytes shared with the previous entry
+        w.bytes(headers[i].data(), headers[i].size());
+    }
+    const qohi::Trailer t{out.size(), uint32_t(headers.size())};
+    qohi::append_record(out, qohi::kTypeIndex, index.data(), index.size());
+    std::vector<uint8_t> trailer;
+    qohi::encode_trailer(t, trailer);
+    qohi::append_record(out, qohi::kTypeTrailer, trailer.data(), trailer.size());
+    return out;
+}
+
+// `file` with `change` applied to the header of frame `frame`, in its FHDR
+// record and in its index entry alike.
+template <class F>
+std::vector<uint8_t> with_frame_header(const std::vector<uint8_t>& file, size_t frame, F&& change) {
+    return rebuild_file(file, [&](size_t i, uint32_t type, std::vector<uint8_t>& payload) {
+        if (i != frame || type != qohi::kTypeFrameHeader) return;
+        RawFrameHeader h = parse_raw_header(payload.data(), payload.size());
+        change(h);
+        payload.clear();
+        qohi::ByteWriter w(payload);
+        write_raw_header(h, w);
+    });
+}
+
 }  // namespace qohi_test
 
 #endif
