@@ -233,6 +233,7 @@ run_magickpp() {
 case_magickpp_read() { run_magickpp read; }
 case_magickpp_read_multi() { run_magickpp read_multi; }
 case_magickpp_write() { run_magickpp write; }
+case_magickpp_metadata() { run_magickpp metadata; }
 case_magickpp_errors() { run_magickpp errors; }
 
 "case_$1"

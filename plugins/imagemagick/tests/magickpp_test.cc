@@ -13,6 +13,7 @@
 #include <iterator>
 #include <list>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -186,11 +187,70 @@ void case_errors(const char* single_path) {
     }
 }
 
+// ICC, EXIF and XMP profiles become frame metadata and come back as the
+// same profiles (EXIF without ImageMagick's "Exif\0\0" prefix in the file).
+void case_metadata(const char* single_path) {
+    // A minimal ICC header: size, 'acsp' signature; ImageMagick only stores it.
+    std::string icc(128, '\0');
+    icc[3] = static_cast<char>(128);
+    icc.replace(12, 4, "mntr");
+    icc.replace(16, 4, "RGB ");
+    icc.replace(36, 4, "acsp");
+    const std::string tiff("MM\0*\0\0\0\x08\0\0", 10);
+    const std::string exif = std::string("Exif\0\0", 6) + tiff;
+    const std::string xmp =
+        "<?xpacket begin='' id='W5M0MpCehiHzreSzNTczkc9d'?><x:xmpmeta xmlns:x='adobe:ns:meta/'>"
+        "<rdf:RDF xmlns:rdf='http://www.w3.org/1999/02/22-rdf-syntax-ns#'/></x:xmpmeta><?xpacket end='w'?>";
+
+    Magick::Image image;
+    image.read(single_path);
+    // Magick++'s profile() would colour-convert the pixels with the ICC
+    // profile: attach the bytes as they are, as a coder does.
+    image.modifyImage();
+    const std::vector<std::pair<const char*, const std::string*>> profiles = {{"icc", &icc}, {"exif", &exif}, {"xmp", &xmp}};
+    for (const auto& named : profiles) {
+        MagickCore::StringInfo* info = MagickCore::BlobToStringInfo(named.second->data(), named.second->size());
+        CHECK(MagickCore::SetImageProfile(image.image(), named.first, info) == MagickCore::MagickTrue);
+        MagickCore::DestroyStringInfo(info);
+    }
+    image.magick("QOHI");
+    Magick::Blob out;
+    image.write(&out);
+
+    qohi_reader* reader = nullptr;
+    CHECK(qohi_reader_open_memory(out.data(), out.length(), nullptr, &reader, nullptr) == QOHI_OK);
+    if (!reader) return;
+    const qohi_metadata* items = nullptr;
+    size_t count = 0;
+    CHECK(qohi_reader_frame_metadata(reader, 0, &items, &count) == QOHI_OK);
+    std::string got_icc, got_exif, got_xmp;
+    for (size_t i = 0; i < count; ++i) {
+        const std::string data(static_cast<const char*>(items[i].data), items[i].size);
+        if (items[i].kind == QOHI_METADATA_ICC) got_icc = data;
+        if (items[i].kind == QOHI_METADATA_EXIF) got_exif = data;
+        if (items[i].kind == QOHI_METADATA_XMP) got_xmp = data;
+    }
+    qohi_reader_close(reader);
+    CHECK(got_icc == icc);
+    CHECK(got_exif == tiff);
+    CHECK(got_xmp == xmp);
+
+    Magick::Image back;
+    back.read(out);
+    auto profile = [&back](const char* name) {
+        const Magick::Blob blob = back.profile(name);
+        return std::string(static_cast<const char*>(blob.data()), blob.length());
+    };
+    CHECK(profile("icc") == icc);
+    CHECK(profile("exif") == exif);
+    CHECK(profile("xmp") == xmp);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     if (argc != 4) {
-        std::fprintf(stderr, "usage: qohi_magickpp_test read|read_multi|write|errors SINGLE.qohi MULTI.qohi\n");
+        std::fprintf(stderr, "usage: qohi_magickpp_test read|read_multi|write|metadata|errors SINGLE.qohi MULTI.qohi\n");
         return 2;
     }
     Magick::InitializeMagick(argv[0]);
@@ -202,6 +262,8 @@ int main(int argc, char** argv) {
             case_read_multi(argv[3]);
         } else if (which == "write") {
             case_write(argv[2], argv[3]);
+        } else if (which == "metadata") {
+            case_metadata(argv[2]);
         } else if (which == "errors") {
             case_errors(argv[2]);
         } else {

@@ -423,12 +423,14 @@ private Q_SLOTS:
         QVERIFY(sameRgba(QImageReader(&back, "qohi").read(), source));
     }
 
-    // Names and texts travel with the frame; CompressionRatio 1 is effort 1.
+    // Names, texts and the colour space travel with the frame;
+    // CompressionRatio 1 is effort 1.
     void writeMetadata()
     {
         QImage image = png(QStringLiteral("icon-rgba.png"));
         image.setText(QStringLiteral("Name"), QStringLiteral("hero/smile.png"));
         image.setText(QStringLiteral("Comment"), QStringLiteral("caf\u00e9"));
+        image.setColorSpace(QColorSpace(QColorSpace::AdobeRgb));
         QByteArray written;
         QBuffer device(&written);
         QVERIFY(device.open(QIODevice::WriteOnly));
@@ -442,6 +444,7 @@ private Q_SLOTS:
         QCOMPARE(reader.text(QStringLiteral("Comment")), QStringLiteral("caf\u00e9"));
         const QImage read = reader.read();
         QCOMPARE(read.text(QStringLiteral("Name")), QStringLiteral("hero/smile.png"));
+        QCOMPARE(read.colorSpace(), QColorSpace(QColorSpace::AdobeRgb));
         QVERIFY(sameRgba(read, image));
     }
 
