@@ -206,10 +206,44 @@ case_corrupt() {
 case_truncated() {
     encode_png "$D/trash-rgba.png" "$WORK/t.qohi"
     truncated_copy "$WORK/t.qohi" "$WORK/cut.qohi"
-    expect_read_error "$WORK/cut.qohi" "qohi: .*(truncated|ends early|cut off)"
+    expect_read_error "$WORK/cut.qohi" "qohi: .*(truncat|ends early|cut off|incomplete|no complete|no frames)"
     # A file cut inside its signature.
     head -c 5 "$WORK/t.qohi" > "$WORK/tiny.qohi"
     expect_read_error "$WORK/tiny.qohi" "qohi: "
+}
+
+# Damage anywhere in a multi-frame file (a byte inverted at 40 places, cut
+# at 20 lengths): convert succeeds or fails with status 1, never dies of a
+# signal.
+case_damaged_no_crash() {
+    mkdir -p "$WORK/set"
+    make_icon_folder "$WORK/set"
+    pack_folder "$WORK/set" "$WORK/set.qohi"
+    local size i offset byte status
+    size=$(stat -c %s "$WORK/set.qohi")
+    for i in $(seq 1 40); do
+        offset=$((i * size / 41))
+        cp "$WORK/set.qohi" "$WORK/bad.qohi"
+        byte=$(od -An -tu1 -j "$offset" -N1 "$WORK/bad.qohi" | tr -d ' ')
+        printf "$(printf '\\%03o' $((255 - byte)))" | dd of="$WORK/bad.qohi" bs=1 seek="$offset" conv=notrunc status=none
+        status=0
+        convert "$WORK/bad.qohi" "$WORK/out_%d.png" 2> /dev/null || status=$?
+        [ "$status" -le 1 ] || fail "convert exited with $status on a file damaged at byte $offset"
+    done
+    # A cut file fails, or gives back exactly the frames that are complete
+    # (a reader may recover them by a scan).
+    local expected=()
+    mapfile -t expected < <(frame_files "$WORK/set.qohi" "$WORK/set")
+    for i in $(seq 1 20); do
+        head -c $((i * size / 21)) "$WORK/set.qohi" > "$WORK/cut.qohi"
+        rm -f "$WORK"/out_*.png
+        status=0
+        convert "$WORK/cut.qohi" "$WORK/out_%d.png" 2> /dev/null || status=$?
+        [ "$status" -le 1 ] || fail "convert exited with $status on a file cut at $((i * size / 21)) bytes"
+        if [ "$status" = 0 ]; then
+            same_pixels "$WORK/out_0.png" -- "${expected[0]}"
+        fi
+    done
 }
 
 # Something else named .qohi is refused by the coder, not misread.
