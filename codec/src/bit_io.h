@@ -14,8 +14,10 @@
 // inlining once those loops grow (measured: decoding twice as slow).
 #if defined(__GNUC__) || defined(__clang__)
 #define QOHI_ALWAYS_INLINE inline __attribute__((always_inline))
+#define QOHI_LAMBDA_ALWAYS_INLINE __attribute__((always_inline))
 #else
 #define QOHI_ALWAYS_INLINE inline
+#define QOHI_LAMBDA_ALWAYS_INLINE
 #endif
 
 namespace qohi {

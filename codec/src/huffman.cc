@@ -129,26 +129,27 @@ EncodeTable make_encode_table(const std::vector<uint8_t>& lengths) {
     return t;
 }
 
-void write_code_table(BitWriter& out, const std::vector<uint8_t>& lengths) {
-    const size_t n = lengths.size();
-    bool any = false;
-    for (uint8_t l : lengths) any |= l != 0;
-    out.put(any ? 1 : 0, 1);
-    if (!any) return;
+namespace {
 
-    struct Item {
-        uint8_t symbol;
-        uint8_t extra_bits;
-        uint8_t extra;
-    };
-    std::vector<Item> items;
+// One code-length code item: a symbol of the length alphabet and its extra bits.
+struct LengthItem {
+    uint8_t symbol;
+    uint8_t extra_bits;
+    uint8_t extra;
+};
+
+// The items describing `lengths` (empty for an empty table).
+std::vector<LengthItem> length_items(const std::vector<uint8_t>& lengths) {
+    const size_t n = lengths.size();
+    std::vector<LengthItem> items;
+    if (std::all_of(lengths.begin(), lengths.end(), [](uint8_t l) { return l == 0; })) return items;
     for (size_t i = 0; i < n;) {
         const uint8_t len = lengths[i];
         size_t run = 1;
         while (i + run < n && lengths[i + run] == len) ++run;
         if (len == 0) {
             if (run >= 11) {
-                size_t r = std::min<size_t>(run, 138);
+                const size_t r = std::min<size_t>(run, 138);
                 items.push_back({kZerosLong, 7, uint8_t(r - 11)});
                 i += r;
             } else if (run >= 3) {
@@ -164,29 +165,47 @@ void write_code_table(BitWriter& out, const std::vector<uint8_t>& lengths) {
         i += 1;
         --run;
         while (run >= 3) {
-            size_t r = std::min<size_t>(run, 6);
+            const size_t r = std::min<size_t>(run, 6);
             items.push_back({kRepeatPrevious, 2, uint8_t(r - 3)});
             i += r;
             run -= r;
         }
     }
+    return items;
+}
 
+}  // namespace
+
+void write_code_tables(BitWriter& out, const std::vector<const std::vector<uint8_t>*>& tables) {
+    std::vector<std::vector<LengthItem>> items;
     uint32_t counts[kLengthAlphabet] = {};
-    for (const Item& it : items) counts[it.symbol]++;
-    std::vector<uint8_t> pre_lengths = build_code_lengths(counts, kLengthAlphabet, kLengthCodeMax);
-    EncodeTable pre = make_encode_table(pre_lengths);
+    for (const std::vector<uint8_t>* t : tables) {
+        items.push_back(length_items(*t));
+        for (const LengthItem& it : items.back()) counts[it.symbol]++;
+    }
+    const std::vector<uint8_t> pre_lengths = build_code_lengths(counts, kLengthAlphabet, kLengthCodeMax);
+    const EncodeTable pre = make_encode_table(pre_lengths);
     for (unsigned s = 0; s < kLengthAlphabet; ++s) out.put(pre_lengths[s], 3);
-    for (const Item& it : items) {
-        out.put(pre.code[it.symbol], pre.length[it.symbol]);
-        if (it.extra_bits) out.put(it.extra, it.extra_bits);
+    for (const std::vector<LengthItem>& table : items) {
+        out.put(table.empty() ? 0 : 1, 1);
+        for (const LengthItem& it : table) {
+            out.put(pre.code[it.symbol], pre.length[it.symbol]);
+            if (it.extra_bits) out.put(it.extra, it.extra_bits);
+        }
     }
 }
 
 uint64_t code_table_bits(const std::vector<uint8_t>& lengths) {
-    std::vector<uint8_t> scratch;
-    BitWriter out(scratch);
-    write_code_table(out, lengths);
-    return out.bits_written();
+    const std::vector<LengthItem> items = length_items(lengths);
+    uint32_t counts[kLengthAlphabet] = {};
+    uint64_t bits = 1;
+    for (const LengthItem& it : items) {
+        counts[it.symbol]++;
+        bits += it.extra_bits;
+    }
+    const std::vector<uint8_t> pre = build_code_lengths(counts, kLengthAlphabet, kLengthCodeMax);
+    for (unsigned s = 0; s < kLengthAlphabet; ++s) bits += uint64_t(counts[s]) * pre[s];
+    return bits;
 }
 
 Status DecodeTable::build(const uint8_t* lengths, unsigned n, unsigned max_length) {
@@ -222,17 +241,20 @@ Status DecodeTable::build(const uint8_t* lengths, unsigned n, unsigned max_lengt
     return ok_status();
 }
 
-Status read_code_table(BitReader& in, unsigned n, DecodeTable& table) {
+Status CodeTableReader::start(BitReader& in) {
+    uint8_t pre_lengths[kLengthAlphabet];
+    for (unsigned s = 0; s < kLengthAlphabet; ++s) pre_lengths[s] = static_cast<uint8_t>(in.read(3));
+    Status st = length_code_.build(pre_lengths, kLengthAlphabet, kLengthCodeMax);
+    if (!st.ok()) return corrupt("code-length code: " + st.message);
+    return ok_status();
+}
+
+Status CodeTableReader::read(BitReader& in, unsigned n, DecodeTable& table) {
     if (n > kMaxAlphabet) return invalid_argument("alphabet too large");
     uint8_t lengths[kMaxAlphabet] = {};
     if (in.read(1) == 0) return table.build(lengths, n, kMaxCodeLength);
-
-    uint8_t pre_lengths[kLengthAlphabet];
-    for (unsigned s = 0; s < kLengthAlphabet; ++s) pre_lengths[s] = static_cast<uint8_t>(in.read(3));
-    DecodeTable pre;
-    Status st = pre.build(pre_lengths, kLengthAlphabet, kLengthCodeMax);
-    if (!st.ok()) return corrupt("code-length code: " + st.message);
-    if (pre.empty()) return corrupt("code-length code has no symbols");
+    const DecodeTable& pre = length_code_;
+    if (pre.empty()) return corrupt("code table present but the code-length code has no symbols");
 
     for (unsigned i = 0; i < n;) {
         in.refill();

@@ -35,9 +35,11 @@ struct EncodeTable {
 
 EncodeTable make_encode_table(const std::vector<uint8_t>& lengths);
 
-// Writes a table description (lengths via the code-length code).
-void write_code_table(BitWriter& out, const std::vector<uint8_t>& lengths);
-// Bits write_code_table() takes for `lengths`.
+// Writes the descriptions of a band's tables (spec §6.3): one code-length
+// code for them all, then each table's lengths coded with it.
+void write_code_tables(BitWriter& out, const std::vector<const std::vector<uint8_t>*>& tables);
+// About the bits one table of write_code_tables() takes (exact but for the
+// shared code-length code, which it assumes fitted to this table alone).
 uint64_t code_table_bits(const std::vector<uint8_t>& lengths);
 
 class DecodeTable {
@@ -65,8 +67,16 @@ private:
     bool empty_ = true;
 };
 
-// Reads a table description for an alphabet of `n` symbols.
-Status read_code_table(BitReader& in, unsigned n, DecodeTable& table);
+// Reads what write_code_tables() wrote: start() reads the shared
+// code-length code, then read() each table in turn (alphabet of `n`).
+class CodeTableReader {
+public:
+    Status start(BitReader& in);
+    Status read(BitReader& in, unsigned n, DecodeTable& table);
+
+private:
+    DecodeTable length_code_;
+};
 
 }  // namespace qohi
 

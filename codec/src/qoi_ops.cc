@@ -580,13 +580,15 @@ Status decode_band_bits(BitReader& in, uint32_t width, uint64_t pixel_count, uin
     for (unsigned t = 0; t < kTableCount; ++t) written += is_written_table(t, modes);
     std::unique_ptr<DecodeTable[]> store(new DecodeTable[written]);
     const DecodeTable* tables[kTableCount];
+    CodeTableReader table_reader;
+    QOHI_RETURN_IF_ERROR(table_reader.start(in));
     for (unsigned t = 0, next = 0; t < kTableCount; ++t) {
         if (!is_written_table(t, modes)) {
             tables[t] = tables[t - 1];  // the group's first context, written just before
             continue;
         }
         DecodeTable& table = store[next++];
-        QOHI_RETURN_IF_ERROR(read_code_table(in, alphabet_size(t, Delta), table));
+        QOHI_RETURN_IF_ERROR(table_reader.read(in, alphabet_size(t, Delta), table));
         if (t < kTableG && table.empty()) return corrupt("op code table is empty");
         tables[t] = &table;
     }
@@ -629,7 +631,7 @@ Status decode_pixels(BitReader& in, const DecodeTable* const* tables, uint32_t w
     const uint8_t* row_end = out + row_bytes;  // end of the row holding `o` (kept up to date lazily)
     // Every difference op: the colour of `from` plus dG, dR - dG, dB - dG;
     // alpha that of `alpha_from`, plus dA (read first) for the alpha ops.
-    const auto read_difference = [&](uint32_t from, uint32_t alpha_from, bool with_alpha) __attribute__((always_inline)) {
+    const auto read_difference = [&](uint32_t from, uint32_t alpha_from, bool with_alpha) QOHI_LAMBDA_ALWAYS_INLINE {
         uint32_t a = alpha_from >> 24;
         if (with_alpha) {
             a = (a + tables[kTableA]->decode(in)) & 0xFF;
@@ -806,9 +808,10 @@ QohiBandEncoder::QohiBandEncoder(const uint8_t* pixels, size_t stride, const uin
 
     // Per family, contexts share tables in groups of 4, 2 or 1
     // (context_group()), whichever codes the band in the fewest bits with
-    // the tables included: small bands cannot pay for many tables. Every
-    // written table must have a symbol (spec §5.14), so a grouping with an
-    // unused group is not an option (one table for all always is).
+    // the tables included: small bands cannot pay for many tables. A
+    // grouping with an unused group is not an option (one table for all
+    // always is): stricter than the decoder, which refuses empty OP tables,
+    // and empty G/R/B tables only when difference ops exist (spec §5.9).
     // `commit` keeps the tables: each group's in its first context's slot.
     const auto code_groups = [&](std::initializer_list<unsigned> families, unsigned mode, bool commit) {
         uint64_t total = 0;
@@ -864,8 +867,10 @@ QohiBandEncoder::QohiBandEncoder(const uint8_t* pixels, size_t stride, const uin
     }
     BitWriter header(p.table_bits);
     header.put(p.modes[0] | p.modes[1] << 2 | p.modes[2] << 4, 6);
+    std::vector<const std::vector<uint8_t>*> written;
     for (unsigned t = 0; t < kTableCount; ++t)
-        if (is_written_table(t, p.modes)) write_code_table(header, p.lengths[t]);
+        if (is_written_table(t, p.modes)) written.push_back(&p.lengths[t]);
+    write_code_tables(header, written);
     p.table_bit_count = header.bits_written();
     header.finish();
     p.bits = bits + p.table_bit_count;

@@ -21,13 +21,15 @@ void round_trip(const std::vector<uint32_t>& counts, const std::vector<unsigned>
     EncodeTable enc = make_encode_table(lengths);
     std::vector<uint8_t> buf;
     BitWriter w(buf);
-    write_code_table(w, lengths);
+    write_code_tables(w, {&lengths});
     for (unsigned s : symbols) w.put(enc.code[s], enc.length[s]);
     w.finish();
 
     BitReader r(buf.data(), buf.size());
     DecodeTable dec;
-    Status st = read_code_table(r, n, dec);
+    CodeTableReader tables;
+    ASSERT_TRUE(tables.start(r).ok());
+    Status st = tables.read(r, n, dec);
     ASSERT_TRUE(st.ok()) << st.message;
     for (unsigned s : symbols) {
         r.refill();
@@ -99,12 +101,16 @@ TEST(Huffman, AllSymbolsOfTheLargestAlphabet) {
 TEST(Huffman, EmptyTableRoundTrips) {
     std::vector<uint8_t> buf;
     BitWriter w(buf);
-    write_code_table(w, std::vector<uint8_t>(256, 0));
+    const std::vector<uint8_t> empty(256, 0);
+    write_code_tables(w, {&empty});
     w.finish();
     BitReader r(buf.data(), buf.size());
     DecodeTable dec;
-    ASSERT_TRUE(read_code_table(r, 256, dec).ok());
+    CodeTableReader tables;
+    ASSERT_TRUE(tables.start(r).ok());
+    ASSERT_TRUE(tables.read(r, 256, dec).ok());
     EXPECT_TRUE(dec.empty());
+    EXPECT_TRUE(r.finish_ok());
 }
 
 TEST(Huffman, RandomTablesRoundTrip) {
@@ -121,12 +127,12 @@ TEST(Huffman, RandomTablesRoundTrip) {
     }
 }
 
-// Builds a table description by hand: presence bit, code-length code, items.
+// Builds a one-table description by hand: code-length code, presence bit, items.
 std::vector<uint8_t> raw_table(const uint8_t (&pre)[16], const std::vector<std::pair<unsigned, unsigned>>& bits) {
     std::vector<uint8_t> buf;
     BitWriter w(buf);
-    w.put(1, 1);
     for (uint8_t l : pre) w.put(l, 3);
+    w.put(1, 1);
     for (auto [v, n] : bits) w.put(v, n);
     w.finish();
     return buf;
@@ -135,7 +141,9 @@ std::vector<uint8_t> raw_table(const uint8_t (&pre)[16], const std::vector<std::
 Status read_raw(const std::vector<uint8_t>& buf, unsigned n) {
     BitReader r(buf.data(), buf.size());
     DecodeTable dec;
-    return read_code_table(r, n, dec);
+    CodeTableReader tables;
+    const Status st = tables.start(r);
+    return st.ok() ? tables.read(r, n, dec) : st;
 }
 
 TEST(Huffman, RejectsInvalidLengthTables) {

@@ -142,10 +142,8 @@ std::vector<uint8_t> band(const std::vector<std::pair<unsigned, uint8_t>>& op_le
     value[5] = 1;
     dist[0] = above ? 1 : 0;
     w.put(0, 6);  // one table per family: no contexts
-    qohi::write_code_table(w, op);
-    for (int t = 0; t < 3; ++t) qohi::write_code_table(w, value);
-    qohi::write_code_table(w, std::vector<uint8_t>(256, 0));  // A
-    qohi::write_code_table(w, dist);
+    const std::vector<uint8_t> no_alpha(256, 0);
+    qohi::write_code_tables(w, {&op, &value, &value, &value, &no_alpha, &dist});
     for (auto [v, n] : bits) w.put(v, n);
     w.finish();
     return buf;
@@ -164,7 +162,9 @@ std::vector<uint8_t> band_with_tables(unsigned op_mode, unsigned g_mode, unsigne
     std::vector<uint8_t> buf;
     qohi::BitWriter w(buf);
     w.put(op_mode | g_mode << 2 | rb_mode << 4, 6);
-    for (const auto& t : tables) qohi::write_code_table(w, t);
+    std::vector<const std::vector<uint8_t>*> all;
+    for (const auto& t : tables) all.push_back(&t);
+    qohi::write_code_tables(w, all);
     for (auto [v, n] : bits) w.put(v, n);
     w.finish();
     return buf;

@@ -194,7 +194,7 @@ typedef struct qohi_write_options {
      * delta frames always do, every frame tries gradient prediction, and
      * code tables are chosen by context where that pays: smaller files
      * (about 14% on single images), encoding about half and decoding about
-     * two thirds as fast. */
+     * 60% as fast. */
     int effort;
 } qohi_write_options;
 
