@@ -17,7 +17,7 @@
 #include <magick/MagickCore.h>
 #include <qohi/qohi.h>
 
-#include <climits>
+#include <cstdint>
 #include <cstring>
 #include <new>
 #include <string>
@@ -287,7 +287,7 @@ Image* ReadQOHIImage(const ImageInfo* image_info, ExceptionInfo* exception) {
 
 // ------------------------------------------------------------------ writing
 
-// The encoder options, from -define qohi:KEY=VALUE. Returns "" or an error.
+// The encoder options, from -define qohi:KEY=VALUE (parse_settings).
 struct WriteSettings {
     qohi_write_options options;
     bool deltas = true;  // multi-frame files: frames refer to earlier ones
@@ -310,6 +310,7 @@ const char kDefines[] =
     "qohi:effort=0|1, qohi:method=auto|stored|qohi, qohi:reference=auto|none, "
     "qohi:max-depth=N, qohi:band-rows=N";
 
+// Reads the defines into `settings`. Returns "" or what is wrong.
 std::string parse_settings(const ImageInfo* image_info, WriteSettings& settings) {
     qohi_write_options_init(&settings.options);
     uint64_t number = 0;
