@@ -1,7 +1,7 @@
 // qohi_bench: single-image benchmark of QOHI against the reference QOI
 // (qoi.h from libqoi-dev) and libpng, on the same decoded pixels.
 //
-//   qohi_bench [--runs N] [--csv FILE] [--filter SUBSTR] DIR
+//   qohi_bench [--runs N] [--effort E] [--csv FILE] [--filter SUBSTR] DIR
 //
 // Every *.png under DIR (recursive, sorted by path) is decoded once with
 // libpng; each codec then encodes those pixels to memory and decodes them
@@ -61,6 +61,7 @@ const char* const kCodecName[kCodecs] = {"QOHI", "QOI", "PNG"};
 
 struct Options {
     int runs = 3;
+    int effort = 0;  // QOHI's qohi_write_options.effort
     std::string csv_path;
     std::string filter;
     std::string dir;
@@ -118,7 +119,10 @@ bool same_pixels(const Image& src, const uint8_t* data, uint32_t w, uint32_t h, 
 
 // Each run_* encodes and decodes `img` `runs` times; the decoded pixels of
 // every run are checked (outside the timed regions).
-CodecResult run_qohi(const Image& img, int runs) {
+CodecResult run_qohi(const Image& img, int runs, int effort) {
+    qohi_write_options options;
+    qohi_write_options_init(&options);
+    options.effort = effort;
     CodecResult r;
     r.enc_s = r.dec_s = 1e300;
     r.exact = true;
@@ -128,7 +132,7 @@ CodecResult run_qohi(const Image& img, int runs) {
         qohi_error err{};
         Clock::time_point t0 = Clock::now();
         qohi_status st = qohi_encode(img.pixels.data(), img.width, img.height, img.channels, 0,
-                                     nullptr, &raw_enc, &enc_size, &err);
+                                     &options, &raw_enc, &enc_size, &err);
         const double te = seconds_since(t0);
         std::unique_ptr<void, QohiDeleter> enc(raw_enc);
         if (st != QOHI_OK) {
@@ -250,6 +254,7 @@ void print_usage(FILE* f) {
                  "\n"
                  "options:\n"
                  "  --runs N         runs per codec and image, best time kept (default 3)\n"
+                 "  --effort E       QOHI encoder effort, 0 (default) or 1 (as qohienc --effort)\n"
                  "  --csv FILE       also write one CSV line per image to FILE\n"
                  "  --filter SUBSTR  only images whose path under DIR contains SUBSTR\n"
                  "  -h, --help       show this help\n"
@@ -279,6 +284,14 @@ int parse_args(int argc, char** argv, Options& opt) {
                 return 2;
             }
             opt.runs = static_cast<int>(n);
+        } else if ((m = match_option("--effort", argc, argv, i, value)) != 0) {
+            if (m < 0) return 2;
+            long n = 0;
+            if (!parse_number(value, 0, 1, n)) {
+                std::fprintf(stderr, "qohi_bench: --effort wants 0 or 1\n");
+                return 2;
+            }
+            opt.effort = static_cast<int>(n);
         } else if ((m = match_option("--csv", argc, argv, i, value)) != 0) {
             if (m < 0) return 2;
             opt.csv_path = value;
@@ -468,7 +481,7 @@ int run(const Options& opt) {
         file.shrink_to_fit();
 
         CodecResult r[kCodecs];
-        r[kQohi] = run_qohi(img, opt.runs);
+        r[kQohi] = run_qohi(img, opt.runs, opt.effort);
         r[kQoi] = run_qoi(img, opt.runs);
         r[kPng] = run_png(img, opt.runs);
 
@@ -513,8 +526,8 @@ int run(const Options& opt) {
         failures.push_back("CSV write failed");
     }
 
-    std::printf("qohi_bench: %s, %d run%s per codec (best time), single thread, libqohi %s\n",
-                opt.dir.c_str(), opt.runs, opt.runs == 1 ? "" : "s", qohi_version_string());
+    std::printf("qohi_bench: %s, %d run%s per codec (best time), single thread, libqohi %s, QOHI effort %d\n",
+                opt.dir.c_str(), opt.runs, opt.runs == 1 ? "" : "s", qohi_version_string(), opt.effort);
     std::printf("sizes in MB (1e6 bytes); /QOI = size relative to QOI; speeds in Mpixel/s\n\n");
     print_header();
     for (const std::string& c : category_order) print_row(c, by_category[c]);
