@@ -316,12 +316,15 @@ int unpack(const Program& prog, const Args& args, const std::string& in_name, qo
             refuse(err);
             continue;
         }
-        if (!write_file_atomic(target, png.data(), png.size(), err)) {
+        // New files are flushed once, together, at the end: on a disk one
+        // flush per file makes unpacking 100,000s of images take hours.
+        if (!write_file_atomic(target, png.data(), png.size(), err, Durability::kAtSync)) {
             refuse(printable(err));
             continue;
         }
         ++restored;
     }
+    if (restored > 0 && !sync_filesystem(dir, err)) return prog.fail(printable(err));
     if (failed) {
         return prog.fail(in_name + ": " + std::to_string(failed) + " of " + std::to_string(count) +
                          (count == 1 ? " frame" : " frames") + " not restored");

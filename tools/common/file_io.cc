@@ -94,8 +94,8 @@ bool read_file(const std::string& path, std::vector<uint8_t>& out, std::string& 
     return true;
 }
 
-bool write_file_atomic(const std::string& path, const uint8_t* data, size_t size,
-                       std::string& error) {
+bool write_file_atomic(const std::string& path, const uint8_t* data, size_t size, std::string& error,
+                       Durability durability) {
     int err = 0;
     if (path == "-") {
         std::fflush(stdout);
@@ -185,7 +185,8 @@ bool write_file_atomic(const std::string& path, const uint8_t* data, size_t size
     // or keep those of the file being replaced. (Reading the umask briefly
     // changes it; the tools write files from one thread.)
     mode_t mode;
-    if (::stat(target.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
+    const bool replacing = ::stat(target.c_str(), &st) == 0;
+    if (replacing && S_ISREG(st.st_mode)) {
         mode = st.st_mode & 07777;
     } else {
         mode_t mask = ::umask(0);
@@ -201,8 +202,9 @@ bool write_file_atomic(const std::string& path, const uint8_t* data, size_t size
         return false;
     };
 
+    const bool flush_now = durability == Durability::kNow || replacing;
     if (!write_all(fd, data, size, err)) return fail("cannot write '" + path + "'", err);
-    if (::fsync(fd) != 0) return fail("cannot write '" + path + "'", errno);
+    if (flush_now && ::fsync(fd) != 0) return fail("cannot write '" + path + "'", errno);
     int closed = ::close(fd);
     fd = -1;
     if (closed != 0) return fail("cannot write '" + path + "'", errno);
@@ -210,10 +212,32 @@ bool write_file_atomic(const std::string& path, const uint8_t* data, size_t size
         return fail("cannot write '" + path + "'", errno);
     }
     // Make the rename itself durable (best effort).
+    if (!flush_now) return true;
     int dir_fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dir_fd >= 0) {
         (void)::fsync(dir_fd);
         ::close(dir_fd);
+    }
+    return true;
+}
+
+bool sync_filesystem(const std::string& dir, std::string& error) {
+    const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) {
+        error = errno_message("cannot open '" + dir + "' to flush it", errno);
+        return false;
+    }
+#ifdef __linux__
+    const int rc = ::syncfs(fd);
+#else
+    ::sync();
+    const int rc = 0;
+#endif
+    const int e = errno;
+    ::close(fd);
+    if (rc != 0) {
+        error = errno_message("cannot flush the files written under '" + dir + "'", e);
+        return false;
     }
     return true;
 }
