@@ -180,6 +180,7 @@ Status Reader::load_index() {
     for (uint32_t i = 0; i < count; ++i) {
         Frame& f = frames_[i];
         offset += in.varint(size);
+        if (!in.ok()) return corrupt("index entry " + std::to_string(i) + ": frame offset cut short or out of range");
         f.offset = offset;
         Status hs = decode_frame_header(in, i, f.header, i > 0 ? &frames_[i - 1].header.name : &kNoName);
         if (!hs.ok()) {
