@@ -3,7 +3,8 @@
 // Input layout:
 //   byte 0      flags: bit 0 low-memory mode; bits 1-2 cache size (1 byte,
 //               4 KiB, 64 KiB, 1 MiB); bit 3 cross-check every decoded frame
-//               with a second reader in the other memory mode
+//               with a second reader in the other memory mode; bit 4 also
+//               pass absurd strides to the "undersized buffer" operation
 //   byte 1      N, the number of operations (at most 64; 0: a default walk)
 //   2N bytes    operations: a kind byte and a frame byte each
 //   rest        the .qohi file (record CRCs repaired, see fuzz_common.h)
@@ -14,6 +15,7 @@
 // time, whatever was decoded before, in either memory mode; RGB/RGBA/stride
 // layouts agree with the native one; undersized buffers are refused;
 // metadata is readable.
+#include <algorithm>
 #include <map>
 #include <string>
 
@@ -124,8 +126,10 @@ struct Session {
             }
     }
 
-    // Buffers one byte too small, and strides shorter than a row, are refused.
-    void decode_bad_buffer(uint32_t index) {
+    // Buffers one byte too small, and strides shorter than a row, are
+    // refused; with `hostile`, so are strides so large that the buffer size
+    // they need does not fit in 64 bits.
+    void decode_bad_buffer(uint32_t index, bool hostile) {
         if (index >= info.size()) return;
         const qohi_frame_info& f = info[index];
         if (uint64_t(f.width) * f.height > qohi_fuzz::kMaxPixels || (f.channels != 3 && f.channels != 4)) return;
@@ -140,6 +144,13 @@ struct Session {
         s = qohi_reader_decode_frame(reader, index, nullptr, 0, 0, 0);
         check_status(s);
         QOHI_FUZZ_CHECK(s != QOHI_OK);
+        if (hostile && f.height >= 2 && !qohi_fuzz::skip_known("stride-overflow")) {
+            // stride * (height - 1) wraps around to less than the buffer.
+            const size_t stride = SIZE_MAX / (f.height - 1) + 1;
+            s = qohi_reader_decode_frame(reader, index, px.data(), px.size(), stride, 0);
+            check_status(s);
+            QOHI_FUZZ_CHECK(s != QOHI_OK);
+        }
     }
 
     void metadata(uint32_t index) {
@@ -286,7 +297,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                 if (s.afford(index)) s.decode_native(index);
                 break;
             case 6:
-                s.decode_bad_buffer(index);
+                s.decode_bad_buffer(index, flags & 16);
                 break;
             default: {
                 uint32_t found = 0;

@@ -70,9 +70,11 @@ for t in "${TARGETS[@]}"; do
     echo "run.sh: fuzz_$t for ${SECONDS_PER}s (log: $log)" >&2
     # The first corpus directory receives new inputs; the committed seeds and
     # past crashes are read only.
+    dict=()
+    case $t in decode|reader) dict=(-dict="$ROOT/fuzz/qohi.dict") ;; esac
     # shellcheck disable=SC2086
     nice -n "$NICE" "$BUILD/fuzz/fuzz_$t" -max_total_time="$SECONDS_PER" -timeout=25 -malloc_limit_mb=1024 \
-        -print_final_stats=1 -artifact_prefix="$BUILD/artifacts/$t-" ${QOHI_FUZZ_ARGS:-} \
+        -print_final_stats=1 -artifact_prefix="$BUILD/artifacts/$t-" "${dict[@]}" ${QOHI_FUZZ_ARGS:-} \
         "$corpus" "$ROOT/fuzz/corpus/$t" $( [ -d "$ROOT/fuzz/regressions/$t" ] && echo "$ROOT/fuzz/regressions/$t" ) \
         >"$log" 2>&1
     rc=$?
