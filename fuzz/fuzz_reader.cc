@@ -4,7 +4,8 @@
 //   byte 0      flags: bit 0 low-memory mode; bits 1-2 cache size (1 byte,
 //               4 KiB, 64 KiB, 1 MiB); bit 3 cross-check every decoded frame
 //               with a second reader in the other memory mode; bit 4 also
-//               pass absurd strides to the "undersized buffer" operation
+//               pass absurd strides to the "undersized buffer" operation;
+//               bit 5 the second reader of bit 3 reads from a file
 //   byte 1      N, the number of operations (at most 64; 0: a default walk)
 //   2N bytes    operations: a kind byte and a frame byte each
 //   rest        the .qohi file (record CRCs repaired, see fuzz_common.h)
@@ -15,6 +16,9 @@
 // time, whatever was decoded before, in either memory mode; RGB/RGBA/stride
 // layouts agree with the native one; undersized buffers are refused;
 // metadata is readable.
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <map>
 #include <string>
@@ -200,14 +204,17 @@ struct Session {
     }
 };
 
-bool open(const std::vector<uint8_t>& file, int low_memory, uint64_t cache, Session& session) {
+// Opens `file` from memory, or with `path` from that file (the same bytes).
+bool open(const std::vector<uint8_t>& file, int low_memory, uint64_t cache, Session& session,
+          const char* path = nullptr) {
     qohi_read_options options;
     qohi_read_options_init(&options);
     options.max_pixels = qohi_fuzz::kMaxPixels;
     options.cache_bytes = cache;
     options.low_memory = low_memory;
     qohi_error error;
-    const qohi_status s = qohi_reader_open_memory(file.data(), file.size(), &options, &session.reader, &error);
+    const qohi_status s = path ? qohi_reader_open_file(path, &options, &session.reader, &error)
+                               : qohi_reader_open_memory(file.data(), file.size(), &options, &session.reader, &error);
     qohi_fuzz::check_error(s, error);
     if (s != QOHI_OK) {
         QOHI_FUZZ_CHECK(session.reader == nullptr);
@@ -310,11 +317,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
 
     if (flags & 8) {
-        // Every frame decoded above decodes alike in the other memory mode.
+        // Every frame decoded above decodes alike in the other memory mode,
+        // and with bit 5 when read from a file (an in-memory one).
+        int fd = -1;
+        char path[64] = "";
+        if (flags & 32) {
+            fd = memfd_create("qohi-fuzz", MFD_CLOEXEC);
+            QOHI_FUZZ_CHECK(fd >= 0);
+            QOHI_FUZZ_CHECK(file.empty() || write(fd, file.data(), file.size()) == ssize_t(file.size()));
+            std::snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+        }
         Session other;
-        if (!open(file, !low_memory, low_memory ? 1 << 20 : 1, other)) {
+        if (!open(file, !low_memory, low_memory ? 1 << 20 : 1, other, fd >= 0 ? path : nullptr)) {
             qohi_fuzz::fail("the same file failed to open a second time", __FILE__, __LINE__);
         }
+        if (fd >= 0) close(fd);  // the reader has its own descriptor
         QOHI_FUZZ_CHECK(other.count == count);
         for (auto it = s.native.rbegin(); it != s.native.rend(); ++it) {
             if (!other.afford(it->first)) break;

@@ -6,6 +6,7 @@
 // qohienc from tests/data.
 //
 //   qohi_fuzz_seeds OUTDIR      (writes OUTDIR/{decode,reader,roundtrip,huffman}/)
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -220,9 +221,11 @@ void decode_seeds() {
 // ------------------------------------------------------------------ reader
 
 std::vector<uint8_t> with_ops(uint8_t flags, const std::vector<uint8_t>& ops, const std::vector<uint8_t>& file) {
-    std::vector<uint8_t> out{flags, uint8_t(ops.size() / 2)};
-    out.insert(out.end(), ops.begin(), ops.end());
-    out.insert(out.end(), file.begin(), file.end());
+    std::vector<uint8_t> out(2 + ops.size() + file.size());
+    out[0] = flags;
+    out[1] = uint8_t(ops.size() / 2);
+    std::copy(ops.begin(), ops.end(), out.begin() + 2);
+    std::copy(file.begin(), file.end(), out.begin() + 2 + long(ops.size()));
     return out;
 }
 
@@ -263,7 +266,7 @@ void reader_seeds(std::vector<std::vector<uint8_t>>& multi) {
     const std::vector<uint8_t> walk = {0, 4, 0, 3, 0, 0, 5, 1, 1, 2, 2, 2, 3, 3, 4, 4, 6, 1, 7, 0};
     const std::vector<uint8_t> backwards = {0, 4, 0, 3, 0, 2, 0, 1, 0, 0, 0x41, 4, 0x82, 3, 3, 4};
     const std::vector<uint8_t> by_name = {3, 0, 3, 1, 3, 2, 3, 3, 3, 4, 3, 5, 3, 6, 4, 6, 7, 5};
-    const uint8_t flags[] = {0, 1, 2 | 8, 1 | 4 | 8, 6, 1 | 6 | 8};
+    const uint8_t flags[] = {0, 1, 2 | 8 | 32, 1 | 4 | 8, 6, 1 | 6 | 8 | 32};  // see fuzz_reader.cc
     int n = 0;
     for (size_t f = 0; f < multi.size(); ++f) {
         const std::vector<uint8_t>* patterns[] = {&walk, &backwards, &by_name};

@@ -32,9 +32,9 @@ done
 "$QOHIENC" -q -f "$TMP/pack" -o "$TMP/pack.qohi"
 "$QOHIENC" -q -f --mode prior --max-depth 3 "$TMP/pack" -o "$TMP/pack-prior.qohi"
 cp "$TMP/pack.qohi" "$OUT/decode/pack-testdata.qohi"
-# Reader inputs: flags (8: cross-check both memory modes), no operations
+# Reader inputs: flags (8 + 32: cross-check in the other memory mode, from a file), no operations
 # (the default walk), then the file; and one with random access by name.
-{ printf '\010\000'; cat "$TMP/pack.qohi"; } >"$OUT/reader/pack-testdata.bin"
+{ printf '\050\000'; cat "$TMP/pack.qohi"; } >"$OUT/reader/pack-testdata.bin"
 { printf '\011\006\003\001\003\004\000\006\001\003\004\002\002\005'; cat "$TMP/pack-prior.qohi"; } \
     >"$OUT/reader/pack-testdata-prior.bin"
 echo "make_seeds.sh: $(find "$OUT" -type f | wc -l) files, $(du -sk "$OUT" | cut -f1) KiB in $OUT"
