@@ -341,7 +341,9 @@ Status Reader::decode_frame(uint32_t index, uint8_t* pixels, size_t buffer_size,
     const uint64_t row_bytes = uint64_t(h.width) * out_channels;
     if (stride == 0) stride = static_cast<size_t>(row_bytes);
     if (stride < row_bytes) return invalid_argument("stride smaller than a row");
-    if (!pixels || buffer_size < uint64_t(stride) * (h.height - 1) + row_bytes)
+    // Rows end at stride * (height - 1) + row_bytes; divided, not
+    // multiplied, so that a huge stride cannot wrap the check around.
+    if (!pixels || buffer_size < row_bytes || (h.height > 1 && (buffer_size - row_bytes) / (h.height - 1) < stride))
         return invalid_argument("pixel buffer too small for the frame");
 
     const bool direct = out_channels == h.channels && stride == row_bytes;

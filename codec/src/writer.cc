@@ -15,6 +15,12 @@
 namespace qohi {
 namespace {
 
+// Whether rows of `row_bytes` every `stride` bytes, `height` of them, span
+// an address range that exists (a caller's nonsense stride must not wrap).
+bool fits_in_memory(size_t stride, uint32_t height, size_t row_bytes) {
+    return height <= 1 || stride <= (SIZE_MAX - row_bytes) / (height - 1);
+}
+
 std::string errno_text(const std::string& what) { return what + ": " + std::strerror(errno); }
 
 // Grows with realloc so finish() can hand the buffer over without a copy.
@@ -205,6 +211,7 @@ Status Writer::add_frame(const uint8_t* pixels, uint32_t width, uint32_t height,
     const size_t row_bytes = size_t(width) * channels;
     if (stride == 0) stride = row_bytes;
     if (stride < row_bytes) return invalid_argument("stride smaller than a row");
+    if (!fits_in_memory(stride, height, row_bytes)) return invalid_argument("stride too large for any buffer");
     if (frame_count_ == UINT32_MAX) return Status(QOHI_ERROR_LIMIT, "too many frames");
 
     FrameHeader h;
@@ -259,6 +266,8 @@ Status Writer::add_frame(const uint8_t* pixels, uint32_t width, uint32_t height,
         ref = static_cast<const uint8_t*>(options.reference_pixels);
         if (options.reference_stride) ref_stride = options.reference_stride;
         if (ref_stride < row_bytes) return invalid_argument("reference stride smaller than a row");
+        if (!fits_in_memory(ref_stride, height, row_bytes))
+            return invalid_argument("reference stride too large for any buffer");
         ref_index = uint32_t(options.reference);
     } else if (options.reference != QOHI_REFERENCE_NONE) {
         return invalid_argument("invalid reference choice");

@@ -69,6 +69,31 @@ TEST(Api, WriterLimitIsHonoured) {
               QOHI_ERROR_INVALID_ARGUMENT);
 }
 
+TEST(Api, HugeStridesAreRefused) {
+    // A stride whose stride * (height - 1) wraps around 2^64 to a small
+    // number must not pass the buffer-size check (found by fuzz_reader).
+    const TestImage im = synthetic_images()[1];  // 37x23
+    void* data = nullptr;
+    size_t size = 0;
+    ASSERT_EQ(qohi_encode(im.pixels.data(), im.width, im.height, im.channels, 0, nullptr, &data, &size, nullptr),
+              QOHI_OK);
+    const std::vector<uint8_t> file(static_cast<uint8_t*>(data), static_cast<uint8_t*>(data) + size);
+    qohi_free(data);
+    qohi_reader* r = nullptr;
+    ASSERT_EQ(qohi_reader_open_memory(file.data(), file.size(), nullptr, &r, nullptr), QOHI_OK);
+    const size_t wrapping = SIZE_MAX / (im.height - 1) + 1;
+    std::vector<uint8_t> out(im.pixels.size());
+    EXPECT_EQ(qohi_reader_decode_frame(r, 0, out.data(), out.size(), wrapping, 0), QOHI_ERROR_INVALID_ARGUMENT);
+    EXPECT_EQ(qohi_reader_decode_frame(r, 0, out.data(), out.size(), 0, 0), QOHI_OK);
+    EXPECT_EQ(out, im.pixels);
+    qohi_reader_close(r);
+    // The writer has no buffer size to check against, but refuses strides
+    // that no buffer could have.
+    EXPECT_EQ(qohi_encode(im.pixels.data(), im.width, im.height, im.channels, wrapping, nullptr, &data, &size,
+                          nullptr),
+              QOHI_ERROR_INVALID_ARGUMENT);
+}
+
 TEST(Api, DecodeReportsFrameInfo) {
     const TestImage im = synthetic_images()[12];  // gradient_rgba
     ASSERT_EQ(im.channels, 4u);
