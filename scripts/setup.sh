@@ -9,6 +9,8 @@ PACKAGES=(g++ make cmake pkg-config libpng-dev libgtest-dev libqoi-dev)
 # The plugin hosts, with their development files: the plugins are built and
 # tested against the real programs (see plugins/).
 PACKAGES+=(imagemagick libmagick++-dev gimp libgimp2.0-dev qtbase5-dev python3-pyqt5 shared-mime-info)
+# clang with libFuzzer and the sanitizers, for the bounded fuzzing runs (fuzz/).
+PACKAGES+=(clang libclang-rt-14-dev)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
