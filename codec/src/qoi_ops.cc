@@ -38,6 +38,11 @@ constexpr uint32_t kStartPixel = 0xFF000000u;  // opaque black, as in QOI
 // width); symbols 1.. are classes of distance - 1, as run lengths.
 constexpr unsigned kDistAbove = 0;
 constexpr unsigned kDistClasses = 1 + kRunDirect + 30 - kRunDirectBits;
+// The last symbol repeats the distance of the latest match that covered a
+// pixel in the same column (spec §5.12): a glyph or sprite copied from
+// elsewhere is copied row by row at one distance.
+constexpr unsigned kDistColumn = kDistClasses;
+constexpr unsigned kDistAlphabet = kDistColumn + 1;
 constexpr unsigned kMinMatch = 4;
 
 // Code tables are chosen by context (spec §5.14): the op table by the kind
@@ -102,7 +107,7 @@ QOHI_ALWAYS_INLINE unsigned g_context(uint32_t left, uint32_t above, uint32_t ab
     return kContextTables.activity[std::min(act, 63u)];
 }
 inline unsigned alphabet_size(unsigned table, bool delta) {
-    return table < kTableG ? (delta ? kOpAlphabetDelta : kOpAlphabet) : table == kTableDist ? kDistClasses
+    return table < kTableG ? (delta ? kOpAlphabetDelta : kOpAlphabet) : table == kTableDist ? kDistAlphabet
                                                                                              : kByteAlphabet;
 }
 
@@ -126,8 +131,9 @@ inline RunCode run_code(uint64_t length, unsigned base = kOpRunBase) {
     return {base + kRunDirect + (e - kRunDirectBits - 1), e - 1, n - (uint32_t(1) << (e - 1))};
 }
 
-inline RunCode dist_code(uint64_t distance, uint32_t width) {
+inline RunCode dist_code(uint64_t distance, uint32_t width, uint64_t column_distance) {
     if (distance == width) return {kDistAbove, 0, 0};
+    if (distance == column_distance) return {kDistColumn, 0, 0};
     const RunCode c = run_code(distance, 1);
     return c;
 }
@@ -255,7 +261,7 @@ public:
     // Longest earlier copy (at least kMinMatch pixels) of the pixels at band
     // position `pos`, as (length, distance); length 0 if none. Makes `pos`
     // findable for later searches.
-    std::pair<uint64_t, uint64_t> find(uint64_t pos) {
+    std::pair<uint64_t, uint64_t> find(uint64_t pos, uint64_t column_distance) {
         const uint64_t at = ref_count_ + pos, end = ref_count_ + count_;
         if (at + kMinMatch > end) return {0, 0};
         uint64_t best_len = 0, best_from = 0;
@@ -266,12 +272,16 @@ public:
             chain_[at] = head;
             head = int32_t(at);
         }
-        // Probe 0 is the pixel above, then the hash chain.
-        for (unsigned probe = 0; probe <= kProbes; ++probe) {
+        // Probe 0 is the pixel above, 1 the column's last match distance,
+        // then the hash chain.
+        for (unsigned probe = 0; probe <= kProbes + 1; ++probe) {
             uint64_t from;
             if (probe == 0) {
                 if (at < width_) continue;
                 from = at - width_;
+            } else if (probe == 1) {
+                if (column_distance == 0 || column_distance > at || column_distance == width_) continue;
+                from = at - column_distance;
             } else {
                 if (!hashing_ || cand < 0) break;
                 from = uint64_t(cand);
@@ -337,6 +347,8 @@ void generate_ops(const BandInput& band, uint32_t row_step, const uint8_t* const
     uint64_t next_search = 0, misses = 0;
     std::unique_ptr<MatchFinder<C, Delta>> matches;
     if (log.mode == MatchLog::kRecord) matches.reset(new MatchFinder<C, Delta>(band));
+    // Per column, the distance of the latest match covering it (0: none).
+    std::vector<uint32_t> column_distance(log.mode != MatchLog::kNone ? band.width : 0, 0);
     log.next = 0;
     for (uint32_t y = 0; y < band.rows; y += row_step) {
         const uint8_t* p = band.pixels + size_t(y) * band.stride;
@@ -384,7 +396,7 @@ void generate_ops(const BandInput& band, uint32_t row_step, const uint8_t* const
             if (log.mode != MatchLog::kNone) {
                 Match m{pos, 0, 0};
                 if (matches && pos >= next_search) {
-                    const auto found = matches->find(pos);
+                    const auto found = matches->find(pos, column_distance[x]);
                     m.length = found.first;
                     m.distance = found.second;
                     if (m.length) {
@@ -398,7 +410,9 @@ void generate_ops(const BandInput& band, uint32_t row_step, const uint8_t* const
                     m = log.matches[log.next++];
                 }
                 if (m.length) {
-                    sink.match(run_code(m.length, kOpMatchBase), dist_code(m.distance, band.width));
+                    sink.match(run_code(m.length, kOpMatchBase), dist_code(m.distance, band.width, column_distance[x]));
+                    for (uint64_t k = 0, c = x; k < m.length; ++k, c = c + 1 == band.width ? 0 : c + 1)
+                        column_distance[c] = uint32_t(m.distance);
                     skip = m.length - 1;
                     prev = px;
                     continue;
@@ -490,7 +504,7 @@ struct CountSink {
     unsigned rb_context(uint8_t dg) const { return contexts ? qohi::rb_context(dg) : 0; }
     uint32_t op_counts[kContexts][kOpAlphabetDelta] = {};
     uint32_t byte_counts[kTableDist - kTableG][kByteAlphabet] = {};
-    uint32_t dist_counts[kDistClasses] = {};
+    uint32_t dist_counts[kDistAlphabet] = {};
     uint32_t* counts[kTableCount];
     uint64_t extra_bits = 0;
     unsigned op_ctx = 0;
@@ -566,8 +580,8 @@ struct EmitSink {
 };
 
 template <unsigned C, bool Delta, bool Contexts>
-Status decode_pixels(BitReader& in, const DecodeTable* const* tables, uint32_t width, uint64_t pixel_count,
-                     uint8_t* out, const uint8_t* ref);
+Status decode_pixels(BitReader& in, const DecodeTable* const* tables, bool match, uint32_t width,
+                     uint64_t pixel_count, uint8_t* out, const uint8_t* ref);
 
 template <unsigned C, bool Delta>
 Status decode_band_bits(BitReader& in, uint32_t width, uint64_t pixel_count, uint8_t* out, const uint8_t* ref) {
@@ -613,18 +627,21 @@ Status decode_band_bits(BitReader& in, uint32_t width, uint64_t pixel_count, uin
     // loop that computes no contexts: context selection halves decoding
     // speed (spec §11).
     if (modes[0] == 0 && modes[1] == 0 && modes[2] == 0)
-        return decode_pixels<C, Delta, false>(in, tables, width, pixel_count, out, ref);
-    return decode_pixels<C, Delta, true>(in, tables, width, pixel_count, out, ref);
+        return decode_pixels<C, Delta, false>(in, tables, match, width, pixel_count, out, ref);
+    return decode_pixels<C, Delta, true>(in, tables, match, width, pixel_count, out, ref);
 }
 
 template <unsigned C, bool Delta, bool Contexts>
-Status decode_pixels(BitReader& in, const DecodeTable* const* tables, uint32_t width, uint64_t pixel_count,
-                     uint8_t* out, const uint8_t* ref) {
+Status decode_pixels(BitReader& in, const DecodeTable* const* tables, bool match, uint32_t width,
+                     uint64_t pixel_count, uint8_t* out, const uint8_t* ref) {
     const int64_t ref_count = Delta ? int64_t(pixel_count) : 0;
 
     uint32_t index[kIndexSize] = {};
     uint32_t prev = kStartPixel;
     unsigned op_ctx = 0;  // stays 0 without contexts
+    // Per column, the distance of the latest match covering it (0: none);
+    // distances stay below 2^30 (two bands of at most 2^29 pixels).
+    std::vector<uint32_t> column_distance(match ? width : 0, 0);
     uint8_t* o = out;
     uint8_t* const end = out + pixel_count * C;
     const size_t row_bytes = size_t(width) * C;
@@ -679,15 +696,18 @@ Status decode_pixels(BitReader& in, const DecodeTable* const* tables, uint32_t w
             const uint64_t n = read_run(s - kOpMatchBase, in);
             in.refill();
             const unsigned d = tables[kTableDist]->decode(in);
-            const uint64_t distance = d == kDistAbove ? width : read_run(d - 1, in) + 1;
             const int64_t pos = (o - out) / C;
+            const uint32_t x = uint32_t(uint64_t(pos) % width);
+            const uint64_t distance = d == kDistAbove ? width : d == kDistColumn ? column_distance[x] : read_run(d - 1, in) + 1;
+            if (distance == 0) return corrupt("column match distance before any match in the column");
             const int64_t from = pos - int64_t(distance);
             if (from < -ref_count) return corrupt("match reaches before the start of its data");
             if (n >= uint64_t(end - o) / C) return corrupt("match goes past the end of the band");
-            for (uint64_t k = 0; k <= n; ++k, o += C) {
+            for (uint64_t k = 0, c = x; k <= n; ++k, o += C, c = c + 1 == width ? 0 : c + 1) {
                 const int64_t v = from + int64_t(k);
                 px = load_pixel<C>(v < 0 ? ref + (v + ref_count) * C : out + v * C);
                 store_pixel<C>(o, px);
+                column_distance[c] = uint32_t(distance);
             }
             prev = px;
             continue;

@@ -137,7 +137,7 @@ std::vector<uint8_t> band(const std::vector<std::pair<unsigned, uint8_t>>& op_le
                           const std::vector<std::pair<uint32_t, unsigned>>& bits, bool above = false) {
     std::vector<uint8_t> buf;
     qohi::BitWriter w(buf);
-    std::vector<uint8_t> op(342, 0), value(256, 0), dist(43, 0);  // 342: the intra op alphabet
+    std::vector<uint8_t> op(342, 0), value(256, 0), dist(44, 0);  // 342: the intra op alphabet
     for (auto [symbol, length] : op_lengths) op[symbol] = length;
     value[5] = 1;
     dist[0] = above ? 1 : 0;
@@ -180,7 +180,7 @@ std::vector<uint8_t> lengths(unsigned n, const std::vector<std::pair<unsigned, u
 TEST(Robustness, ContextTablesAreChosenAsSpecified) {
     const auto op = [](const std::vector<std::pair<unsigned, uint8_t>>& u) { return lengths(342, u); };
     const auto value = [](const std::vector<std::pair<unsigned, uint8_t>>& u) { return lengths(256, u); };
-    const std::vector<uint8_t> none(256, 0), no_dist(43, 0);
+    const std::vector<uint8_t> none(256, 0), no_dist(44, 0);
     std::vector<uint8_t> px;
     // R/B by |dG| (mode 1: contexts {0,1} and {2,3} share): dG = 1 takes the
     // first R/B tables (7, 11), dG = 5 the second (9, 13).
@@ -233,6 +233,31 @@ TEST(Robustness, ContextTablesAreChosenAsSpecified) {
                                                          {op({{0, 1}}), value({{0, 1}}), value({{0, 1}}), none,
                                                           value({{0, 1}}), value({{0, 1}}), none, no_dist},
                                                          {}))),
+              QOHI_ERROR_CORRUPT);
+}
+
+TEST(Robustness, ColumnDistanceRepeatsTheLastMatchInTheColumn) {
+    // 4x3 RGB. Row 0: four differences of +5. Row 1: a match of 4 at the
+    // distance of the pixel above (DIST 0). Row 2: a match of 4 whose
+    // distance is the column's last match distance (DIST 43): 4 again.
+    // OP: difference "0", match of length 4 (symbol 302) "1"; DIST: 0 "0", 43 "1".
+    const std::vector<uint8_t> op = lengths(342, {{0, 1}, {302, 1}});
+    const std::vector<uint8_t> five = lengths(256, {{5, 1}}), zero = lengths(256, {{0, 1}});
+    const std::vector<uint8_t> none(256, 0), dist = lengths(44, {{0, 1}, {43, 1}});
+    const std::vector<std::pair<uint32_t, unsigned>> diffs = {{0, 1}, {0, 1}, {0, 1}, {0, 1}};
+    auto bits = diffs;
+    bits.insert(bits.end(), {{1, 1}, {0, 1}, {1, 1}, {1, 1}});
+    std::vector<uint8_t> px;
+    ASSERT_EQ(decode(file_with_band(4, 3, 3, band_with_tables(0, 0, 0, {op, five, zero, zero, none, dist}, bits)), px),
+              QOHI_OK);
+    const std::vector<uint8_t> row = {5, 5, 5, 10, 10, 10, 15, 15, 15, 20, 20, 20};
+    std::vector<uint8_t> expected;
+    for (int y = 0; y < 3; ++y) expected.insert(expected.end(), row.begin(), row.end());
+    EXPECT_EQ(px, expected);
+    // DIST 43 before any match covered the column.
+    bits = diffs;
+    bits.insert(bits.end(), {{1, 1}, {1, 1}, {1, 1}, {1, 1}});
+    EXPECT_EQ(decode_all(file_with_band(4, 3, 3, band_with_tables(0, 0, 0, {op, five, zero, zero, none, dist}, bits))),
               QOHI_ERROR_CORRUPT);
 }
 
