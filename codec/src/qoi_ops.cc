@@ -221,11 +221,12 @@ struct BandInput {
 // takes the cheapest; without, a greedy rule.
 // Finds earlier copies of the pixels ahead (LZ77 over the band's pixels,
 // preceded in a delta band by the reference's pixels of the same band).
-// Intra bands only try the pixels above: most of the gain at a fraction of
-// the time (spec §11). Delta bands, where moved content is the point, and
-// intra bands of a thorough encoder hash kMinMatch pixels into chains of
-// earlier positions and take the longest of the pixels above and the first
-// kProbes candidates.
+// Intra bands only try the pixels above and the column's last match
+// distance: most of the gain at a fraction of the time (spec §11). Delta
+// bands, where moved content is the point, and intra bands of a thorough
+// encoder also hash kMinMatch pixels into chains of earlier positions; the
+// longest of the pixels above, the column distance and the first kProbes
+// chain candidates wins.
 template <unsigned C, bool Delta>
 class MatchFinder {
 public:
