@@ -43,6 +43,8 @@ const char kUsage[] =
     "                         a summary to standard output; write nothing\n"
     "      --max-pixels N     refuse frames with more than N pixels\n"
     "                         (default: 268435456 = 2^28)\n"
+    "      --threads N        threads that decode a frame's row bands at once\n"
+    "                         (default 0: one per core)\n"
     "  -v, --verbose          print frame and sizes to standard error\n"
     "  -q, --quiet            print nothing but errors\n"
     "  -h, --help             show this help and exit\n"
@@ -345,6 +347,7 @@ int main(int argc, char** argv) {
     bool list = false;
     std::string frame;
     uint64_t max_pixels = 0;  // 0: library default
+    uint32_t threads = 0;     // 0: one per core
     std::vector<Option> options = {
         {"--frame", 0, "a frame index or name", "--frame given more than once", false,
          [&](const std::string& value) {
@@ -356,6 +359,7 @@ int main(int argc, char** argv) {
              list = true;
              return kContinue;
          }},
+        threads_option(prog, threads),
         {"--max-pixels", 0, "a number", nullptr, false, [&](const std::string& text) {
              if (!parse_decimal(text, max_pixels) || max_pixels == 0) {
                  return prog.usage_error("invalid --max-pixels '" + text +
@@ -375,6 +379,7 @@ int main(int argc, char** argv) {
     qohi_read_options ropt;
     qohi_read_options_init(&ropt);
     if (max_pixels != 0) ropt.max_pixels = max_pixels;
+    ropt.threads = threads;
     Input in;
     rc = open_input(prog, args.input, ropt, in);
     if (rc != kContinue) return rc;

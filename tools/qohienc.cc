@@ -44,6 +44,9 @@ const char kUsage[] =
     "                         slower); default 0 for one image, 1 for a folder\n"
     "      --method METHOD    coding method: auto (default, the smallest),\n"
     "                         stored (raw pixels) or qohi\n"
+    "      --threads N        threads that code an image's row bands at once\n"
+    "                         (default 0: one per core); the file is the same\n"
+    "                         for any N\n"
     "      --verify           decode the finished file and compare every image\n"
     "                         with its source; on a difference, remove the file\n"
     "                         and fail\n"
@@ -148,6 +151,7 @@ struct CollectionOptions {
 struct Settings {
     qohi_method_choice method = QOHI_CHOOSE_AUTO;
     int effort = -1;  // -1: 0 for one image, 1 for a folder
+    uint32_t threads = 0;  // 0: one per core
     bool verify = false;
     bool progress = false;
 };
@@ -213,6 +217,7 @@ int encode_single(const Program& prog, const Args& args, const Settings& setting
     qohi_write_options_init(&wopt);
     wopt.method = settings.method;
     wopt.effort = settings.effort < 0 ? 0 : settings.effort;
+    wopt.threads = settings.threads;
     WriterDestroyer wd;
     qohi_error qerr{};
     qohi_status st = qohi_writer_open_memory(&wopt, &wd.writer, &qerr);
@@ -505,6 +510,7 @@ int pack_folder(const Program& prog, const Args& args, const Settings& settings,
     qohi_write_options_init(&wopt);
     wopt.method = settings.method;
     wopt.effort = settings.effort < 0 ? 1 : settings.effort;
+    wopt.threads = settings.threads;
     if (copt.max_depth_given && copt.max_depth > 0) wopt.max_depth = copt.max_depth;
     // The library writes files through a temporary file renamed over the
     // target. A symbolic link is followed (its target is replaced, as for a
@@ -649,6 +655,7 @@ int main(int argc, char** argv) {
              else return prog.usage_error("unknown method '" + m + "' (use auto, stored or qohi)");
              return kContinue;
          }},
+        threads_option(prog, settings.threads),
         {"--verify", 0, nullptr, nullptr, false, [&](const std::string&) {
              settings.verify = true;
              return kContinue;

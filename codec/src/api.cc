@@ -96,6 +96,7 @@ void qohi_read_options_init(qohi_read_options* options) {
     options->max_pixels = QOHI_DEFAULT_MAX_PIXELS;
     options->cache_bytes = QOHI_DEFAULT_CACHE_BYTES;
     options->low_memory = 0;
+    options->threads = 0;
 }
 
 void qohi_write_options_init(qohi_write_options* options) {
@@ -106,6 +107,7 @@ void qohi_write_options_init(qohi_write_options* options) {
     options->max_depth = QOHI_DEFAULT_MAX_DEPTH;
     options->reference_memory = QOHI_DEFAULT_REFERENCE_MEMORY;
     options->effort = 0;
+    options->threads = 0;
 }
 
 void qohi_frame_options_init(qohi_frame_options* options) {

@@ -25,17 +25,30 @@ constexpr uint8_t kMethodQohi = 1;
 // raw pixels (the caller then codes the frame on its own).
 struct FrameCoding {
     qohi_method_choice choice = QOHI_CHOOSE_AUTO;
-    uint32_t band_rows = 0;  // 0: one band
+    uint32_t band_rows = 0;  // 0: auto_band_rows()
     bool thorough = false;   // see QohiBandEncoder
+    unsigned threads = 1;    // bands coded at once; the bytes do not depend on it
 };
+
+// Pixels per band when the caller leaves the band height to the encoder:
+// enough bands for every core on large frames, and smaller files too (code
+// tables follow the content). A thorough encoder's matches reach back
+// through the whole band, so its bands are four times larger (spec §10.7
+// has the measurements).
+constexpr uint64_t kAutoBandPixels = uint64_t(1) << 17;
+constexpr uint64_t kAutoBandPixelsThorough = uint64_t(1) << 19;
+uint32_t auto_band_rows(uint32_t width, uint32_t height, bool thorough);
+
 bool encode_frame_data(const uint8_t* pixels, size_t stride, const uint8_t* ref, size_t ref_stride, uint32_t width,
                        uint32_t height, unsigned channels, const FrameCoding& coding, uint8_t& method,
                        std::vector<uint8_t>& out);
 
 // Decodes an FDAT payload into `out` (packed rows, width * channels bytes
 // each). `ref` is the reference frame's pixels (packed), nullptr if none.
+// Bands are decoded on up to `threads` threads; an error is the one of the
+// first bad band, as if they were decoded in order.
 Status decode_frame_data(const uint8_t* data, size_t size, uint32_t width, uint32_t height, unsigned channels,
-                         uint8_t method, const uint8_t* ref, uint8_t* out);
+                         uint8_t method, const uint8_t* ref, uint8_t* out, unsigned threads);
 
 }  // namespace qohi
 

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "frame_codec.h"
+#include "parallel.h"
 
 namespace qohi {
 namespace {
@@ -275,7 +276,8 @@ Status Reader::decode_single(uint32_t index, const uint8_t* ref, uint8_t* out) {
     QOHI_RETURN_IF_ERROR(check_decodable(h));
     Record fdat;
     QOHI_RETURN_IF_ERROR(read_frame_records(index, fdat, [](const Record&) { return ok_status(); }));
-    Status st = decode_frame_data(fdat.payload, fdat.size, h.width, h.height, h.channels, h.method, ref, out);
+    Status st = decode_frame_data(fdat.payload, fdat.size, h.width, h.height, h.channels, h.method, ref, out,
+                                  resolve_threads(options_.threads));
     if (!st.ok()) st.message = "frame " + std::to_string(index) + ": " + st.message;
     return st;
 }

@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "frame_codec.h"
+#include "parallel.h"
 #include "qoi_ops.h"
 #include "signature.h"
 
@@ -278,6 +279,7 @@ Status Writer::add_frame(const uint8_t* pixels, uint32_t width, uint32_t height,
     coding.choice = static_cast<qohi_method_choice>(options_.method);
     coding.band_rows = options_.band_rows;
     coding.thorough = options_.effort >= 1;
+    coding.threads = resolve_threads(options_.threads);
     if (!ref || !encode_frame_data(pixels, stride, ref, ref_stride, width, height, channels, coding, h.method, data)) {
         ref_index = kNoReference;  // no reference, or the delta would not be smaller
         encode_frame_data(pixels, stride, nullptr, 0, width, height, channels, coding, h.method, data);

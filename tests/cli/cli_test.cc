@@ -926,6 +926,44 @@ TEST_F(CliTest, MaxPixels) {
     EXPECT_EQ(r.exit_code, 0) << describe(r);
 }
 
+TEST_F(CliTest, ThreadsGiveTheSameFileAndPixels) {
+    PngSpec s;  // 600x500 RGB: three row bands by default
+    s.width = 600;
+    s.height = 500;
+    s.color_type = PNG_COLOR_TYPE_RGB;
+    for (uint32_t y = 0; y < s.height; ++y) {
+        std::vector<unsigned> row;
+        for (uint32_t x = 0; x < s.width; ++x)
+            for (unsigned k = 0; k < 3; ++k) row.push_back(((x / 5) * (k + 2) + y * y / 64) % 256);
+        s.samples.push_back(row);
+    }
+    write_bytes(path("in.png"), make_png(s));
+    ASSERT_EQ(enc({"--threads", "1", "in.png", "-o", "one.qohi"}).exit_code, 0);
+    ASSERT_EQ(enc({"--threads=3", "in.png", "-o", "three.qohi"}).exit_code, 0);
+    ASSERT_EQ(enc({"in.png", "-o", "default.qohi"}).exit_code, 0);
+    EXPECT_EQ(read_bytes(path("one.qohi")), read_bytes(path("three.qohi")));
+    EXPECT_EQ(read_bytes(path("one.qohi")), read_bytes(path("default.qohi")));
+    for (const char* threads : {"1", "2", "0"}) {
+        const std::string out = std::string("out") + threads + ".png";
+        RunResult r = dec({"--threads", threads, "one.qohi", "-o", out});
+        ASSERT_EQ(r.exit_code, 0) << describe(r);
+        RawPng raw;
+        std::string error;
+        ASSERT_TRUE(read_raw_png(read_bytes(path(out)), raw, error)) << error;
+        ASSERT_EQ(raw.rows.size(), s.height);
+        for (uint32_t y = 0; y < s.height; ++y)
+            for (size_t i = 0; i < s.samples[y].size(); ++i)
+                ASSERT_EQ(raw.rows[y][i], s.samples[y][i]) << "threads " << threads << ", row " << y;
+    }
+    for (const std::vector<std::string>& args :
+         {std::vector<std::string>{"--threads", "x", "in.png"}, {"--threads=1025", "in.png"},
+          {"--threads", "1", "--threads", "2", "in.png"}}) {
+        SCOPED_TRACE(join_args(args));
+        EXPECT_TRUE(is_usage_error(enc(args), "qohienc"));
+        EXPECT_TRUE(is_usage_error(dec(args), "qohidec"));
+    }
+}
+
 // Builds a three-frame file with the library's writer.
 class CliMultiFrame : public CliTest {
 protected:

@@ -203,6 +203,20 @@ bool parse_decimal(const std::string& text, uint64_t& value) {
     return true;
 }
 
+Option threads_option(const Program& program, uint32_t& threads) {
+    constexpr uint64_t kMaxThreads = 1024;
+    auto set = [&program, &threads](const std::string& text) {
+        uint64_t n = 0;
+        if (!parse_decimal(text, n) || n > kMaxThreads) {
+            return program.usage_error("invalid --threads '" + text + "' (expected a decimal number from 0 to " +
+                                       std::to_string(kMaxThreads) + ")");
+        }
+        threads = static_cast<uint32_t>(n);
+        return kContinue;
+    };
+    return {"--threads", 0, "a number", "--threads given more than once", false, set};
+}
+
 std::string printable(const std::string& text) {
     static const char kHex[] = "0123456789abcdef";
     std::string out;

@@ -77,6 +77,9 @@ int check_output(const Program& program, const Args& args);
 // Parses a plain decimal number (digits only, no sign or spaces, < 10^19).
 bool parse_decimal(const std::string& text, uint64_t& value);
 
+// The --threads N option of both tools: sets `threads` (0: one per core).
+Option threads_option(const Program& program, uint32_t& threads);
+
 // `text` with control characters and invalid UTF-8 bytes shown as \xNN and
 // backslashes as \\, so that a name never breaks a message line.
 std::string printable(const std::string& text);

@@ -93,6 +93,9 @@ typedef struct qohi_read_options {
     /* Nonzero: keep no decoded frames. Memory stays at two frames, but a
      * delta frame then costs a decode of its whole reference chain. */
     int low_memory;
+    /* Threads that decode a frame's row bands at once: 0 (default) one per
+     * core, 1 none besides the caller's. */
+    uint32_t threads;
 } qohi_read_options;
 
 QOHI_API void qohi_read_options_init(qohi_read_options *options);
@@ -180,7 +183,10 @@ typedef struct qohi_write_options {
     int method; /* a qohi_method_choice; default QOHI_CHOOSE_AUTO */
     /* Frames with more pixels than this are refused. 0 means QOHI_DEFAULT_MAX_PIXELS. */
     uint64_t max_pixels;
-    /* Rows per independently coded band; 0 (default) codes the frame as one band. */
+    /* Rows per independently coded band (spec §4.1); bands are what several
+     * threads code at once. 0 (default): about 131072 pixels per band, which
+     * also makes files smaller than one band would. A value of at least the
+     * frame's height codes it as one band. */
     uint32_t band_rows;
     /* Longest reference chain allowed in the file (written to its header):
      * decoding any frame costs at most max_depth + 1 frame decodes.
@@ -196,6 +202,9 @@ typedef struct qohi_write_options {
      * (about 14% on single images), encoding about half and decoding about
      * 60% as fast. */
     int effort;
+    /* Threads that code a frame's row bands at once: 0 (default) one per
+     * core, 1 none besides the caller's. The file is the same for any count. */
+    uint32_t threads;
 } qohi_write_options;
 
 #define QOHI_DEFAULT_MAX_DEPTH 16
