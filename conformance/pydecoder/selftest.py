@@ -1,0 +1,1304 @@
+#!/usr/bin/env python3
+"""Self-test of qohi_decode.py, the independent decoder, against the
+reference implementation used as a black box.
+
+    python3 selftest.py --qohienc PATH --qohidec PATH [--lib libqohi.so] [-v]
+
+1. Appendix A of the spec: the worked examples decode to the pixels the
+   spec states.
+2. Encoded images: generated images (RGB and RGBA, tiny and odd sizes,
+   smooth, noisy, flat, screen-like, transparent) encoded by qohienc with
+   --effort 0/1, --method auto/qohi/stored, and folders (names with
+   sub-folders and non-ASCII characters, metadata, delta frames of every
+   --mode, --max-depth, --baseline). Every frame decoded by qohi_decode.py
+   must equal the source image and qohidec's output, bit for bit.
+3. Assembled files: container features qohienc does not write (several
+   bands per frame, QOHI bands cut from qohienc output, delta bands over
+   other band layouts, reference chains, unknown records, reserved header
+   values, malformed metadata, front-coded names, the container checks of
+   §3 and §4.1 one by one), with the outcome the spec requires.
+4. Damaged files: every (or many) truncation points, appended bytes,
+   flipped bytes, and flipped bytes with the record's CRC recomputed (which
+   reach the header, index, band layout and band checks).
+5. The command line: output files, error lines, exit status, --max-pixels.
+
+For 3 and 4 the reference library's result is obtained from libqohi
+(ctypes, public API only): its error class per file and per frame, and its
+pixels, must equal qohi_decode.py's. Without --lib those comparisons are
+skipped and only the spec's expected outcomes are checked.
+"""
+
+import argparse
+import collections
+import ctypes
+import math
+import os
+import random
+import re
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import zlib
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import qohi_decode as qd  # noqa: E402
+
+OK = "OK"
+CLASSES = ("NOT_QOHI", "TRUNCATED", "CORRUPT", "UNSUPPORTED", "LIMIT")
+
+# ====================================================================== PNG
+
+
+def png_chunk(ctype, body):
+    return (struct.pack(">I", len(body)) + ctype + body
+            + struct.pack(">I", zlib.crc32(body, zlib.crc32(ctype))))
+
+
+def png_bytes(img, chunks=()):
+    """An 8-bit RGB/RGBA PNG of `img`, with extra chunks before IDAT."""
+    w, h, c, px = img
+    stride = w * c
+    raw = b"".join(b"\x00" + px[y * stride:(y + 1) * stride] for y in range(h))
+    return (b"\x89PNG\r\n\x1a\n"
+            + png_chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2 if c == 3 else 6, 0, 0, 0))
+            + b"".join(png_chunk(t, b) for t, b in chunks)
+            + png_chunk(b"IDAT", zlib.compress(raw)) + png_chunk(b"IEND", b""))
+
+
+def read_png(path):
+    """(w, h, channels, samples) of an 8-bit RGB/RGBA non-interlaced PNG."""
+    with open(path, "rb") as f:
+        d = f.read()
+    if d[:8] != b"\x89PNG\r\n\x1a\n":
+        raise ValueError("not a PNG")
+    pos, idat, ihdr = 8, [], None
+    while pos < len(d):
+        n, t = struct.unpack(">I4s", d[pos:pos + 8])
+        body = d[pos + 8:pos + 8 + n]
+        pos += 12 + n
+        if t == b"IHDR":
+            ihdr = struct.unpack(">IIBBBBB", body)
+        elif t == b"IDAT":
+            idat.append(body)
+    w, h, depth, ctype, _, _, interlace = ihdr
+    if depth != 8 or ctype not in (2, 6) or interlace:
+        raise ValueError("unexpected PNG format %r" % (ihdr,))
+    c = 3 if ctype == 2 else 4
+    raw = zlib.decompress(b"".join(idat))
+    stride = w * c
+    out = bytearray()
+    prev = bytearray(stride)
+    for y in range(h):
+        f = raw[y * (stride + 1)]
+        line = bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        if f == 1:
+            for i in range(c, stride):
+                line[i] = (line[i] + line[i - c]) & 255
+        elif f == 2:
+            for i in range(stride):
+                line[i] = (line[i] + prev[i]) & 255
+        elif f == 3:
+            for i in range(stride):
+                left = line[i - c] if i >= c else 0
+                line[i] = (line[i] + ((left + prev[i]) >> 1)) & 255
+        elif f == 4:
+            for i in range(stride):
+                a = line[i - c] if i >= c else 0
+                b = prev[i]
+                cc = prev[i - c] if i >= c else 0
+                p = a + b - cc
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - cc)
+                line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else cc)) & 255
+        out += line
+        prev = line
+    return w, h, c, bytes(out)
+
+
+# ====================================================================== images
+
+
+def image(w, h, c, fn):
+    """An image whose pixel (x, y) is fn(x, y) -> (r, g, b, a)."""
+    px = bytearray()
+    for y in range(h):
+        for x in range(w):
+            v = fn(x, y)
+            px += bytes(v[:c])
+    return (w, h, c, bytes(px))
+
+
+def clamp(v):
+    return 0 if v < 0 else 255 if v > 255 else int(v)
+
+
+def img_smooth(w, h, c, seed):
+    r = random.Random(seed)
+    fx, fy, ph = r.uniform(5, 30), r.uniform(5, 30), r.uniform(0, 6)
+    return image(w, h, c, lambda x, y: (
+        clamp(128 + 90 * math.sin(x / fx + ph)), clamp(x * 255 / max(1, w - 1)),
+        clamp(128 + 90 * math.cos(y / fy)), clamp(255 - y * 4)))
+
+
+def img_noise(w, h, c, seed):
+    r = random.Random(seed)
+    return image(w, h, c, lambda x, y: (r.randrange(256), r.randrange(256),
+                                        r.randrange(256), r.randrange(256)))
+
+
+def img_photo(w, h, c, seed):
+    r = random.Random(seed)
+    return image(w, h, c, lambda x, y: (
+        clamp(100 + 60 * math.sin(x / 9) + r.randrange(-5, 6)),
+        clamp(120 + 50 * math.cos((x + y) / 14) + r.randrange(-5, 6)),
+        clamp(90 + y + r.randrange(-5, 6)), clamp(200 + r.randrange(-3, 4))))
+
+
+def img_few(w, h, c, seed):
+    r = random.Random(seed)
+    pal = [(r.randrange(256), r.randrange(256), r.randrange(256), r.choice((0, 128, 255)))
+           for _ in range(6)]
+    cells = {}
+    return image(w, h, c, lambda x, y: pal[cells.setdefault((x // 3, y // 2), r.randrange(6))])
+
+
+def img_screen(w, h, c, seed):
+    """Flat background, boxes and repeated glyphs (matches, column distances)."""
+    r = random.Random(seed)
+    glyphs = [[[r.random() < 0.45 for _ in range(5)] for _ in range(7)] for _ in range(4)]
+    bg = (240, 240, 236, 255)
+    px = [[bg] * w for _ in range(h)]
+    for _ in range(3):
+        x0, y0 = r.randrange(w), r.randrange(h)
+        col = (r.randrange(256), r.randrange(256), r.randrange(256), r.choice((255, 90)))
+        for y in range(y0, min(h, y0 + r.randrange(3, 12))):
+            for x in range(x0, min(w, x0 + r.randrange(3, 30))):
+                px[y][x] = col
+    ink = (20, 30, 60, 255)
+    for line in range(2, h - 8, 9):
+        x = 2
+        while x < w - 6:
+            g = glyphs[r.randrange(4)]
+            for gy in range(7):
+                for gx in range(5):
+                    if g[gy][gx]:
+                        px[line + gy][x + gx] = ink
+            x += 6
+    return image(w, h, c, lambda x, y: px[y][x])
+
+
+def img_alpha(w, h, seed):
+    """RGBA: transparent pixels of several colours, soft edges, opaque core."""
+    r = random.Random(seed)
+    cx, cy = w / 2, h / 2
+    def fn(x, y):
+        d = math.hypot(x - cx, y - cy) / max(1, min(w, h) / 2)
+        a = clamp(255 * (1.2 - d)) if d < 1.2 else 0
+        return (clamp(x * 7) if a else r.randrange(3), 100, clamp(y * 5), a)
+    return image(w, h, 4, fn)
+
+
+def variant(img, seed, kind):
+    """A modified copy of img, for delta frames."""
+    w, h, c, px = img
+    r = random.Random(seed)
+    px = bytearray(px)
+    if kind == "shift":                       # content moved down by k rows
+        k = r.randrange(1, 4)
+        px = px[:w * c * k] + px[:w * c * (h - k)]
+    elif kind == "dots":                      # a few changed pixels
+        for _ in range(max(1, w * h // 40)):
+            i = r.randrange(w * h) * c
+            px[i + r.randrange(c)] ^= r.randrange(1, 8)
+    elif kind == "box":                       # a block copied elsewhere
+        bw, bh = max(1, w // 3), max(1, h // 3)
+        sx, sy, dx, dy = r.randrange(w - bw + 1), r.randrange(h - bh + 1), \
+            r.randrange(w - bw + 1), r.randrange(h - bh + 1)
+        src = bytes(px)
+        for y in range(bh):
+            px[((dy + y) * w + dx) * c:((dy + y) * w + dx + bw) * c] = \
+                src[((sy + y) * w + sx) * c:((sy + y) * w + sx + bw) * c]
+    return (w, h, c, bytes(px))
+
+
+# ====================================================================== container writer (§3)
+
+SIG = qd.SIGNATURE
+varint = qd.write_varint
+
+
+def record(rtype, payload):
+    return (rtype + struct.pack("<I", len(payload)) + payload
+            + struct.pack("<I", zlib.crc32(payload, zlib.crc32(rtype))))
+
+
+def fhdr(w, h, c=3, method=1, flags=0, dist=0, name=b"", depth=8):
+    return (varint(w) + varint(h) + bytes((c, depth, method, flags)) + varint(dist)
+            + varint(len(name)) + name)
+
+
+def fdat(band_rows, bands, sizes=None):
+    """An FDAT payload: band_rows, the sizes of all bands but the last, the bands."""
+    if sizes is None:
+        sizes = [len(b) for b in bands[:-1]]
+    return varint(band_rows) + b"".join(varint(s) for s in sizes) + b"".join(bands)
+
+
+class Frame:
+    """A frame to assemble: its header fields and its records."""
+
+    def __init__(self, w, h, c=3, method=1, flags=0, dist=0, name=b"", depth=8,
+                 payload=b"", before=(), after=b"", fhdr_bytes=None,
+                 head_type=b"FHDR", data_type=b"FDAT"):
+        self.fields = (w, h, c, method, flags, dist, name, depth)
+        self.head_type = head_type             # another type: invalid
+        self.data_type = data_type
+        self.payload = payload                 # FDAT payload
+        self.before = list(before)             # records between FHDR and FDAT (bytes)
+        self.after = after                     # bytes after FDAT (invalid)
+        self.fhdr_bytes = fhdr_bytes           # FHDR payload override
+
+    def header_payload(self):
+        w, h, c, method, flags, dist, name, depth = self.fields
+        return fhdr(w, h, c, method, flags, dist, name, depth)
+
+    def extent(self):
+        return (record(self.head_type, self.fhdr_bytes if self.fhdr_bytes is not None
+                       else self.header_payload())
+                + b"".join(self.before) + record(self.data_type, self.payload) + self.after)
+
+
+def assemble(frames, max_chain_depth=16, qhdr=None, shared=None, entries=None,
+             gap=b"", index_extra=b"", count=None):
+    """A file of `frames` (§3.5), with an index front-coding the names
+    (`shared[i]` overrides the shared prefix of entry i). The other
+    arguments make invalid files: bytes between QHDR and frame 0, bytes
+    after the index entries, another frame count, replaced entries."""
+    out = SIG + record(b"QHDR", qhdr if qhdr is not None
+                       else struct.pack("<HHHH", 1, 0, max_chain_depth, 0)) + gap
+    idx = bytearray(struct.pack("<I", len(frames) if count is None else count))
+    prev_offset, prev_name = 0, b""
+    for i, f in enumerate(frames):
+        offset = len(out)
+        out += f.extent()
+        w, h, c, method, flags, dist, name, depth = f.fields
+        if shared is not None and i in shared:
+            sh = shared[i]
+        else:
+            sh = 0
+            while sh < min(len(name), len(prev_name)) and name[sh] == prev_name[sh]:
+                sh += 1
+        entry = (varint(offset - prev_offset) + varint(sh) + varint(w) + varint(h)
+                 + bytes((c, depth, method, flags)) + varint(dist)
+                 + varint(len(name) - sh) + name[sh:])
+        if entries is not None and i in entries:
+            entry = entries[i]
+        idx += entry
+        prev_offset, prev_name = offset, name
+    idx += index_extra
+    index_offset = len(out)
+    out += record(b"QIDX", bytes(idx))
+    out += record(b"QEND", struct.pack("<QI", index_offset,
+                                       len(frames) if count is None else count))
+    return bytes(out)
+
+
+def read_frames(data):
+    """The frames of a valid file as (FHDR payload, [records], FDAT payload),
+    read with the decoder's own record reader."""
+    qf = qd.QohiFile(data)
+    out = []
+    for f in qf.frames:
+        rtype, hp, end = qf.read_record(f.offset, f.end)
+        others = []
+        while True:
+            rtype, p, end = qf.read_record(end, f.end)
+            if rtype == b"FDAT":
+                break
+            others.append((rtype, p))
+        out.append((f.header, others, p))
+    return out
+
+
+def single_band(payload):
+    """The band of a one-band FDAT payload."""
+    _, pos = qd.read_varint(payload, 0, 1 << 24)
+    return payload[pos:]
+
+
+# ====================================================================== random QOHI bands (§5, §6)
+
+
+class BitWriter:
+    """Packs bits LSB-first (§1.4)."""
+
+    def __init__(self):
+        self.bits = []
+
+    def value(self, v, n):                     # an n-bit value, least significant bit first
+        self.bits.extend((v >> k) & 1 for k in range(n))
+
+    def code(self, c, n):                      # a Huffman code, most significant bit first
+        self.bits.extend((c >> (n - 1 - k)) & 1 for k in range(n))
+
+    def tobytes(self, pad_bit=0):
+        bits = self.bits + [pad_bit] * (-len(self.bits) % 8)
+        return bytes(sum(bits[i + k] << k for k in range(8)) for i in range(0, len(bits), 8))
+
+
+def complete_lengths(symbols, rng):
+    """Code lengths forming a complete code over `symbols` (§6.2):
+    2^L - k of them get L - 1 bits, the others L; one symbol gets 1."""
+    symbols = sorted(set(symbols))
+    if len(symbols) == 1:
+        return {symbols[0]: 1}
+    L = (len(symbols) - 1).bit_length()
+    short = (1 << L) - len(symbols)
+    rng.shuffle(symbols)
+    return {s: (L - 1 if i < short else L) for i, s in enumerate(symbols)}
+
+
+def canonical(lengths):
+    """symbol -> (code, length), as §6.1 builds it."""
+    out, code = {}, 0
+    for n in range(1, 13):
+        for s in sorted(s for s, l in lengths.items() if l == n):
+            out[s] = (code, n)
+            code += 1
+        code <<= 1
+    return out
+
+
+def length_items(lengths, n, rng):
+    """Code-length-code items (symbol, extra value, extra bits) for a table
+    of n symbols, with random but valid choices of §6.3."""
+    lens = [lengths.get(s, 0) for s in range(n)]
+    items, i = [], 0
+    while i < n:
+        v = lens[i]
+        run = 1
+        while i + run < n and lens[i + run] == v:
+            run += 1
+        choice = rng.random()
+        if v == 0 and run >= 11 and choice < 0.7:
+            k = rng.randrange(11, min(run, 138) + 1)
+            items.append((15, k - 11, 7))
+        elif v == 0 and run >= 3 and choice < 0.8:
+            k = rng.randrange(3, min(run, 10) + 1)
+            items.append((14, k - 3, 3))
+        elif i > 0 and lens[i - 1] == v and run >= 3 and choice < 0.9:
+            k = rng.randrange(3, min(run, 6) + 1)
+            items.append((13, k - 3, 2))
+        else:
+            k = 1
+            items.append((v, 0, 0))
+        i += k
+    return items
+
+
+def length_value(L):
+    """(class, extra value, extra bits) of a length or distance L (§5.6)."""
+    n = L - 1
+    if n < 16:
+        return n, 0, 0
+    e = n.bit_length()
+    return e + 11, n - (1 << (e - 1)), e - 1
+
+
+def random_band(rng, W, rows, C, delta, invalid):
+    """A random QOHI band of W x rows pixels. With `invalid`, the band
+    breaks one rule of §5 on purpose. Returns the band's bytes."""
+    N = W * rows
+    M = N if delta else 0
+    modes = [rng.randrange(3) for _ in range(3)]
+    m_op, m_g, m_rb = modes
+    kinds = ["diff", "run", "index", "match", "gradient"] + (["ref run", "ref diff"] * 2 if delta else [])
+    if C == 4:
+        kinds += ["diff alpha", "gradient alpha"] + (["ref diff alpha"] if delta else [])
+    weights = {k: rng.random() for k in kinds}
+    ops = []                                  # (op context, symbol, extras, payload)
+    column = [0] * W
+    p, ctx, broken = 0, 0, None
+    while p < N and broken is None:
+        kind = rng.choices(kinds, [weights[k] for k in kinds])[0]
+        left = N - p
+        L = 1
+        if kind in ("run", "match", "ref run"):
+            L = rng.choice((1, 2, rng.randrange(1, left + 1), left))
+            if rng.random() < 0.05:
+                L = rng.randrange(17, 600)        # a long class, maybe too long
+        extras, payload = [], []
+        if kind in ("diff", "diff alpha", "gradient", "gradient alpha", "ref diff", "ref diff alpha"):
+            base = {"diff": 0, "gradient": 340, "ref diff": 383}[kind.replace(" alpha", "")]
+            sym = base + (kind.endswith("alpha"))
+            if kind.endswith("alpha"):
+                payload.append(("A", rng.choice((0, 1, 255, rng.randrange(256)))))
+            dg = rng.choice((0, 1, 255, 2, 254, 128, rng.randrange(256)))
+            k = qd.RB_CONTEXT[dg]
+            payload += [("G", dg), ("R%d" % k, rng.randrange(256)), ("B%d" % k, rng.randrange(256))]
+        elif kind == "index":
+            sym = 43 + rng.randrange(256)
+        elif kind in ("run", "ref run"):
+            c, x, n = length_value(L)
+            sym = (2 if kind == "run" else 342) + c
+            extras.append((x, n))
+        else:                                     # match
+            c, x, n = length_value(L)
+            sym = 299 + c
+            extras.append((x, n))
+            col = column[p % W]
+            choices = ["above"] if p - W >= -M else []
+            choices += ["column"] if col and p - col >= -M else []
+            choices += ["class"] if p + M >= 1 else []
+            if invalid and rng.random() < 0.1:
+                choices.append("bad")
+            if not choices:
+                continue
+            how = rng.choice(choices)
+            if how == "above":
+                D, d = W, 0
+            elif how == "column":
+                D, d = col, 43
+            elif how == "class":
+                D = rng.choice([d for d in (1, W, rng.randrange(1, p + M + 1)) if d <= p + M])
+                dc, dx, dn = length_value(D)
+                d = 1 + dc
+            else:                                 # a distance that breaks a rule
+                if col == 0 and rng.random() < 0.5:
+                    D, d = 0, 43
+                    broken = "column distance 0"
+                else:
+                    D = p + M + 1 + rng.randrange(3)
+                    dc, dx, dn = length_value(D)
+                    d = 1 + dc
+                    broken = "match before the start"
+            payload.append(("D", d))
+            if d not in (0, 43):
+                payload.append(("Dx", (dx, dn)))
+        if L > left:
+            if not invalid:
+                continue
+            broken = "longer than the band"
+        if kind == "match" and broken is None:
+            for k in range(L):
+                column[(p + k) % W] = D
+        ops.append((ctx, sym, extras, payload))
+        ctx = qd.OP_CONTEXT[sym]
+        p += L
+
+    # Tables: OP per op-context group, G identical in every group (its
+    # context depends on the pixels), R and B per R/B-context group.
+    fam = collections.defaultdict(set)
+    for c, sym, _, payload in ops:
+        fam["OP%d" % (c >> (2 - m_op))].add(sym)
+        for t, v in payload:
+            if t[0] in "RB":
+                fam["%s%d" % (t[0], int(t[1]) >> (2 - m_rb))].add(v)
+            elif t in ("G", "A", "D"):
+                fam[t].add(v)
+    alphabet = 385 if delta else 342
+    has_diff = any(s in (0, 1, 340, 341, 383, 384) for c, s, _, _ in ops)
+    tables = []
+    for g in range(1 << m_op):
+        syms = fam["OP%d" % g] or {rng.choice((2, 43, 0 if has_diff else 2))}
+        tables.append(("OP%d" % g, alphabet, syms))
+    g_syms = fam["G"] or ({rng.randrange(256)} if has_diff or rng.random() < 0.2 else set())
+    tables += [("G", 256, g_syms)] * (1 << m_g)
+    for f in "RB":
+        for g in range(1 << m_rb):
+            syms = fam["%s%d" % (f, g)]
+            if not syms and (has_diff or rng.random() < 0.2):
+                syms = {rng.randrange(256)}
+            tables.append(("%s%d" % (f, g), 256, syms))
+    a_syms = fam["A"] or ({rng.randrange(256)} if rng.random() < 0.2 else set())
+    d_syms = fam["D"] or ({rng.randrange(44)} if rng.random() < 0.2 else set())
+    tables += [("A", 256, a_syms), ("DIST", 44, d_syms)]
+    codes, items = {}, []
+    g_lengths = complete_lengths(g_syms, rng) if g_syms else {}
+    for name, n, syms in tables:
+        lengths = g_lengths if name == "G" else complete_lengths(syms, rng) if syms else {}
+        codes[name] = canonical(lengths)
+        items.append(length_items(lengths, n, rng) if lengths else None)
+    used = {sym for table in items if table for sym, _, _ in table}
+    pre = canonical(complete_lengths(used, rng)) if used else {}
+
+    w = BitWriter()
+    w.value(m_op + 4 * m_g + 16 * m_rb, 6)
+    for s in range(16):
+        w.value(pre[s][1] if s in pre and len(pre) > 1 else (1 if s in pre else 0), 3)
+    for table in items:
+        w.value(1 if table else 0, 1)
+        for sym, x, n in table or ():
+            if len(pre) > 1:
+                w.code(*pre[sym])
+            w.value(x, n)
+
+    def put(name, v):
+        code, n = codes[name][v]
+        if len(codes[name]) > 1:
+            w.code(code, n)
+    for c, sym, extras, payload in ops:
+        put("OP%d" % (c >> (2 - m_op)), sym)
+        for x, n in extras:
+            w.value(x, n)
+        for t, v in payload:
+            if t == "Dx":
+                w.value(*v)
+            elif t in ("G", "A"):
+                put(t, v)
+            elif t == "D":
+                put("DIST", v)
+            else:
+                put("%s%d" % (t[0], int(t[1]) >> (2 - m_rb)), v)
+    data = w.tobytes()
+    if invalid and broken is None:
+        pad = -len(w.bits) % 8
+        how = rng.choice(["extra byte", "cut"] + (["padding bit"] if pad else []))
+        if how == "extra byte":
+            data += bytes((rng.randrange(256),))
+        elif how == "cut":
+            data = data[:-1]
+        else:
+            data = w.tobytes(pad_bit=1)
+    return data
+
+
+# ====================================================================== decoders under test
+
+
+class RefLib:
+    """The reference library through its public C API (ctypes)."""
+
+    STATUS = {0: OK, 3: "NOT_QOHI", 4: "TRUNCATED", 5: "CORRUPT", 6: "UNSUPPORTED", 7: "LIMIT"}
+
+    def __init__(self, path):
+        lib = ctypes.CDLL(path)
+        vp, u32, sz = ctypes.c_void_p, ctypes.c_uint32, ctypes.c_size_t
+        lib.qohi_read_options_init.argtypes = [vp]
+        lib.qohi_reader_open_memory.argtypes = [vp, sz, vp, ctypes.POINTER(vp), vp]
+        lib.qohi_reader_frame_count.argtypes = [vp]
+        lib.qohi_reader_frame_count.restype = u32
+        lib.qohi_reader_decode_frame.argtypes = [vp, u32, vp, sz, sz, u32]
+        lib.qohi_reader_frame_metadata.argtypes = [vp, u32, vp, vp]
+        lib.qohi_reader_message.argtypes = [vp]
+        lib.qohi_reader_message.restype = ctypes.c_char_p
+        lib.qohi_reader_close.argtypes = [vp]
+        self.lib = lib
+
+    def results(self, data, headers, max_pixels):
+        """'CLASS' if the file does not open, else a list with, per frame,
+        (class, samples or message). `headers` (the frame headers as
+        qohi_decode read them) give the buffer sizes."""
+        lib = self.lib
+        opts = ctypes.create_string_buffer(1024)
+        lib.qohi_read_options_init(opts)
+        struct.pack_into("<Q", opts, 0, max_pixels)    # max_pixels: the first field
+        err = ctypes.create_string_buffer(4096)
+        reader = ctypes.c_void_p()
+        buf = ctypes.create_string_buffer(data, max(1, len(data)))
+        st = lib.qohi_reader_open_memory(buf, len(data), opts, ctypes.byref(reader), err)
+        if st != 0:
+            return self.STATUS.get(st, "status %d" % st)
+        try:
+            n = lib.qohi_reader_frame_count(reader)
+            if headers is None or n != len(headers):
+                return ["%d frames" % n]
+            out = []
+            for i, h in enumerate(headers):
+                c = h.channels if h.channels in (3, 4) else 4
+                size = h.width * h.height * c if h.width * h.height <= max_pixels else 16
+                pixels = ctypes.create_string_buffer(size)
+                st = lib.qohi_reader_decode_frame(reader, i, pixels, size, 0, c)
+                if st == 0:
+                    items, count = ctypes.c_void_p(), ctypes.c_size_t()
+                    st = lib.qohi_reader_frame_metadata(reader, i, ctypes.byref(items),
+                                                        ctypes.byref(count))
+                cls = self.STATUS.get(st, "status %d" % st)
+                out.append((cls, pixels.raw if st == 0 else
+                            (lib.qohi_reader_message(reader) or b"").decode("utf-8", "replace")))
+            return out
+        finally:
+            lib.qohi_reader_close(reader)
+
+
+def py_results(data, max_pixels):
+    """The same for qohi_decode.py: 'CLASS', or per frame (class, samples or
+    message); also the frame headers."""
+    try:
+        qf = qd.QohiFile(data)
+    except qd.QohiError as e:
+        return e.cls, None
+    except Exception as e:                      # a bug: reported, not fatal
+        return "exception %r" % e, None
+    out = []
+    try:
+        for i, h, r in qd.decode_frames(qf, max_pixels):
+            out.append((r.cls, r.text) if isinstance(r, qd.QohiError) else (OK, r))
+    except Exception as e:
+        out.append(("exception %r" % e, ""))
+    return out, [f.header for f in qf.frames]
+
+
+# ====================================================================== the checks
+
+
+class Suite:
+    def __init__(self, args):
+        self.args = args
+        self.lib = RefLib(args.lib) if args.lib else None
+        self.failures = []
+        self.counts = collections.Counter()
+        self.lib_disagreements = []
+        self.work = tempfile.mkdtemp(prefix="qohi-pydec-")
+
+    # ------------------------------------------------------------------ helpers
+
+    def fail(self, what):
+        self.failures.append(what)
+        if len(self.failures) <= 30:
+            print("FAIL:", what, flush=True)
+
+    def path(self, *parts):
+        p = os.path.join(self.work, *parts)
+        os.makedirs(os.path.dirname(p), exist_ok=True)
+        return p
+
+    def run(self, cmd, **kw):
+        return subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw)
+
+    def encode(self, src, out, *opts):
+        r = self.run([self.args.qohienc, "-q", "-f", *opts, src, "-o", out])
+        if r.returncode != 0:
+            raise RuntimeError("qohienc %s failed: %s" % (src, r.stderr.decode()))
+        with open(out, "rb") as f:
+            return f.read()
+
+    def compare(self, name, data, expect=None, max_pixels=qd.DEFAULT_MAX_PIXELS, pixels=None):
+        """Decodes `data` with qohi_decode and (if available) the library.
+        `expect`: the spec's outcome, a file-level class or a list of
+        per-frame classes (OK for a frame that decodes). `pixels`: expected
+        samples per frame (None: not checked)."""
+        self.counts["files compared"] += 1
+        py, headers = py_results(data, max_pixels)
+        py_summary = py if isinstance(py, str) else [c for c, _ in py]
+        if expect is not None and py_summary != expect:
+            self.fail("%s: expected %s, qohi_decode gives %s%s" % (
+                name, expect, py_summary,
+                "" if isinstance(py, str) else " " + str([t for c, t in py if c != OK])))
+        if pixels is not None and not isinstance(py, str):
+            for i, (c, r) in enumerate(py):
+                if c == OK and pixels[i] is not None and r != pixels[i]:
+                    self.fail("%s: frame %d: pixels differ from the expected ones" % (name, i))
+        if self.lib is None:
+            return py
+        ref = self.lib.results(data, headers, max_pixels)
+        ref_summary = ref if isinstance(ref, str) else [c for c, _ in ref]
+        if ref_summary != py_summary:
+            what = "%s: library gives %s, qohi_decode %s%s" % (
+                name, ref_summary, py_summary,
+                "" if isinstance(ref, str) else " (library: %s)" % [t for c, t in ref if c != OK])
+            if expect is not None and py_summary == expect:
+                self.lib_disagreements.append(what)   # the spec and the library differ
+            self.fail(what)
+        elif not isinstance(py, str):
+            for i, ((c, a), (_, b)) in enumerate(zip(py, ref)):
+                if c == OK and a != b:
+                    self.fail("%s: frame %d: pixels differ from the library's" % (name, i))
+        return py
+
+    # ------------------------------------------------------------------ 1. Appendix A
+
+    def appendix(self):
+        spec = open(os.path.join(HERE, "..", "..", "spec", "qohi.md"), encoding="utf-8").read()
+
+        def hexdump(section_start, section_end):
+            part = spec[spec.index(section_start):spec.index(section_end)]
+            block = part.split("```")[1]
+            return bytes.fromhex("".join(line[6:] for line in block.strip().splitlines()))
+
+        # A.1: a whole file
+        a1 = hexdump("### A.1", "### A.2")
+        self.compare("A.1", a1, [OK], pixels=[bytes((0, 0, 0, 255, 0, 0, 255, 0, 0))])
+        # A.2: frame 1's band, here against a stored frame 0 (§4.5: the
+        # reference band is cut from the decoded pixels, whatever the method)
+        dump = hexdump("### A.2", "| Offset | Bytes | Meaning |\n|---|---|---|\n| 102")
+        band = dump[dump.index(b"FDAT") + 9:dump.index(b"FDAT") + 8 + 29]
+        f0 = bytes(v for y in range(4) for x in range(8) for v in (30 * x, 60 * y, 0))
+        rows = [f0[y * 24:(y + 1) * 24] for y in range(4)]
+        r1 = bytearray(rows[1])
+        r1[3 * 3 + 1] = 62
+        f1 = rows[0] + bytes(r1) + rows[1] + rows[2]
+        data = assemble([Frame(8, 4, 3, 0, name=b"f0", payload=fdat(4, [f0])),
+                         Frame(8, 4, 3, 1, dist=1, name=b"f1", payload=fdat(4, [band]))])
+        self.compare("A.2", data, [OK, OK], pixels=[f0, f1])
+        # A.3: a band with context-selected tables
+        band = hexdump("### A.3", "Its 280 bits")
+        px = bytes((0, 0, 0, 10, 10, 10, 10, 10, 10, 12, 11, 10, 17, 16, 15, 20, 19, 18))
+        data = assemble([Frame(3, 2, 3, 1, payload=fdat(2, [band]))])
+        self.compare("A.3", data, [OK], pixels=[px])
+
+    # ------------------------------------------------------------------ 2. encoded images
+
+    def check_encoded(self, name, data, sources, expect_deltas=False):
+        """Every frame of `data` decodes with qohi_decode to `sources[name]`
+        and to qohidec's output."""
+        py, headers = py_results(data, qd.DEFAULT_MAX_PIXELS)
+        if isinstance(py, str):
+            self.fail("%s: qohi_decode cannot open it: %s" % (name, py))
+            return
+        qpath = self.path("enc", name + ".qohi")
+        with open(qpath, "wb") as f:
+            f.write(data)
+        for i, ((cls, result), h) in enumerate(zip(py, headers)):
+            self.counts["frames decoded"] += 1
+            if h.reference is not None:
+                self.counts["delta frames decoded"] += 1
+            self.counts["method %d frames" % h.method] += 1
+            label = "%s frame %d (%s)" % (name, i, h.name.decode("utf-8"))
+            if cls != OK:
+                self.fail("%s: %s: %s" % (label, cls, result))
+                continue
+            src = sources.get(h.name.decode("utf-8"))
+            if src is not None and (src[:3] != (h.width, h.height, h.channels) or src[3] != result):
+                self.fail("%s: differs from the source image" % label)
+            out = self.path("enc", "%s-%d.png" % (name, i))
+            r = self.run([self.args.qohidec, "-q", "-f", "--frame", str(i), qpath, "-o", out])
+            if r.returncode != 0:
+                self.fail("%s: qohidec fails: %s" % (label, r.stderr.decode()))
+                continue
+            if read_png(out) != (h.width, h.height, h.channels, result):
+                self.fail("%s: differs from qohidec's output" % label)
+        if expect_deltas and not any(h.reference is not None for h in headers):
+            self.fail("%s: no delta frame" % name)
+
+    def encoded(self):
+        r = random.Random(7)
+        singles = {
+            "smooth-rgb": img_smooth(61, 37, 3, 1),
+            "smooth-rgba": img_smooth(40, 33, 4, 2),
+            "photo-rgb": img_photo(96, 64, 3, 3),
+            "photo-rgba": img_photo(48, 40, 4, 4),
+            "noise-rgb": img_noise(23, 17, 3, 5),
+            "noise-rgba": img_noise(16, 16, 4, 6),
+            "few-rgb": img_few(50, 30, 3, 7),
+            "few-rgba": img_few(31, 29, 4, 8),
+            "screen-rgb": img_screen(120, 48, 3, 9),
+            "screen-rgba": img_screen(77, 35, 4, 10),
+            "alpha": img_alpha(45, 41, 11),
+            "1x1": img_smooth(1, 1, 3, 12),
+            "1x1-rgba": img_few(1, 1, 4, 13),
+            "1x9": img_photo(1, 9, 3, 14),
+            "13x1": img_few(13, 1, 4, 15),
+            "2x3": img_noise(2, 3, 3, 16),
+            "3x2": img_few(3, 2, 3, 17),
+            "big-screen": img_screen(256, 128, 3, 18),
+        }
+        for name, img in singles.items():
+            src = self.path("png", name + ".png")
+            with open(src, "wb") as f:
+                f.write(png_bytes(img))
+            for opts in (("--effort", "0"), ("--effort", "1"),
+                         ("--effort", "0", "--method", "qohi"),
+                         ("--effort", "1", "--method", "qohi"),
+                         ("--method", "stored")):
+                if name == "big-screen" and "stored" in opts:
+                    continue
+                tag = name + "".join(opts).replace("--", "-")
+                data = self.encode(src, self.path("enc", tag + ".qohi"), *opts)
+                self.check_encoded(tag, data, {name + ".png": img})
+        # tests/data PNGs of the project (8-bit ones), as qohienc reads them
+        data_dir = os.path.join(HERE, "..", "..", "tests", "data")
+        for fn in ("icon-rgba.png", "trash-rgb.png", "palette-trns.png", "grey-alpha.png"):
+            src = os.path.join(data_dir, fn)
+            if os.path.exists(src):
+                for e in ("0", "1"):
+                    data = self.encode(src, self.path("enc", fn + e + ".qohi"), "--effort", e,
+                                       "--method", "qohi")
+                    self.check_encoded(fn + "-e" + e, data, {})
+
+        # Folders: names with sub-folders and non-ASCII characters, mixed
+        # sizes and channels, metadata, delta frames.
+        base = img_screen(64, 40, 3, 20)
+        base4 = img_alpha(30, 20, 21)
+        photo = img_photo(32, 24, 3, 22)
+        xmp = b"<x:xmpmeta xmlns:x='adobe:ns:meta/'>\xc3\xa9</x:xmpmeta>"
+        meta = [(b"tEXt", b"Comment\x00hello"), (b"tEXt", b"Empty\x00"),
+                (b"iTXt", b"XML:com.adobe.xmp\x00\x00\x00\x00\x00" + xmp),
+                (b"eXIf", b"MM\x00*\x00\x00\x00\x08\x00\x00")]
+        members = {
+            "base.png": (base, meta),
+            "sub/shift.png": (variant(base, 1, "shift"), ()),
+            "sub/dots.png": (variant(base, 2, "dots"), ()),
+            "sub/dïr/日本語.png": (variant(base, 3, "box"), ()),
+            "sub/dïr/zz-box2.png": (variant(variant(base, 4, "box"), 5, "dots"), ()),
+            "a/alpha.png": (base4, ()),
+            "a/alpha-dots.png": (variant(base4, 6, "dots"), ()),
+            "a/alpha-shift.png": (variant(base4, 7, "shift"), meta[:1]),
+            "photo.png": (photo, ()),
+            "photo2.png": (variant(photo, 8, "dots"), ()),
+            "tiny.png": (img_few(3, 1, 3, 9), ()),
+        }
+        folder = self.path("folder", "set", "x")[:-2]
+        sources = {}
+        for name, (img, chunks) in members.items():
+            with open(self.path("folder", "set", name), "wb") as f:
+                f.write(png_bytes(img, chunks))
+            sources[name] = img
+        baseline = self.path("folder", "pin.png")
+        with open(baseline, "wb") as f:
+            f.write(png_bytes(variant(base, 9, "dots")))
+        sources["baseline/pin.png"] = variant(base, 9, "dots")
+        for opts in ((), ("--effort", "0"), ("--mode", "prior"), ("--mode", "first", "--effort", "0"),
+                     ("--mode", "keyframe", "--keyframe-every", "3"), ("--mode", "none"),
+                     ("--max-depth", "1"), ("--mode", "prior", "--max-depth", "2"),
+                     ("--baseline", baseline), ("--method", "qohi", "--mode", "prior")):
+            tag = "folder" + "".join(opts).replace("--", "-").replace(baseline, "pin")
+            data = self.encode(folder, self.path("enc", tag + ".qohi"), *opts)
+            self.check_encoded(tag, data, sources,
+                               expect_deltas="none" not in opts and "stored" not in opts)
+        self.folder_file = self.encode(folder, self.path("enc", "folder.qohi"), "--mode", "prior")
+
+    # ------------------------------------------------------------------ 3. assembled files
+
+    def qohi_band(self, img, effort=0):
+        """The band qohienc writes for `img` as a one-band QOHI frame."""
+        key = ("intra", img, effort)
+        if key not in self.bands:
+            tag = "band%d" % len(self.bands)
+            src = self.path("bands", tag + ".png")
+            with open(src, "wb") as f:
+                f.write(png_bytes(img))
+            data = self.encode(src, self.path("bands", tag + ".qohi"),
+                               "--method", "qohi", "--effort", str(effort))
+            self.bands[key] = single_band(read_frames(data)[0][2])
+        return self.bands[key]
+
+    def delta_band(self, ref, img, effort=0):
+        """A delta band for `img` against `ref` (qohienc, two-image folder),
+        or None if qohienc codes it as an intra frame."""
+        key = ("delta", ref, img, effort)
+        if key not in self.bands:
+            folder = self.path("bands", "d%d" % len(self.bands), "x")[:-2]
+            for name, im in (("0.png", ref), ("1.png", img)):
+                with open(os.path.join(folder, name), "wb") as f:
+                    f.write(png_bytes(im))
+            data = self.encode(folder, folder + ".qohi", "--mode", "prior", "--effort", str(effort))
+            band = None
+            frames = read_frames(data)
+            for h, _, payload in frames:
+                if h.name == b"1.png" and h.reference is not None and \
+                        frames[h.reference][0].name == b"0.png":
+                    band = single_band(payload)
+            self.bands[key] = band
+        return self.bands[key]
+
+    def strips(self, img, rows):
+        w, h, c, px = img
+        return [(w, min(rows, h - y), c, px[y * w * c:min(h, y + rows) * w * c])
+                for y in range(0, h, rows)]
+
+    def assembled(self):
+        self.bands = {}
+        C = self.compare
+        rgb = img_screen(40, 30, 3, 30)
+        rgba = img_alpha(10, 9, 31)
+        px = lambda img: img[3]
+
+        # -- several bands per frame (§4.1): QOHI bands cut from one-band
+        # frames (a band is decoded with a fresh state, so the band of a
+        # strip coded alone is the band of those rows), stored bands
+        bands = [self.qohi_band(s, e % 2) for e, s in enumerate(self.strips(rgb, 7))]
+        C("bands: QOHI, 7 rows (5 bands)", assemble([Frame(40, 30, 3, 1, payload=fdat(7, bands))]),
+          [OK], pixels=[px(rgb)])
+        C("bands: stored RGBA, 4 rows", assemble([Frame(
+            10, 9, 4, 0, payload=fdat(4, [s[3] for s in self.strips(rgba, 4)]))]), [OK],
+          pixels=[px(rgba)])
+        one_row = [self.qohi_band(s) for s in self.strips(rgba, 1)]
+        C("bands: one row each", assemble([Frame(10, 9, 4, 1, payload=fdat(1, one_row))]), [OK],
+          pixels=[px(rgba)])
+
+        # -- delta frames over other band layouts, a chain of depth 3
+        v1, v2, v3 = variant(rgb, 40, "dots"), variant(rgb, 41, "box"), variant(rgb, 42, "shift")
+        def delta_frame(ref, img, rows, dist, effort=0):
+            bands, expected = [], b""
+            for rs, s in zip(self.strips(ref, rows), self.strips(img, rows)):
+                band = self.delta_band(rs, s, effort)
+                if band is None:                 # keep the reference rows: a reference run
+                    band, s = self.delta_band(rs, rs, effort), rs
+                bands.append(band)
+                expected += s[3]
+            return Frame(40, 30, 3, 1, dist=dist, payload=fdat(rows, bands)), expected
+        f1, e1 = delta_frame(rgb, v1, 11, 1)
+        f2, e2 = delta_frame((40, 30, 3, e1), v2, 30, 1, 1)
+        f3, e3 = delta_frame((40, 30, 3, e2), v3, 4, 1)
+        f4, e4 = delta_frame((40, 30, 3, e1), v3, 8, 3)
+        base = Frame(40, 30, 3, 0, name=b"base", payload=fdat(13, [s[3] for s in self.strips(rgb, 13)]))
+        frames = [base, f1, f2, f3, f4]
+        C("delta chain of depth 3 over a stored frame", assemble(frames, 3), [OK] * 5,
+          pixels=[px(rgb), e1, e2, e3, e4])
+        C("chain depth above max_chain_depth", assemble(frames, 2), "CORRUPT")
+        C("max_chain_depth 0 with a delta frame", assemble(frames[:2], 0), "CORRUPT")
+        lost = Frame(40, 30, 3, 0, payload=b"\x1e" + b"\x00" * 3599)   # stored, wrong size
+        C("delta frame over a corrupt reference", assemble([lost, f1]), ["CORRUPT", "CORRUPT"])
+        mid = Frame(40, 30, 3, 1, dist=1, payload=f1.payload, data_type=b"FDAX")
+        C("chain through a frame with an unknown critical record",
+          assemble([base, mid, f2, f3]), [OK, "UNSUPPORTED", "UNSUPPORTED", "UNSUPPORTED"])
+        C("ref_distance before the first frame", assemble([Frame(40, 30, 3, 1, dist=1,
+                                                                 payload=f1.payload)]), "CORRUPT")
+        C("reference of another size", assemble([Frame(40, 29, 3, 0, payload=b"\x1d" + bytes(3480)),
+                                                 f1]), "CORRUPT")
+        C("reference with other channels", assemble([Frame(40, 30, 4, 0, payload=b"\x1e" + bytes(4800)),
+                                                      f1]), "CORRUPT")
+        C("stored frame with a reference", assemble([base, Frame(40, 30, 3, 0, dist=1,
+                                                                 payload=base.payload)]), "CORRUPT")
+
+        # -- records inside frames (§3.4, §3.9, §3.13)
+        tiny = img_few(3, 2, 3, 32)
+        stored = lambda **kw: Frame(3, 2, 3, 0, payload=fdat(2, [tiny[3]]), **kw)
+        good_meta = [record(b"iccp", b"\x04ICC\xff" + bytes(40)), record(b"exif", b"II*\x00"),
+                     record(b"xmpd", "<x>é</x>".encode()), record(b"text", b"\x01k"),
+                     record(b"text", b"\x4f" + b"K" * 79 + "ü".encode()),
+                     record(b"abcd", b""), record(b"zzzz", b"\x00\xff")]
+        C("metadata and unknown ancillary records", assemble([stored(before=good_meta)]), [OK],
+          pixels=[tiny[3]])
+        bad_meta = {
+            "text: empty payload": record(b"text", b""),
+            "text: key past the payload": record(b"text", b"\x05abc"),
+            "text: empty key": record(b"text", b"\x00abc"),
+            "text: key of 80 bytes": record(b"text", b"\x50" + b"k" * 80),
+            "text: NUL in the key": record(b"text", b"\x02k\x00t"),
+            "text: not UTF-8": record(b"text", b"\x01k\xe9t"),
+            "text: NUL in the text": record(b"text", b"\x01kt\x00"),
+            "iccp: empty payload": record(b"iccp", b""),
+            "iccp: empty key": record(b"iccp", b"\x00profile"),
+            "iccp: no profile": record(b"iccp", b"\x03abc"),
+            "iccp: key past the payload": record(b"iccp", b"\x09abc"),
+            "exif: empty": record(b"exif", b""),
+            "xmpd: empty": record(b"xmpd", b""),
+            "xmpd: overlong UTF-8": record(b"xmpd", b"<\xc0\xae>"),
+            "xmpd: surrogate": record(b"xmpd", b"\xed\xa0\x80"),
+        }
+        for what, rec in bad_meta.items():
+            C("malformed metadata, " + what, assemble([stored(before=[rec]), stored()]),
+              ["CORRUPT", OK])
+        C("malformed metadata in a reference frame", assemble(
+            [Frame(40, 30, 3, 0, payload=base.payload, before=[bad_meta["exif: empty"]]), f1]),
+          ["CORRUPT", OK], pixels=[None, e1])
+        C("unknown critical record", assemble([stored(before=[record(b"ABCD", b"")]), stored()]),
+          ["UNSUPPORTED", OK])
+        for t in (b"FHDR", b"QHDR", b"QIDX", b"QEND"):
+            C("%s before FDAT" % t.decode(), assemble([stored(before=[record(t, b"")]), stored()]),
+              ["CORRUPT", OK])
+        C("no FDAT in the extent", assemble([stored(data_type=b"fdat"), stored()]), ["CORRUPT", OK])
+        C("record at the frame offset not FHDR", assemble([stored(head_type=b"FHDX"), stored()]),
+          ["CORRUPT", OK])
+        C("bytes after FDAT", assemble([stored(after=b"\x00"), stored()]), ["CORRUPT", OK])
+        C("record after FDAT", assemble([stored(after=record(b"text", b"\x01k")), stored()]),
+          ["CORRUPT", OK])
+        for what, hp in (("width not in shortest form", b"\x83\x00\x02\x03\x08\x00\x00\x00\x00"),
+                         ("byte after the name", fhdr(3, 2, 3, 0) + b"\x00"),
+                         ("other name", fhdr(3, 2, 3, 0, name=b"x")),
+                         ("other flags", fhdr(3, 2, 3, 0, flags=1))):
+            C("FHDR disagrees with the index: " + what, assemble([stored(fhdr_bytes=hp), stored()]),
+              ["CORRUPT", OK])
+        C("CRC mismatch in an ancillary record",
+          assemble([stored(before=[record(b"abcd", b"xy")[:-1] + b"\x00"]), stored()]),
+          ["CORRUPT", OK])
+        C("record length past the extent", assemble([stored(before=[b"abcd\xff\x00\x00\x00"]),
+                                                     stored()]), ["CORRUPT", OK])
+
+        # -- header values (§3.7)
+        big = Frame(1 << 24, 32, 3, 1, payload=b"\x20\x00")
+        frames = [stored(), Frame(3, 2, 1, 0, payload=b"\x02" + bytes(6)),
+                  Frame(3, 2, 3, 1, depth=16, payload=b"\x02\x00"),
+                  Frame(3, 2, 3, 2, payload=b"\x02\x00"), Frame(3, 2, 3, 255, payload=b""),
+                  stored(flags=0x80), stored(flags=0x02), stored(flags=1),
+                  Frame(3, 2, 1, 1, dist=7, payload=b"\x02\x00"),
+                  Frame(3, 2, 3, 1, dist=6, payload=b"\x02\x00"),
+                  Frame(3, 2, 3, 2, dist=10, payload=b"\x02\x00"),
+                  Frame(3, 2, 2, 0, depth=16, payload=b""), big]
+        C("reserved header values", assemble(frames),
+          [OK] + ["UNSUPPORTED"] * 6 + [OK] + ["UNSUPPORTED"] * 4 + ["LIMIT"])
+        C("pixel limit", assemble([stored(), stored()]), ["LIMIT", "LIMIT"], max_pixels=5)
+        C("pixel limit, exactly", assemble([stored()]), [OK], max_pixels=6)
+        C("pixel limit after the decodability checks", assemble(
+            [Frame(1 << 24, 32, 3, 2, payload=b"\x20"), Frame(1 << 24, 32, 3, 1, dist=1, flags=1,
+                                                             payload=b"\x20")]),
+          ["UNSUPPORTED", "LIMIT"])
+        for what, f in (("width 0", Frame(0, 2, 3, 0)), ("height 0", Frame(3, 0, 3, 0)),
+                        ("width above 2^24", Frame((1 << 24) + 1, 1, 3, 0)),
+                        ("more than 2^29 pixels", Frame(1 << 24, 33, 3, 1)),
+                        ("channels 0", Frame(3, 2, 0, 0)), ("channels 5", Frame(3, 2, 5, 0)),
+                        ("bit depth 12", Frame(3, 2, 3, 0, depth=12)),
+                        ("name not UTF-8", stored(name=b"a\xffb")),
+                        ("name with NUL", stored(name=b"a\x00b")),
+                        ("name with an overlong form", stored(name=b"\xe0\x80\xaf")),
+                        ("name beyond U+10FFFF", stored(name=b"\xf4\x90\x80\x80"))):
+            C("invalid header: " + what, assemble([stored(), f]), "CORRUPT")
+
+        # -- names and the index (§3.8, §3.11)
+        names = [n.encode() for n in ("", "dir/é1.png", "dir/é2.png", "", "日本/x", "日本/x", "")]
+        files = [stored(name=n) for n in names]
+        C("names, front-coded", assemble(files), [OK] * 7)
+        C("names, shared 0", assemble(files, shared={i: 0 for i in range(7)}), [OK] * 7)
+        C("names, shared inside a UTF-8 sequence", assemble(files, shared={2: 5}), [OK] * 7)
+        C("names, shared above the previous name", assemble(files, shared={1: 1}), "CORRUPT")
+        C("names, shared in entry 0", assemble([stored(name=b"ab")], shared={0: 1}), "CORRUPT")
+        C("no frames", assemble([]), [])
+        C("no frames, data before the index", assemble([], gap=b"\x00"), "CORRUPT")
+        C("data before the first frame", assemble([stored()], gap=record(b"text", b"\x01k")),
+          "CORRUPT")
+        C("bytes after the index entries", assemble([stored()], index_extra=b"\x00"), "CORRUPT")
+        C("frame count larger than the entries", assemble([stored()], count=2), "CORRUPT")
+        e0 = b"\x1c\x00" + fhdr(3, 2, 3, 0)
+        for what, entry in (("offset_delta not in shortest form", b"\x9c\x00\x00" + fhdr(3, 2, 3, 0)),
+                            ("offset_delta above the file size", b"\xff\xff\x03\x00" + fhdr(3, 2, 3, 0)),
+                            ("first offset not 28", b"\x1d\x00" + fhdr(3, 2, 3, 0)),
+                            ("suffix cut off", e0[:-1] + b"\x05")):
+            C("index entry: " + what, assemble([stored()], entries={0: entry}), "CORRUPT")
+        C("index entry: second offset too close", assemble(
+            [stored(), stored()], entries={1: b"\x0b\x00" + fhdr(3, 2, 3, 0)}), "CORRUPT")
+        C("index entry disagrees with FHDR", assemble([stored(), stored()], entries={
+            1: varint(len(stored().extent())) + b"\x00" + fhdr(3, 2, 3, 0, flags=1)}), [OK, "CORRUPT"])
+
+        # -- the file header and trailer (§3.6, §3.12)
+        for what, q, expect in (("version 2", struct.pack("<HHHH", 2, 0, 0, 0), "UNSUPPORTED"),
+                                ("version 2, short payload", struct.pack("<H", 2), "UNSUPPORTED"),
+                                ("payload of 1 byte", b"\x01", "CORRUPT"),
+                                ("payload of 10 bytes", struct.pack("<HHHHH", 1, 0, 0, 0, 0), "CORRUPT"),
+                                ("flags", struct.pack("<HHHH", 1, 1, 0, 0), "UNSUPPORTED"),
+                                ("reserved", struct.pack("<HHHH", 1, 0, 0, 1), "CORRUPT")):
+            C("QHDR " + what, assemble([stored()], qhdr=q), expect)
+        good = assemble([stored()])
+        C("first record not QHDR", good[:8] + record(b"QHDX", good[16:24]) + good[28:], "CORRUPT")
+        C("empty input", b"", "NOT_QOHI")
+        C("not the signature", b"\x89PNG\r\n\x1a\n" + good[8:], "NOT_QOHI")
+        C("index offset below 28", good[:-24] + record(b"QEND", struct.pack("<QI", 27, 1)), "CORRUPT")
+        C("index offset too high", good[:-24] + record(b"QEND", struct.pack(
+            "<QI", len(good) - 35, 1)), "CORRUPT")
+        C("index offset not at the index", good[:-24] + record(b"QEND", struct.pack("<QI", 28, 1)),
+          "CORRUPT")
+        index_offset = struct.unpack_from("<Q", good, len(good) - 16)[0]
+        C("trailer frame count differs", good[:-24] + record(b"QEND", struct.pack(
+            "<QI", index_offset, 2)), "CORRUPT")
+
+        # -- the band layout (§4.1, §4.2, §5.10)
+        band = self.qohi_band(tiny)
+        for what, payload in (("empty payload", b""), ("band_rows 0", b"\x00" + band),
+                              ("band_rows above the height", b"\x03" + band),
+                              ("band_rows not in shortest form", b"\x82\x00" + band),
+                              ("band sizes cut off", b"\x01"),
+                              ("band size not in shortest form", b"\x01\x81\x00" + band + band),
+                              ("band size above the payload", b"\x01\x7f" + band + band),
+                              ("last band empty", b"\x01" + varint(len(band)) + band),
+                              ("byte after the last band", b"\x02" + band + b"\x00"),
+                              ("band cut short", b"\x02" + band[:-1])):
+            C("band layout: " + what, assemble([Frame(3, 2, 3, 1, payload=payload), stored()]),
+              ["CORRUPT", OK])
+        C("two QOHI bands", assemble([Frame(3, 2, 3, 1, payload=b"\x01" + varint(len(
+            self.qohi_band((3, 1, 3, tiny[3][:9])))) + self.qohi_band((3, 1, 3, tiny[3][:9]))
+            + self.qohi_band((3, 1, 3, tiny[3][9:])))]), [OK], pixels=[tiny[3]])
+        for what, payload in (("stored band too long", b"\x02" + tiny[3] + b"\x00"),
+                              ("stored band too short", b"\x02" + tiny[3][:-1]),
+                              ("stored bands of the wrong sizes", b"\x01\x08" + tiny[3])):
+            C(what, assemble([Frame(3, 2, 3, 0, payload=payload), stored()]), ["CORRUPT", OK])
+
+    # ------------------------------------------------------------------ 4. damaged files
+
+    def small_files(self):
+        """Two small valid files: one RGBA frame with contexts, and a folder
+        of four frames with delta frames and metadata."""
+        img = img_screen(14, 9, 4, 50)
+        src = self.path("small", "one.png")
+        with open(src, "wb") as f:
+            f.write(png_bytes(img))
+        one = self.encode(src, self.path("small", "one.qohi"), "--method", "qohi", "--effort", "1")
+        base = img_screen(12, 8, 3, 51)
+        members = {"a.png": (base, [(b"tEXt", b"k\x00v"), (b"eXIf", b"II*\x00")]),
+                   "b/é.png": (variant(base, 52, "dots"), ()),
+                   "b/f.png": (variant(base, 53, "shift"), ()),
+                   "c.png": (img_few(5, 3, 4, 54), ())}
+        for name, (im, chunks) in members.items():
+            with open(self.path("small", "set", name), "wb") as f:
+                f.write(png_bytes(im, chunks))
+        folder = self.encode(os.path.join(self.work, "small", "set"),
+                             self.path("small", "set.qohi"), "--mode", "prior", "--effort", "1")
+        return {"one": one, "set": folder}
+
+    @staticmethod
+    def records_of(data):
+        """(offset, length) of every record, reading from offset 8."""
+        out, pos = [], 8
+        while pos + 12 <= len(data):
+            n = struct.unpack_from("<I", data, pos + 4)[0]
+            out.append((pos, n))
+            pos += 12 + n
+        return out
+
+    @staticmethod
+    def fix_crc(data, pos, n):
+        d = bytearray(data)
+        d[pos + 8 + n:pos + 12 + n] = struct.pack("<I", zlib.crc32(bytes(d[pos:pos + 4]) + bytes(d[pos + 8:pos + 8 + n])))
+        return bytes(d)
+
+    def damaged(self):
+        r = random.Random(99)
+        for name, data in self.small_files().items():
+            py = self.compare(name, data, [OK] * len(qd.QohiFile(data).frames))
+            # Every non-empty prefix is TRUNCATED (§9.2); bytes appended too (§3.12).
+            for n in range(len(data)):
+                self.compare("%s cut to %d bytes" % (name, n), data[:n], "TRUNCATED" if n else "NOT_QOHI")
+            for extra in (b"\x00", bytes(r.randrange(256) for _ in range(24)), data[-12:]):
+                self.compare("%s with %d bytes appended" % (name, len(extra)), data + extra, "TRUNCATED")
+            # A copy of the trailer appended: the last 24 bytes are a valid
+            # trailer whose index does not end right before it (§3.12 step 4).
+            self.compare("%s with its trailer repeated" % name, data + data[-24:], "CORRUPT")
+            # Every byte flipped: always detected (§13: an accepted file has
+            # been checked all through).
+            for pos in range(len(data)):
+                d = bytearray(data)
+                d[pos] ^= r.randrange(1, 256)
+                res = self.compare("%s byte %d flipped" % (name, pos), bytes(d))
+                self.counts["flipped bytes"] += 1
+                if not isinstance(res, str) and all(c == OK for c, _ in res):
+                    self.fail("%s byte %d flipped: not detected" % (name, pos))
+            # Bytes changed inside a payload and the CRC recomputed: reaches the
+            # header, index, band layout, metadata and band checks.
+            for pos, n in self.records_of(data):
+                if n == 0:
+                    continue
+                is_band = data[pos:pos + 4] == b"FDAT"
+                tries = [(k, 1 << b) for k in range(n) for b in range(8)] if is_band else \
+                    [(k, v) for k in range(n) for v in (1, 0x80, r.randrange(1, 256))]
+                for k, v in tries:
+                    d = bytearray(data)
+                    d[pos + 8 + k] ^= v
+                    self.counts["payload changes, CRC recomputed"] += 1
+                    self.compare("%s %s payload byte %d ^ %d, CRC fixed" % (
+                        name, data[pos:pos + 4].decode(), k, v), self.fix_crc(d, pos, n))
+                if is_band:                      # random spans
+                    for _ in range(40):
+                        d = bytearray(data)
+                        a = r.randrange(n)
+                        b = min(n, a + r.randrange(1, 6))
+                        d[pos + 8 + a:pos + 8 + b] = bytes(r.randrange(256) for _ in range(b - a))
+                        self.compare("%s FDAT bytes %d-%d random, CRC fixed" % (name, a, b),
+                                     self.fix_crc(d, pos, n))
+
+    # ------------------------------------------------------------------ 4b. random bands
+
+    def random_bands(self, count=400):
+        """Random op streams of every kind, written with random tables and
+        groupings: valid ones must decode (as the library does); broken
+        ones must be CORRUPT (and the library must agree)."""
+        rng = random.Random(2024)
+        for t in range(count):
+            W, rows, C = rng.choice((1, 2, 3, 5, 8, 13)), rng.randrange(1, 7), rng.choice((3, 4))
+            delta = rng.random() < 0.5
+            invalid = rng.random() < 0.3
+            nb = rng.randrange(1, 3)
+            H = rows * nb - rng.randrange(rows) if nb > 1 else rows
+            bands = []
+            for b in range(nb):
+                r = min(rows, H - b * rows)
+                bands.append(random_band(rng, W, r, C, delta, invalid and b == nb - 1))
+            ref = bytes(rng.choice((0, 255, rng.randrange(256))) for _ in range(W * H * C))
+            frames = [Frame(W, H, C, 0, payload=fdat(H, [ref]))] if delta else []
+            frames.append(Frame(W, H, C, 1, dist=1 if delta else 0, payload=fdat(rows, bands)))
+            expect = [OK] * (len(frames) - 1) + ["CORRUPT" if invalid else OK]
+            self.counts["random bands"] += nb
+            self.compare("random band %d (%dx%d, %d channels, %s%s)" % (
+                t, W, H, C, "delta" if delta else "intra", ", broken" if invalid else ""),
+                assemble(frames), expect)
+
+    # ------------------------------------------------------------------ 5. command line
+
+    def cli(self):
+        files = self.small_files()
+        data = files["set"]
+        py, headers = py_results(data, qd.DEFAULT_MAX_PIXELS)
+        tool = [sys.executable, os.path.join(HERE, "qohi_decode.py")]
+
+        def run(name, content, *extra):
+            path = self.path("cli", name + ".qohi")
+            with open(path, "wb") as f:
+                f.write(content)
+            out = self.path("cli", name, "x")[:-2]
+            shutil.rmtree(out, ignore_errors=True)
+            r = self.run(tool + [path, out] + list(extra))
+            return r.returncode, r.stderr.decode("utf-8"), sorted(os.listdir(out)) if os.path.isdir(out) else [], out
+
+        rc, err, files_written, out = run("valid", data)
+        want = ["%04d.png" % i for i in range(len(py))]
+        if rc != 0 or err or files_written != want:
+            self.fail("CLI on a valid file: status %d, %r, %r" % (rc, err, files_written))
+        for i, (cls, samples) in enumerate(py):
+            h = headers[i]
+            if read_png(os.path.join(out, "%04d.png" % i)) != (h.width, h.height, h.channels, samples):
+                self.fail("CLI: %04d.png differs" % i)
+        # Frame 1 damaged: one error line, the other frames written.
+        pos, n = [(p, n) for p, n in self.records_of(data) if data[p:p + 4] == b"FDAT"][1]
+        d = bytearray(data)
+        d[pos + 8] ^= 0x40
+        rc, err, files_written, _ = run("frame1", bytes(d))
+        lines = err.splitlines()
+        if rc != 1 or len(lines) < 1 or not re.fullmatch(r"error: frame 1: CORRUPT: .+", lines[0]) or \
+                "0001.png" in files_written or "0000.png" not in files_written:
+            self.fail("CLI on a damaged frame: status %d, %r, %r" % (rc, err, files_written))
+        for name, content, cls in (("empty", b"", "NOT_QOHI"), ("cut", data[:-1], "TRUNCATED"),
+                                   ("qhdr", assemble([], qhdr=struct.pack("<HHHH", 3, 0, 0, 0)),
+                                    "UNSUPPORTED")):
+            rc, err, files_written, _ = run(name, content)
+            if rc != 1 or not re.fullmatch(r"error: %s: .+\n" % cls, err) or files_written:
+                self.fail("CLI on %s: status %d, %r, %r" % (name, rc, err, files_written))
+        rc, err, files_written, _ = run("limit", data, "--max-pixels", "15")
+        expect = ["error: frame %d: LIMIT" % i for i, h in enumerate(headers) if h.width * h.height > 15]
+        if rc != 1 or [l.split(":", 2)[0] + ":" + l.split(":", 2)[1] + ": LIMIT" for l in err.splitlines()
+                       if ": LIMIT:" in l] != expect or len(files_written) != len(headers) - len(expect):
+            self.fail("CLI with --max-pixels: status %d, %r, %r" % (rc, err, files_written))
+        rc, err, files_written, _ = run("none", assemble([]))
+        if rc != 0 or err or files_written:
+            self.fail("CLI on a file without frames: status %d, %r" % (rc, err))
+        r = self.run(tool + ["only-one-argument"])
+        if r.returncode != 2:
+            self.fail("CLI usage error: status %d" % r.returncode)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--qohienc", required=True)
+    ap.add_argument("--qohidec", required=True)
+    ap.add_argument("--lib", help="libqohi shared library, for the class comparisons")
+    ap.add_argument("--keep", action="store_true", help="keep the work folder")
+    args = ap.parse_args()
+    suite = Suite(args)
+    qd.STATS = collections.Counter()
+    start = time.time()
+    try:
+        for part in (suite.appendix, suite.encoded, suite.assembled, suite.damaged, suite.random_bands, suite.cli):
+            t = time.time()
+            part()
+            print("%-10s %5.1f s" % (part.__name__, time.time() - t), flush=True)
+    finally:
+        if args.keep:
+            print("work folder:", suite.work)
+        else:
+            shutil.rmtree(suite.work, ignore_errors=True)
+    print("coverage (ops and bands decoded by qohi_decode):")
+    for k, v in sorted(qd.STATS.items()):
+        print("  %-32s %d" % (k, v))
+    for k, v in sorted(suite.counts.items()):
+        print("%-40s %d" % (k, v))
+    if not args.lib:
+        print("note: no --lib, library comparisons skipped")
+    for what in suite.lib_disagreements:
+        print("library differs from the spec:", what)
+    print("%d failures, %.1f s" % (len(suite.failures), time.time() - start))
+    return 1 if suite.failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
