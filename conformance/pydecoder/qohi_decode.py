@@ -151,24 +151,41 @@ def type_name(rtype):
 # ---------------------------------------------------------------- frame headers (§3.7)
 
 
+def front_coded_name_ok(previous, shared, suffix):
+    """Check 7 of §3.7 for an index entry's name previous[:shared] + suffix
+    (§3.11), `previous` being a valid name: the bytes before the UTF-8
+    sequence that holds byte shared - 1 are whole valid sequences, so only
+    the rest is checked. This costs the size of the suffix, not of the name:
+    a 10-byte entry can describe a name of 65,535 bytes."""
+    start = shared
+    if start > 0:
+        start -= 1
+        while start > 0 and previous[start] & 0xC0 == 0x80:    # at most 3 steps
+            start -= 1
+    return valid_utf8_without_nul(bytes(previous[start:shared]) + bytes(suffix))
+
+
 class Header:
-    """The fields of a frame header (§3.7), with the derived reference."""
+    """The fields of a frame header (§3.7), with the derived reference. The
+    name is not kept here (see QohiFile.name)."""
 
     __slots__ = ("width", "height", "channels", "bit_depth", "method", "flags",
-                 "ref_distance", "reference", "name")
+                 "ref_distance", "reference", "name_size")
 
-    def fhdr_payload(self):
-        """The one valid FHDR payload of this header (§3.7, §7.2 encode_fhdr)."""
+    def fhdr_fields(self):
+        """The FHDR payload of this header (§3.7, §7.2 encode_fhdr) up to
+        its name."""
         return (write_varint(self.width) + write_varint(self.height)
                 + bytes((self.channels, self.bit_depth, self.method, self.flags))
-                + write_varint(self.ref_distance) + write_varint(len(self.name))
-                + self.name)
+                + write_varint(self.ref_distance) + write_varint(self.name_size))
 
 
-def parse_header_fields(x, pos, i, prefix, max_name):
+def parse_header_fields(x, pos, i, shared, name_ok):
     """§7.2 parse_header_fields: the fields from `width` on, then the
-    validity checks 1 - 7 of §3.7 for frame number i. In an index entry
-    `prefix` is the shared part of the previous name (§3.11)."""
+    validity checks 1 - 7 of §3.7 for frame number i. In an index entry the
+    name is front-coded (§3.11): `shared` bytes of the previous name, then
+    the suffix read here; name_ok(suffix) makes check 7 on the full name.
+    Returns (header, suffix, position after the fields)."""
     # Check 1: every field is read first, in payload order.
     width, pos = read_varint(x, pos, MAX_SIDE)
     height, pos = read_varint(x, pos, MAX_SIDE)
@@ -177,10 +194,10 @@ def parse_header_fields(x, pos, i, prefix, max_name):
     channels, bit_depth, method, flags = x[pos], x[pos + 1], x[pos + 2], x[pos + 3]
     pos += 4
     ref_distance, pos = read_varint(x, pos, 0xFFFFFFFF)
-    n, pos = read_varint(x, pos, max_name)
+    n, pos = read_varint(x, pos, MAX_NAME - shared)
     if len(x) - pos < n:
         fail(CORRUPT, "frame header cut short")
-    name = bytes(prefix) + bytes(x[pos:pos + n])
+    suffix = x[pos:pos + n]
     pos += n
     # Checks 2 - 7, on the values read.
     if ref_distance > i:
@@ -193,13 +210,13 @@ def parse_header_fields(x, pos, i, prefix, max_name):
         fail(CORRUPT, "channel count")
     if bit_depth not in (8, 16):
         fail(CORRUPT, "bit depth")
-    if not valid_utf8_without_nul(name):
+    if not name_ok(suffix):
         fail(CORRUPT, "name is not UTF-8 without NUL")
     h = Header()
     h.width, h.height, h.channels, h.bit_depth = width, height, channels, bit_depth
-    h.method, h.flags, h.ref_distance, h.name = method, flags, ref_distance, name
+    h.method, h.flags, h.ref_distance, h.name_size = method, flags, ref_distance, shared + n
     h.reference = None if ref_distance == 0 else i - ref_distance
-    return h, pos
+    return h, suffix, pos
 
 
 def check_decodable(h):
@@ -239,9 +256,10 @@ def check_metadata(rtype, payload):
 
 
 class FrameEntry:
-    """A frame as the index describes it (§3.11)."""
+    """A frame as the index describes it (§3.11), its name as front-coded
+    there (`shared` bytes of the previous name, then `suffix`)."""
 
-    __slots__ = ("header", "offset", "end", "depth")
+    __slots__ = ("header", "offset", "end", "depth", "shared", "suffix")
 
 
 class QohiFile:
@@ -253,6 +271,8 @@ class QohiFile:
         self.frames = []
         self.max_chain_depth = 0
         self.index_offset = 0
+        self._name_at = -1                       # QohiFile.name: the last name built
+        self._name = bytearray()
         self._open()
 
     # §7.1
@@ -331,13 +351,15 @@ class QohiFile:
             fail(CORRUPT, "index too short for its frame count")
         pos = 4
         offset = 0
-        previous_name = b""
+        name = bytearray()                       # the previous entry's full name
         frames = self.frames
         for i in range(count):
             delta, pos = read_varint(x, pos, size)
-            shared, pos = read_varint(x, pos, len(previous_name))
-            h, pos = parse_header_fields(x, pos, i, previous_name[:shared], MAX_NAME - shared)
-            previous_name = h.name
+            shared, pos = read_varint(x, pos, len(name))
+            h, suffix, pos = parse_header_fields(
+                x, pos, i, shared, lambda sfx: front_coded_name_ok(name, shared, sfx))
+            del name[shared:]
+            name += suffix
             offset += delta
             if i == 0:
                 if offset != FIRST_FRAME:
@@ -347,7 +369,7 @@ class QohiFile:
             if offset >= index_offset:
                 fail(CORRUPT, "frame %d does not start before the index" % i)
             f = FrameEntry()
-            f.header, f.offset, f.depth = h, offset, 0
+            f.header, f.offset, f.depth, f.shared, f.suffix = h, offset, 0, shared, suffix
             if h.reference is not None:                  # §3.7 checks 8 - 10
                 r = frames[h.reference]
                 g = r.header
@@ -367,6 +389,19 @@ class QohiFile:
         # Extents (§3.11)
         for i, f in enumerate(frames):
             f.end = frames[i + 1].offset if i + 1 < count else index_offset
+
+    def name(self, i):
+        """The full name of frame i (§3.11). Names are built one entry after
+        the other from the front coding, so that asking for the frames in
+        order costs the size of the index in all."""
+        if i < self._name_at:
+            self._name_at, self._name = -1, bytearray()
+        while self._name_at < i:
+            self._name_at += 1
+            f = self.frames[self._name_at]
+            del self._name[f.shared:]
+            self._name += f.suffix
+        return bytes(self._name)
 
     # §7.3
     def check_frame(self, i, max_pixels):
@@ -393,7 +428,12 @@ class QohiFile:
         rtype, p, end = self.read_record(f.offset, f.end)
         if rtype != b"FHDR":
             fail(CORRUPT, "record at the frame's offset is not FHDR")
-        if p != f.header.fhdr_payload():
+        # Step 1: the payload equals the FHDR encoding of the entry's header
+        # with its full name (compared by size first, so that a name is only
+        # built when the record holds as many bytes).
+        fields = f.header.fhdr_fields()
+        if len(p) != len(fields) + f.header.name_size or p[:len(fields)] != fields or \
+                p[len(fields):] != self.name(i):
             fail(CORRUPT, "frame header disagrees with the index")
         ancillary = []
         while True:
@@ -501,6 +541,8 @@ def decode_frame_data(p, h, ref):
     if sum(sizes) >= S - pos:
         fail(CORRUPT, "data shorter than its bands")
     sizes.append(S - pos - sum(sizes))       # the last band: the rest, >= 1 byte
+    if STATS is not None:
+        STATS["frames of several bands" if B > 1 else "frames of one band"] += 1
 
     out = array(PIXEL_TYPE)
     for b in range(B):
@@ -923,17 +965,22 @@ def write_png(path, width, height, channels, samples):
 # ---------------------------------------------------------------- command line
 
 
-def decode_frames(qf, max_pixels):
+def decode_frames(qf, max_pixels, cache_bytes=256 << 20):
     """Decodes every frame of the opened file `qf` in index order. Yields
     (i, header, samples) with the frame's samples in the layout of §2, or
-    (i, header, QohiError) for a frame that fails."""
+    (i, header, QohiError) for a frame that fails.
+
+    A frame's result is kept while a later frame still refers to it, within
+    `cache_bytes` of pixels (the oldest go first); a reference no longer
+    kept is decoded again with its chain (§4.5), at most max_chain_depth
+    further frame decodes (§13)."""
     frames = qf.frames
-    # A frame's result is kept only while a later frame still refers to it.
     last_use = {}
     for i, f in enumerate(frames):
         if f.header.reference is not None:
             last_use[f.header.reference] = i
-    cache = {}
+    cache = {}                                   # insertion order: oldest first
+    kept = 0
     for i, f in enumerate(frames):
         h = f.header
         try:
@@ -942,10 +989,16 @@ def decode_frames(qf, max_pixels):
                 pixels, ancillary = qf.decode_with_chain(i, cache)
             except QohiError as e:
                 if i in last_use:
-                    cache[i] = e
+                    cache[i] = e                 # a failure costs nothing to keep
                 raise
             if i in last_use:
                 cache[i] = pixels
+                kept += 4 * len(pixels)
+                for r in list(cache):
+                    if kept <= cache_bytes:
+                        break
+                    if not isinstance(cache[r], QohiError):
+                        kept -= 4 * len(cache.pop(r))
             # This reader reports metadata (it checks it and could output
             # it): a malformed metadata record fails the frame (§3.9).
             for rtype, payload in ancillary:
@@ -955,7 +1008,9 @@ def decode_frames(qf, max_pixels):
         except QohiError as e:
             result = e
         for r in [r for r in cache if last_use[r] <= i]:
-            del cache[r]
+            done = cache.pop(r)
+            if not isinstance(done, QohiError):
+                kept -= 4 * len(done)
         yield i, h, result
 
 

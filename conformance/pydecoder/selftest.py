@@ -306,12 +306,24 @@ def assemble(frames, max_chain_depth=16, qhdr=None, shared=None, entries=None,
     return bytes(out)
 
 
+def name_amplification(n):
+    """A file of n frames whose index entries name each frame with the
+    65,535 bytes of the first name (shared 65,535, no suffix). The frames'
+    12-byte extents hold zeros (not a record: CORRUPT when decoded)."""
+    out = SIG + record(b"QHDR", struct.pack("<HHHH", 1, 0, 16, 0)) + bytes(12 * n)
+    idx = bytearray(struct.pack("<I", n))
+    idx += varint(28) + b"\x00" + fhdr(1, 1, 3, 0, name=b"a" * 65535)
+    idx += (varint(12) + varint(65535) + fhdr(1, 1, 3, 0)) * (n - 1)
+    index_offset = len(out)
+    return out + record(b"QIDX", bytes(idx)) + record(b"QEND", struct.pack("<QI", index_offset, n))
+
+
 def read_frames(data):
-    """The frames of a valid file as (FHDR payload, [records], FDAT payload),
+    """The frames of a valid file as (header, name, [records], FDAT payload),
     read with the decoder's own record reader."""
     qf = qd.QohiFile(data)
     out = []
-    for f in qf.frames:
+    for i, f in enumerate(qf.frames):
         rtype, hp, end = qf.read_record(f.offset, f.end)
         others = []
         while True:
@@ -319,7 +331,7 @@ def read_frames(data):
             if rtype == b"FDAT":
                 break
             others.append((rtype, p))
-        out.append((f.header, others, p))
+        out.append((f.header, qf.name(i), others, p))
     return out
 
 
@@ -626,20 +638,20 @@ class RefLib:
 
 def py_results(data, max_pixels):
     """The same for qohi_decode.py: 'CLASS', or per frame (class, samples or
-    message); also the frame headers."""
+    message); also the frame headers and names."""
     try:
         qf = qd.QohiFile(data)
     except qd.QohiError as e:
-        return e.cls, None
+        return e.cls, None, None
     except Exception as e:                      # a bug: reported, not fatal
-        return "exception %r" % e, None
+        return "exception %r" % e, None, None
     out = []
     try:
         for i, h, r in qd.decode_frames(qf, max_pixels):
             out.append((r.cls, r.text) if isinstance(r, qd.QohiError) else (OK, r))
     except Exception as e:
         out.append(("exception %r" % e, ""))
-    return out, [f.header for f in qf.frames]
+    return out, [f.header for f in qf.frames], [qf.name(i) for i in range(len(qf.frames))]
 
 
 # ====================================================================== the checks
@@ -682,7 +694,7 @@ class Suite:
         per-frame classes (OK for a frame that decodes). `pixels`: expected
         samples per frame (None: not checked)."""
         self.counts["files compared"] += 1
-        py, headers = py_results(data, max_pixels)
+        py, headers, _ = py_results(data, max_pixels)
         py_summary = py if isinstance(py, str) else [c for c, _ in py]
         if expect is not None and py_summary != expect:
             self.fail("%s: expected %s, qohi_decode gives %s%s" % (
@@ -745,23 +757,23 @@ class Suite:
     def check_encoded(self, name, data, sources, expect_deltas=False):
         """Every frame of `data` decodes with qohi_decode to `sources[name]`
         and to qohidec's output."""
-        py, headers = py_results(data, qd.DEFAULT_MAX_PIXELS)
+        py, headers, names = py_results(data, qd.DEFAULT_MAX_PIXELS)
         if isinstance(py, str):
             self.fail("%s: qohi_decode cannot open it: %s" % (name, py))
             return
         qpath = self.path("enc", name + ".qohi")
         with open(qpath, "wb") as f:
             f.write(data)
-        for i, ((cls, result), h) in enumerate(zip(py, headers)):
+        for i, ((cls, result), h, fname) in enumerate(zip(py, headers, names)):
             self.counts["frames decoded"] += 1
             if h.reference is not None:
                 self.counts["delta frames decoded"] += 1
             self.counts["method %d frames" % h.method] += 1
-            label = "%s frame %d (%s)" % (name, i, h.name.decode("utf-8"))
+            label = "%s frame %d (%s)" % (name, i, fname.decode("utf-8"))
             if cls != OK:
                 self.fail("%s: %s: %s" % (label, cls, result))
                 continue
-            src = sources.get(h.name.decode("utf-8"))
+            src = sources.get(fname.decode("utf-8"))
             if src is not None and (src[:3] != (h.width, h.height, h.channels) or src[3] != result):
                 self.fail("%s: differs from the source image" % label)
             out = self.path("enc", "%s-%d.png" % (name, i))
@@ -859,7 +871,18 @@ class Suite:
             data = self.encode(folder, self.path("enc", tag + ".qohi"), *opts)
             self.check_encoded(tag, data, sources,
                                expect_deltas="none" not in opts and "stored" not in opts)
-        self.folder_file = self.encode(folder, self.path("enc", "folder.qohi"), "--mode", "prior")
+        # Larger than 2^17 pixels: qohienc's default bands of about 2^17
+        # pixels at effort 0 (§10) give several bands, in delta frames too.
+        big = img_photo(520, 260, 3, 23)
+        members = {"big0.png": big, "big1.png": variant(big, 24, "dots")}
+        for name, img in members.items():
+            with open(self.path("large", name), "wb") as f:
+                f.write(png_bytes(img))
+        folder = os.path.join(self.work, "large")
+        data = self.encode(folder, self.path("enc", "large.qohi"), "--mode", "prior", "--effort", "0")
+        self.check_encoded("large", data, members, expect_deltas=True)
+        if not all(qd.read_varint(p, 0, h.height)[0] < h.height for h, _, _, p in read_frames(data)):
+            self.fail("large: frames of one band; expected several")
 
     # ------------------------------------------------------------------ 3. assembled files
 
@@ -873,7 +896,7 @@ class Suite:
                 f.write(png_bytes(img))
             data = self.encode(src, self.path("bands", tag + ".qohi"),
                                "--method", "qohi", "--effort", str(effort))
-            self.bands[key] = single_band(read_frames(data)[0][2])
+            self.bands[key] = single_band(read_frames(data)[0][3])
         return self.bands[key]
 
     def delta_band(self, ref, img, effort=0):
@@ -888,9 +911,9 @@ class Suite:
             data = self.encode(folder, folder + ".qohi", "--mode", "prior", "--effort", str(effort))
             band = None
             frames = read_frames(data)
-            for h, _, payload in frames:
-                if h.name == b"1.png" and h.reference is not None and \
-                        frames[h.reference][0].name == b"0.png":
+            for h, name, _, payload in frames:
+                if name == b"1.png" and h.reference is not None and \
+                        frames[h.reference][1] == b"0.png":
                     band = single_band(payload)
             self.bands[key] = band
         return self.bands[key]
@@ -939,6 +962,10 @@ class Suite:
         frames = [base, f1, f2, f3, f4]
         C("delta chain of depth 3 over a stored frame", assemble(frames, 3), [OK] * 5,
           pixels=[px(rgb), e1, e2, e3, e4])
+        # Without a cache of reference frames: each chain decoded again (§4.5)
+        got = [r for _, _, r in qd.decode_frames(qd.QohiFile(assemble(frames, 3)), 1 << 28, 0)]
+        if got != [px(rgb), e1, e2, e3, e4]:
+            self.fail("delta chain without a cache: other results")
         C("chain depth above max_chain_depth", assemble(frames, 2), "CORRUPT")
         C("max_chain_depth 0 with a delta frame", assemble(frames[:2], 0), "CORRUPT")
         lost = Frame(40, 30, 3, 0, payload=b"\x1e" + b"\x00" * 3599)   # stored, wrong size
@@ -1047,6 +1074,23 @@ class Suite:
         C("names, shared inside a UTF-8 sequence", assemble(files, shared={2: 5}), [OK] * 7)
         C("names, shared above the previous name", assemble(files, shared={1: 1}), "CORRUPT")
         C("names, shared in entry 0", assemble([stored(name=b"ab")], shared={0: 1}), "CORRUPT")
+        for what, n0, n1, sh, expect in (
+                ("a sequence completed by the suffix", "日".encode(), b"\xe6\x97\xa5x", 2, [OK, OK]),
+                ("a sequence cut by shared", "é".encode(), b"\xc3x", 1, "CORRUPT"),
+                ("a continuation byte after an ASCII prefix", b"ab", b"ab\xa9", 2, "CORRUPT"),
+                ("a continuation byte after a whole sequence", "日".encode(), "日".encode() + b"\xa5",
+                 3, "CORRUPT"),
+                ("NUL in the suffix", b"ab", b"ab\x00", 2, "CORRUPT")):
+            C("front-coded name, " + what, assemble([stored(name=n0), stored(name=n1)],
+                                                    shared={1: sh}), expect)
+        # Names described by the front coding, not held by the file: 300
+        # entries of 65,535-byte names in a file of some 80 KB (§13).
+        C("names longer than the file", name_amplification(300), ["CORRUPT"] * 300)
+        data = name_amplification(20000)
+        t = time.time()
+        qd.QohiFile(data)
+        if time.time() - t > 2:
+            self.fail("opening %d entries of 65,535-byte names took %.1f s" % (20000, time.time() - t))
         C("no frames", assemble([]), [])
         C("no frames, data before the index", assemble([], gap=b"\x00"), "CORRUPT")
         C("data before the first frame", assemble([stored()], gap=record(b"text", b"\x01k")),
@@ -1075,6 +1119,13 @@ class Suite:
         good = assemble([stored()])
         C("first record not QHDR", good[:8] + record(b"QHDX", good[16:24]) + good[28:], "CORRUPT")
         C("empty input", b"", "NOT_QOHI")
+        # A file cut right after stored pixels that happen to hold a QEND
+        # record: its last 24 bytes are a valid trailer, so the index checks
+        # apply (§3.12 steps 3 - 4): CORRUPT, not TRUNCATED.
+        qend = record(b"QEND", struct.pack("<QI", 28, 0))
+        data = assemble([Frame(4, 3, 3, 0, payload=fdat(3, [qend + bytes(12)]))])
+        C("stored pixels holding a QEND record", data, [OK])
+        C("cut after stored pixels holding a QEND record", data[:data.index(qend) + 24], "CORRUPT")
         C("not the signature", b"\x89PNG\r\n\x1a\n" + good[8:], "NOT_QOHI")
         C("index offset below 28", good[:-24] + record(b"QEND", struct.pack("<QI", 27, 1)), "CORRUPT")
         C("index offset too high", good[:-24] + record(b"QEND", struct.pack(
@@ -1219,7 +1270,7 @@ class Suite:
     def cli(self):
         files = self.small_files()
         data = files["set"]
-        py, headers = py_results(data, qd.DEFAULT_MAX_PIXELS)
+        py, headers, _ = py_results(data, qd.DEFAULT_MAX_PIXELS)
         tool = [sys.executable, os.path.join(HERE, "qohi_decode.py")]
 
         def run(name, content, *extra):
