@@ -1241,12 +1241,12 @@ class Suite:
 
     # ------------------------------------------------------------------ 4b. random bands
 
-    def random_bands(self, count=400):
+    def random_bands(self):
         """Random op streams of every kind, written with random tables and
         groupings: valid ones must decode (as the library does); broken
         ones must be CORRUPT (and the library must agree)."""
-        rng = random.Random(2024)
-        for t in range(count):
+        rng = random.Random(self.args.seed)
+        for t in range(self.args.random):
             W, rows, C = rng.choice((1, 2, 3, 5, 8, 13)), rng.randrange(1, 7), rng.choice((3, 4))
             delta = rng.random() < 0.5
             invalid = rng.random() < 0.3
@@ -1324,6 +1324,9 @@ def main():
     ap.add_argument("--qohidec", required=True)
     ap.add_argument("--lib", help="libqohi shared library, for the class comparisons")
     ap.add_argument("--keep", action="store_true", help="keep the work folder")
+    ap.add_argument("--random", type=int, default=400, metavar="N",
+                    help="number of random frames of random bands (default 400)")
+    ap.add_argument("--seed", type=int, default=2024, help="seed of the random bands")
     args = ap.parse_args()
     suite = Suite(args)
     qd.STATS = collections.Counter()
