@@ -5,7 +5,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD_DIR=${QOHI_BUILD_DIR:-$ROOT/build}
 
-PACKAGES=(g++ make cmake pkg-config libpng-dev libgtest-dev libqoi-dev)
+PACKAGES=(g++ make cmake pkg-config libpng-dev libgtest-dev libqoi-dev libwebp-dev)
 # The plugin hosts, with their development files: the plugins are built and
 # tested against the real programs (see plugins/).
 PACKAGES+=(imagemagick libmagick++-dev gimp libgimp2.0-dev qtbase5-dev python3-pyqt5 shared-mime-info)

@@ -1,13 +1,18 @@
 // qohi_bench: single-image benchmark of QOHI against the reference QOI
-// (qoi.h from libqoi-dev) and libpng, on the same decoded pixels.
+// (qoi.h from libqoi-dev), libpng and lossless WebP (libwebp), on the same
+// decoded pixels.
 //
-//   qohi_bench [--runs N] [--effort E] [--csv FILE] [--filter SUBSTR] DIR
+//   qohi_bench [--runs N] [--effort E] [--no-webp] [--csv FILE] [--filter SUBSTR] DIR
 //
 // Every *.png under DIR (recursive, sorted by path) is decoded once with
 // libpng; each codec then encodes those pixels to memory and decodes them
 // back, N times, keeping the best encode and the best decode time. Decoded
 // pixels must equal the source bit for bit. Images are grouped by their
 // first-level folder under DIR ("." for files directly in DIR).
+//
+// WebP is measured twice, both lossless and exact: method 0 (the fastest,
+// `cwebp -lossless -exact -m 0`) and libwebp's default method 4. It is
+// compiled in only when CMake found libwebp (QOHI_BENCH_WEBP).
 //
 // Exit status: 0 if every codec round-tripped every readable image exactly,
 // 1 on any mismatch or codec failure, 2 on usage errors.
@@ -21,10 +26,17 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
+
+#if QOHI_BENCH_WEBP
+#include <webp/decode.h>
+#include <webp/encode.h>
+#endif
 
 #include "bench_util.h"
 #include "file_io.h"
@@ -56,12 +68,16 @@ using namespace qohi_bench_util;
 
 namespace {
 
-enum Codec { kQohi = 0, kQoi = 1, kPng = 2, kCodecs = 3 };
-const char* const kCodecName[kCodecs] = {"QOHI", "QOI", "PNG"};
+constexpr bool kHaveWebp = QOHI_BENCH_WEBP != 0;
+
+enum Codec { kQohi, kQoi, kPng, kWebpM0, kWebpM4, kCodecs };
+const char* const kCodecName[kCodecs] = {"QOHI", "QOI", "PNG", "WebP-m0", "WebP-m4"};
+const char* const kCsvName[kCodecs] = {"qohi", "qoi", "png", "webp_m0", "webp_m4"};
 
 struct Options {
     int runs = 3;
     int effort = 0;  // QOHI's qohi_write_options.effort
+    bool webp = kHaveWebp;
     std::string csv_path;
     std::string filter;
     std::string dir;
@@ -81,9 +97,9 @@ struct Totals {
     uint64_t images = 0;
     uint64_t pixels = 0;
     uint64_t raw_bytes = 0;
-    uint64_t size[kCodecs] = {0, 0, 0};
-    double enc_s[kCodecs] = {0, 0, 0};
-    double dec_s[kCodecs] = {0, 0, 0};
+    uint64_t size[kCodecs] = {};
+    double enc_s[kCodecs] = {};
+    double dec_s[kCodecs] = {};
 
     void add(uint64_t px, uint64_t raw, const CodecResult* r) {
         ++images;
@@ -97,65 +113,68 @@ struct Totals {
     }
 };
 
-struct FreeDeleter {
-    void operator()(void* p) const { std::free(p); }
+// Encoded bytes or decoded pixels as a codec hands them over: memory from the
+// codec's own allocator, released with the codec's function, or (libpng
+// through png_io) a vector. Decoded pixels also carry their dimensions.
+struct Buffer {
+    std::unique_ptr<uint8_t, void (*)(void*)> allocated{nullptr, std::free};
+    std::vector<uint8_t> vec;
+    size_t size = 0;
+    uint32_t width = 0, height = 0, channels = 0;
+
+    void adopt(void* p, size_t n, void (*release)(void*)) {
+        allocated = std::unique_ptr<uint8_t, void (*)(void*)>(static_cast<uint8_t*>(p), release);
+        size = n;
+    }
+    void adopt(std::vector<uint8_t>&& v) {
+        vec = std::move(v);
+        size = vec.size();
+    }
+    const uint8_t* data() const { return allocated ? allocated.get() : vec.data(); }
 };
 
-bool same_pixels(const Image& src, const uint8_t* data, uint32_t w, uint32_t h, uint32_t ch,
-                 std::string& why) {
-    if (w != src.width || h != src.height || ch != src.channels) {
-        why = "decoded " + std::to_string(w) + "x" + std::to_string(h) + "x" +
-              std::to_string(ch) + ", expected " + std::to_string(src.width) + "x" +
-              std::to_string(src.height) + "x" + std::to_string(src.channels);
+bool same_pixels(const Image& src, const Buffer& decoded, std::string& why) {
+    if (decoded.width != src.width || decoded.height != src.height ||
+        decoded.channels != src.channels) {
+        why = "decoded " + std::to_string(decoded.width) + "x" + std::to_string(decoded.height) +
+              "x" + std::to_string(decoded.channels) + ", expected " + std::to_string(src.width) +
+              "x" + std::to_string(src.height) + "x" + std::to_string(src.channels);
         return false;
     }
-    if (data == nullptr) {
+    if (decoded.data() == nullptr) {
         why = "no pixels";
         return false;
     }
-    why = first_mismatch(data, src.pixels.data(), src.pixels.size(), w, ch);
+    why = first_mismatch(decoded.data(), src.pixels.data(), src.pixels.size(), decoded.width,
+                         decoded.channels);
     return why.empty();
 }
 
-// Each run_* encodes and decodes `img` `runs` times; the decoded pixels of
-// every run are checked (outside the timed regions).
-CodecResult run_qohi(const Image& img, int runs, int effort) {
-    qohi_write_options options;
-    qohi_write_options_init(&options);
-    options.effort = effort;
+// Encodes and decodes `img` `runs` times with
+//   bool encode(const Image&, Buffer& encoded, std::string& error)
+//   bool decode(const Image&, const Buffer& encoded, Buffer& decoded, std::string& error)
+// keeping the best times. A run's buffers are released and its decoded
+// pixels checked outside the timed regions.
+template <class Encode, class Decode>
+CodecResult measure(const Image& img, int runs, Encode encode, Decode decode) {
     CodecResult r;
     r.enc_s = r.dec_s = 1e300;
     r.exact = true;
     for (int i = 0; i < runs; ++i) {
-        void* raw_enc = nullptr;
-        size_t enc_size = 0;
-        qohi_error err{};
+        Buffer encoded, decoded;
         Clock::time_point t0 = Clock::now();
-        qohi_status st = qohi_encode(img.pixels.data(), img.width, img.height, img.channels, 0,
-                                     &options, &raw_enc, &enc_size, &err);
+        const bool encode_ok = encode(img, encoded, r.error);
         const double te = seconds_since(t0);
-        std::unique_ptr<void, QohiDeleter> enc(raw_enc);
-        if (st != QOHI_OK) {
-            r.error = std::string("qohi_encode: ") + qohi_status_string(st) + ": " + err.message;
-            return r;
-        }
-        void* raw_dec = nullptr;
-        qohi_frame_info info{};
-        err = qohi_error{};
+        if (!encode_ok) return r;
         t0 = Clock::now();
-        st = qohi_decode(enc.get(), enc_size, nullptr, 0, &raw_dec, &info, &err);
+        const bool decode_ok = decode(img, encoded, decoded, r.error);
         const double td = seconds_since(t0);
-        std::unique_ptr<void, QohiDeleter> dec(raw_dec);
-        if (st != QOHI_OK) {
-            r.error = std::string("qohi_decode: ") + qohi_status_string(st) + ": " + err.message;
-            return r;
-        }
-        r.size = enc_size;
+        if (!decode_ok) return r;
+        r.size = encoded.size;
         r.enc_s = std::min(r.enc_s, te);
         r.dec_s = std::min(r.dec_s, td);
         std::string why;
-        if (r.exact && !same_pixels(img, static_cast<const uint8_t*>(dec.get()), info.width,
-                                    info.height, info.channels, why)) {
+        if (r.exact && !same_pixels(img, decoded, why)) {
             r.exact = false;
             r.error = why;
         }
@@ -164,102 +183,184 @@ CodecResult run_qohi(const Image& img, int runs, int effort) {
     return r;
 }
 
+CodecResult run_qohi(const Image& img, int runs, int effort) {
+    qohi_write_options options;
+    qohi_write_options_init(&options);
+    options.effort = effort;
+    auto encode = [&options](const Image& src, Buffer& out, std::string& error) {
+        void* data = nullptr;
+        size_t size = 0;
+        qohi_error err{};
+        const qohi_status st = qohi_encode(src.pixels.data(), src.width, src.height,
+                                           src.channels, 0, &options, &data, &size, &err);
+        out.adopt(data, size, qohi_free);
+        if (st == QOHI_OK) return true;
+        error = std::string("qohi_encode: ") + qohi_status_string(st) + ": " + err.message;
+        return false;
+    };
+    auto decode = [](const Image&, const Buffer& in, Buffer& out, std::string& error) {
+        void* pixels = nullptr;
+        qohi_frame_info info{};
+        qohi_error err{};
+        const qohi_status st = qohi_decode(in.data(), in.size, nullptr, 0, &pixels, &info, &err);
+        out.adopt(pixels, size_t{info.width} * info.height * info.channels, qohi_free);
+        if (st != QOHI_OK) {
+            error = std::string("qohi_decode: ") + qohi_status_string(st) + ": " + err.message;
+            return false;
+        }
+        out.width = info.width;
+        out.height = info.height;
+        out.channels = info.channels;
+        return true;
+    };
+    return measure(img, runs, encode, decode);
+}
+
 CodecResult run_qoi(const Image& img, int runs) {
-    CodecResult r;
-    r.enc_s = r.dec_s = 1e300;
-    r.exact = true;
     qoi_desc desc{};
     desc.width = img.width;
     desc.height = img.height;
     desc.channels = static_cast<unsigned char>(img.channels);
     desc.colorspace = QOI_SRGB;
-    for (int i = 0; i < runs; ++i) {
-        int enc_len = 0;
-        Clock::time_point t0 = Clock::now();
-        std::unique_ptr<void, FreeDeleter> enc(qoi_encode(img.pixels.data(), &desc, &enc_len));
-        const double te = seconds_since(t0);
-        if (!enc) {
-            r.error = "qoi_encode failed";
-            return r;
+    auto encode = [&desc](const Image& src, Buffer& out, std::string& error) {
+        int size = 0;
+        void* data = qoi_encode(src.pixels.data(), &desc, &size);
+        if (!data) {
+            error = "qoi_encode failed";
+            return false;
         }
-        qoi_desc out{};
-        t0 = Clock::now();
-        std::unique_ptr<void, FreeDeleter> dec(
-            qoi_decode(enc.get(), enc_len, &out, static_cast<int>(img.channels)));
-        const double td = seconds_since(t0);
-        if (!dec) {
-            r.error = "qoi_decode failed";
-            return r;
-        }
-        r.size = static_cast<uint64_t>(enc_len);
-        r.enc_s = std::min(r.enc_s, te);
-        r.dec_s = std::min(r.dec_s, td);
-        std::string why;
+        out.adopt(data, static_cast<size_t>(size), std::free);
+        return true;
+    };
+    auto decode = [](const Image& src, const Buffer& in, Buffer& out, std::string& error) {
+        qoi_desc header{};
         // qoi_decode returns the requested channel count, not the header's.
-        if (r.exact && !same_pixels(img, static_cast<const uint8_t*>(dec.get()), out.width,
-                                    out.height, img.channels, why)) {
-            r.exact = false;
-            r.error = why;
+        void* pixels = qoi_decode(in.data(), static_cast<int>(in.size), &header,
+                                  static_cast<int>(src.channels));
+        if (!pixels) {
+            error = "qoi_decode failed";
+            return false;
         }
-    }
-    r.ok = true;
-    return r;
+        out.adopt(pixels, size_t{header.width} * header.height * src.channels, std::free);
+        out.width = header.width;
+        out.height = header.height;
+        out.channels = src.channels;
+        return true;
+    };
+    return measure(img, runs, encode, decode);
 }
 
 CodecResult run_png(const Image& img, int runs) {
-    CodecResult r;
-    r.enc_s = r.dec_s = 1e300;
-    r.exact = true;
-    for (int i = 0; i < runs; ++i) {
-        std::vector<uint8_t> enc;
+    auto encode = [](const Image& src, Buffer& out, std::string& error) {
+        std::vector<uint8_t> png;
         std::string err;
-        Clock::time_point t0 = Clock::now();
-        bool good = qohi_tools::encode_png(img, -1, enc, err);
-        const double te = seconds_since(t0);
-        if (!good) {
-            r.error = "encode_png: " + err;
-            return r;
+        if (!qohi_tools::encode_png(src, -1, png, err)) {
+            error = "encode_png: " + err;
+            return false;
         }
+        out.adopt(std::move(png));
+        return true;
+    };
+    auto decode = [](const Image&, const Buffer& in, Buffer& out, std::string& error) {
         Image dec;
-        t0 = Clock::now();
-        good = qohi_tools::decode_png(enc.data(), enc.size(), dec, err);
-        const double td = seconds_since(t0);
-        if (!good) {
-            r.error = "decode_png: " + err;
-            return r;
+        std::string err;
+        if (!qohi_tools::decode_png(in.data(), in.size, dec, err)) {
+            error = "decode_png: " + err;
+            return false;
         }
-        r.size = enc.size();
-        r.enc_s = std::min(r.enc_s, te);
-        r.dec_s = std::min(r.dec_s, td);
-        std::string why;
-        if (r.exact && !same_pixels(img, dec.pixels.data(), dec.width, dec.height, dec.channels,
-                                    why)) {
-            r.exact = false;
-            r.error = why;
-        }
-    }
-    r.ok = true;
-    return r;
+        out.adopt(std::move(dec.pixels));
+        out.width = dec.width;
+        out.height = dec.height;
+        out.channels = dec.channels;
+        return true;
+    };
+    return measure(img, runs, encode, decode);
 }
+
+#if QOHI_BENCH_WEBP
+// Lossless WebP set up as `cwebp -lossless -exact` does: quality 75, method
+// 4 and the rest at libwebp's defaults (the caller may then set the method,
+// as cwebp -m). `exact` keeps the RGB of fully transparent pixels: without
+// it WebP is not lossless on RGBA.
+bool lossless_webp_config(WebPConfig& config) {
+    if (!WebPConfigInit(&config)) return false;
+    config.lossless = 1;
+    config.exact = 1;
+    return true;
+}
+
+// Encode timing covers what a caller of the advanced API does: import the
+// pixels into a WebPPicture, encode into memory, release the picture.
+// Decoding allocates its output, like the other codecs' decoders.
+CodecResult run_webp(const Image& img, int runs, const WebPConfig& config) {
+    auto encode = [&config](const Image& src, Buffer& out, std::string& error) {
+        WebPPicture picture;
+        if (!WebPPictureInit(&picture)) {
+            error = "WebPPictureInit: libwebp version mismatch";
+            return false;
+        }
+        picture.use_argb = 1;  // lossless encodes ARGB; importing to YUV would lose colour
+        picture.width = static_cast<int>(src.width);
+        picture.height = static_cast<int>(src.height);
+        const int stride = static_cast<int>(src.width * src.channels);
+        WebPMemoryWriter writer;
+        WebPMemoryWriterInit(&writer);
+        picture.writer = WebPMemoryWrite;
+        picture.custom_ptr = &writer;
+        const bool imported =
+            (src.channels == 4 ? WebPPictureImportRGBA(&picture, src.pixels.data(), stride)
+                               : WebPPictureImportRGB(&picture, src.pixels.data(), stride)) != 0;
+        const bool encoded = imported && WebPEncode(&config, &picture) != 0;
+        const int error_code = static_cast<int>(picture.error_code);
+        WebPPictureFree(&picture);
+        out.adopt(writer.mem, writer.size, WebPFree);
+        if (encoded) return true;
+        error = imported ? "WebPEncode failed, error " + std::to_string(error_code)
+                         : std::string("WebPPictureImport failed");
+        return false;
+    };
+    auto decode = [](const Image& src, const Buffer& in, Buffer& out, std::string& error) {
+        int width = 0, height = 0;
+        uint8_t* pixels = src.channels == 4 ? WebPDecodeRGBA(in.data(), in.size, &width, &height)
+                                            : WebPDecodeRGB(in.data(), in.size, &width, &height);
+        if (!pixels) {
+            error = "WebPDecode failed";
+            return false;
+        }
+        out.width = static_cast<uint32_t>(width);
+        out.height = static_cast<uint32_t>(height);
+        out.channels = src.channels;
+        out.adopt(pixels, size_t{out.width} * out.height * out.channels, WebPFree);
+        return true;
+    };
+    return measure(img, runs, encode, decode);
+}
+#endif
 
 void print_usage(FILE* f) {
     std::fprintf(f,
                  "usage: qohi_bench [options] DIR\n"
                  "\n"
-                 "Benchmark QOHI against QOI (reference qoi.h) and libpng (default level) on\n"
-                 "every *.png under DIR, recursively. Each image is decoded once; every codec\n"
-                 "then encodes and decodes the same pixels in memory and must reproduce them\n"
+                 "Benchmark QOHI against QOI (reference qoi.h), libpng (default level) and\n"
+                 "lossless WebP (libwebp, exact; method 0 and the default method 4) on every\n"
+                 "*.png under DIR, recursively. Each image is decoded once; every codec then\n"
+                 "encodes and decodes the same pixels in memory and must reproduce them\n"
                  "exactly. Times are the best of N runs, single-threaded. Results are grouped\n"
                  "by first-level folder under DIR (\".\" for files directly in DIR).\n"
                  "\n"
                  "options:\n"
                  "  --runs N         runs per codec and image, best time kept (default 3)\n"
                  "  --effort E       QOHI encoder effort, 0 (default) or 1 (as qohienc --effort)\n"
+                 "  --no-webp        leave WebP out (its default method is by far the slowest)\n"
                  "  --csv FILE       also write one CSV line per image to FILE\n"
                  "  --filter SUBSTR  only images whose path under DIR contains SUBSTR\n"
                  "  -h, --help       show this help\n"
                  "\n"
                  "Exit status: 0 all exact, 1 mismatch or codec failure, 2 usage error.\n");
+    if (!kHaveWebp)
+        std::fprintf(f,
+                     "\nThis build has no WebP (libwebp was not found when it was configured):\n"
+                     "the WebP columns are left out and --no-webp changes nothing.\n");
 }
 
 int match_option(const char* name, int argc, char** argv, int& i, std::string& value) {
@@ -292,6 +393,8 @@ int parse_args(int argc, char** argv, Options& opt) {
                 return 2;
             }
             opt.effort = static_cast<int>(n);
+        } else if (a == "--no-webp") {
+            opt.webp = false;
         } else if ((m = match_option("--csv", argc, argv, i, value)) != 0) {
             if (m < 0) return 2;
             opt.csv_path = value;
@@ -382,43 +485,145 @@ std::string ratio(double num, double den) {
     return fmt("%.3fx", num / den);
 }
 
-void print_rule() {
-    std::printf("%s\n", std::string(164, '-').c_str());
+std::string size_ratio(const Totals& t, int codec, int base) {
+    return ratio(static_cast<double>(t.size[codec]), static_cast<double>(t.size[base]));
 }
 
-void print_header() {
-    std::printf("%-16s %6s %8s %9s | %9s %7s | %9s | %9s %7s | %8s %8s | %8s %8s | %8s %8s"
-                " | %7s %7s\n",
-                "", "", "", "", "QOHI", "", "QOI", "PNG", "", "QOHI", "", "QOI", "", "PNG", "",
-                "QOHI/QOI", "");
-    std::printf("%-16s %6s %8s %9s | %9s %7s | %9s | %9s %7s | %8s %8s | %8s %8s | %8s %8s"
-                " | %7s %7s\n",
-                "category", "images", "Mpixels", "raw MB", "MB", "/QOI", "MB", "MB", "/QOI",
-                "enc Mp/s", "dec Mp/s", "enc Mp/s", "dec Mp/s", "enc Mp/s", "dec Mp/s", "enc",
-                "dec");
-    print_rule();
-}
+double encode_speed(const Totals& t, int codec) { return mpix_per_s(t.pixels, t.enc_s[codec]); }
+double decode_speed(const Totals& t, int codec) { return mpix_per_s(t.pixels, t.dec_s[codec]); }
 
-void print_row(const std::string& name, const Totals& t) {
-    double enc[kCodecs], dec[kCodecs];
-    for (int c = 0; c < kCodecs; ++c) {
-        enc[c] = mpix_per_s(t.pixels, t.enc_s[c]);
-        dec[c] = mpix_per_s(t.pixels, t.dec_s[c]);
+// A text table with one row of Totals per category: the category, then
+// columns grouped under a heading (a codec, a ratio), groups separated by
+// " | ". Columns are added with the function that fills their cell.
+class Table {
+public:
+    using Value = std::function<std::string(const Totals&)>;
+
+    void add(const std::string& group, const std::string& head, int width, Value value) {
+        columns_.push_back({group, head, static_cast<size_t>(width), std::move(value)});
     }
-    std::string label = name.size() > 16 ? name.substr(0, 15) + "~" : name;
-    std::printf(
-        "%-16s %6llu %8.2f %9.2f | %9.3f %7s | %9.3f | %9.3f %7s | %8.1f %8.1f | %8.1f %8.1f"
-        " | %8.1f %8.1f | %7s %7s\n",
-        label.c_str(), static_cast<unsigned long long>(t.images),
-        static_cast<double>(t.pixels) / 1e6, mb(t.raw_bytes), mb(t.size[kQohi]),
-        ratio(static_cast<double>(t.size[kQohi]), static_cast<double>(t.size[kQoi])).c_str(),
-        mb(t.size[kQoi]), mb(t.size[kPng]),
-        ratio(static_cast<double>(t.size[kPng]), static_cast<double>(t.size[kQoi])).c_str(),
-        enc[kQohi], dec[kQohi], enc[kQoi], dec[kQoi], enc[kPng], dec[kPng],
-        ratio(enc[kQohi], enc[kQoi]).c_str(), ratio(dec[kQohi], dec[kQoi]).c_str());
+
+    void print_header() const {
+        std::string groups(kLabelWidth, ' ');
+        std::string heads = aligned("category", kLabelWidth, true);
+        for (size_t first = 0; first < columns_.size();) {
+            size_t end = first + 1;
+            size_t span = columns_[first].width;
+            while (end < columns_.size() && columns_[end].group == columns_[first].group)
+                span += 1 + columns_[end++].width;
+            groups += separator(first) + centered(columns_[first].group, span);
+            for (size_t i = first; i < end; ++i)
+                heads += separator(i) + aligned(columns_[i].head, columns_[i].width, false);
+            first = end;
+        }
+        groups.erase(groups.find_last_not_of(' ') + 1);
+        std::printf("%s\n%s\n", groups.c_str(), heads.c_str());
+        print_rule();
+    }
+
+    void print_row(const std::string& category, const Totals& t) const {
+        const std::string label =
+            category.size() > kLabelWidth ? category.substr(0, kLabelWidth - 1) + "~" : category;
+        std::string line = aligned(label, kLabelWidth, true);
+        for (size_t i = 0; i < columns_.size(); ++i)
+            line += separator(i) + aligned(columns_[i].value(t), columns_[i].width, false);
+        std::printf("%s\n", line.c_str());
+    }
+
+    void print_rule() const {
+        size_t width = kLabelWidth;
+        for (size_t i = 0; i < columns_.size(); ++i)
+            width += separator(i).size() + columns_[i].width;
+        std::printf("%s\n", std::string(width, '-').c_str());
+    }
+
+private:
+    struct Column {
+        std::string group;
+        std::string head;
+        size_t width;
+        Value value;
+    };
+    static constexpr size_t kLabelWidth = 16;
+
+    // The category column belongs to group "".
+    std::string separator(size_t i) const {
+        const std::string& previous = i == 0 ? std::string() : columns_[i - 1].group;
+        return columns_[i].group == previous ? " " : " | ";
+    }
+    static std::string aligned(const std::string& s, size_t width, bool left) {
+        if (s.size() >= width) return s;
+        const std::string pad(width - s.size(), ' ');
+        return left ? s + pad : pad + s;
+    }
+    static std::string centered(const std::string& s, size_t width) {
+        if (s.size() >= width) return s;
+        const size_t before = (width - s.size()) / 2;
+        return std::string(before, ' ') + s + std::string(width - s.size() - before, ' ');
+    }
+
+    std::vector<Column> columns_;
+};
+
+// Sizes: every codec's total and its ratio to QOI, then QOHI against WebP
+// method 0 (issue 4's target: smaller in total).
+Table sizes_table(const bool* enabled) {
+    Table t;
+    t.add("", "images", 6, [](const Totals& x) { return std::to_string(x.images); });
+    t.add("", "Mpixels", 8,
+          [](const Totals& x) { return fmt("%.2f", static_cast<double>(x.pixels) / 1e6); });
+    t.add("", "raw MB", 9, [](const Totals& x) { return fmt("%.2f", mb(x.raw_bytes)); });
+    for (int c = 0; c < kCodecs; ++c) {
+        if (!enabled[c]) continue;
+        t.add(kCodecName[c], "MB", 9, [c](const Totals& x) { return fmt("%.3f", mb(x.size[c])); });
+        if (c != kQoi)
+            t.add(kCodecName[c], "/QOI", 7, [c](const Totals& x) { return size_ratio(x, c, kQoi); });
+    }
+    if (enabled[kWebpM0])
+        t.add("QOHI/WebP-m0", "size", 12,
+              [](const Totals& x) { return size_ratio(x, kQohi, kWebpM0); });
+    return t;
+}
+
+// Speeds: every codec's encode and decode speed, then QOHI's relative to QOI.
+Table speeds_table(const bool* enabled) {
+    Table t;
+    for (int c = 0; c < kCodecs; ++c) {
+        if (!enabled[c]) continue;
+        t.add(kCodecName[c], "enc Mp/s", 8,
+              [c](const Totals& x) { return fmt("%.1f", encode_speed(x, c)); });
+        t.add(kCodecName[c], "dec Mp/s", 8,
+              [c](const Totals& x) { return fmt("%.1f", decode_speed(x, c)); });
+    }
+    t.add("QOHI/QOI", "enc", 7, [](const Totals& x) {
+        return ratio(encode_speed(x, kQohi), encode_speed(x, kQoi));
+    });
+    t.add("QOHI/QOI", "dec", 7, [](const Totals& x) {
+        return ratio(decode_speed(x, kQohi), decode_speed(x, kQoi));
+    });
+    return t;
+}
+
+void print_table(const Table& table, const std::vector<std::string>& category_order,
+                 const std::map<std::string, Totals>& by_category, const Totals& total) {
+    table.print_header();
+    for (const std::string& c : category_order) table.print_row(c, by_category.at(c));
+    table.print_rule();
+    table.print_row("TOTAL", total);
 }
 
 int run(const Options& opt) {
+    bool enabled[kCodecs];
+    for (int c = 0; c < kCodecs; ++c) enabled[c] = (c != kWebpM0 && c != kWebpM4) || opt.webp;
+#if QOHI_BENCH_WEBP
+    WebPConfig webp_m0{}, webp_default{};  // default: libwebp's method 4, quality 75
+    if (opt.webp && !(lossless_webp_config(webp_m0) && lossless_webp_config(webp_default))) {
+        std::fprintf(stderr, "qohi_bench: WebPConfigInit failed (libwebp version mismatch)\n");
+        return 1;
+    }
+    webp_m0.method = 0;
+#endif
+
     std::vector<Entry> entries;
     if (!list_pngs(opt.dir, opt.filter, entries)) return 2;
     if (entries.empty()) {
@@ -436,8 +641,11 @@ int run(const Options& opt) {
             return 2;
         }
         std::fprintf(csv, "path,category,width,height,channels,raw_bytes");
-        for (const char* n : {"qohi", "qoi", "png"})
+        for (int c = 0; c < kCodecs; ++c) {
+            if (!enabled[c]) continue;
+            const char* n = kCsvName[c];
             std::fprintf(csv, ",%s_size,%s_enc_s,%s_dec_s,%s_exact", n, n, n, n);
+        }
         std::fprintf(csv, "\n");
     }
 
@@ -484,9 +692,16 @@ int run(const Options& opt) {
         r[kQohi] = run_qohi(img, opt.runs, opt.effort);
         r[kQoi] = run_qoi(img, opt.runs);
         r[kPng] = run_png(img, opt.runs);
+#if QOHI_BENCH_WEBP
+        if (opt.webp) {
+            r[kWebpM0] = run_webp(img, opt.runs, webp_m0);
+            r[kWebpM4] = run_webp(img, opt.runs, webp_default);
+        }
+#endif
 
         bool all_ok = true;
         for (int c = 0; c < kCodecs; ++c) {
+            if (!enabled[c]) continue;
             if (!r[c].ok || !r[c].exact) {
                 const std::string what = r[c].ok ? "NOT BIT-EXACT" : "FAILED";
                 std::fprintf(stderr, "qohi_bench: ERROR: %s %s on %s: %s\n", kCodecName[c],
@@ -504,6 +719,7 @@ int run(const Options& opt) {
                          csv_field(e.category).c_str(), img.width, img.height, img.channels,
                          static_cast<unsigned long long>(raw));
             for (int c = 0; c < kCodecs; ++c) {
+                if (!enabled[c]) continue;
                 if (r[c].ok)
                     std::fprintf(csv, ",%llu,%.9f,%.9f,%d",
                                  static_cast<unsigned long long>(r[c].size), r[c].enc_s,
@@ -528,11 +744,21 @@ int run(const Options& opt) {
 
     std::printf("qohi_bench: %s, %d run%s per codec (best time), single thread, libqohi %s, QOHI effort %d\n",
                 opt.dir.c_str(), opt.runs, opt.runs == 1 ? "" : "s", qohi_version_string(), opt.effort);
-    std::printf("sizes in MB (1e6 bytes); /QOI = size relative to QOI; speeds in Mpixel/s\n\n");
-    print_header();
-    for (const std::string& c : category_order) print_row(c, by_category[c]);
-    print_rule();
-    print_row("TOTAL", total);
+#if QOHI_BENCH_WEBP
+    const int v = WebPGetEncoderVersion();
+    if (opt.webp)
+        std::printf("WebP: libwebp %d.%d.%d, lossless, exact; WebP-m0 = method 0, WebP-m4 = default "
+                    "(method 4, quality 75)\n",
+                    v >> 16, (v >> 8) & 0xff, v & 0xff);
+#endif
+    if (!opt.webp)
+        std::printf("WebP: %s\n", kHaveWebp ? "left out (--no-webp)" : "not in this build (no libwebp)");
+    std::printf("\nsizes in MB (1e6 bytes); /QOI%s = size ratios\n",
+                opt.webp ? ", QOHI/WebP-m0" : "");
+    print_table(sizes_table(enabled), category_order, by_category, total);
+    std::printf("\nspeeds in Mpixel/s, best of %d run%s; QOHI/QOI = speed ratio\n", opt.runs,
+                opt.runs == 1 ? "" : "s");
+    print_table(speeds_table(enabled), category_order, by_category, total);
     std::printf("\n%llu image%s measured, %llu skipped (unreadable PNG), %zu failure%s, %.0f s\n",
                 static_cast<unsigned long long>(total.images), total.images == 1 ? "" : "s",
                 static_cast<unsigned long long>(skipped), failures.size(),
