@@ -351,7 +351,7 @@ void print_usage(FILE* f) {
                  "options:\n"
                  "  --runs N         runs per codec and image, best time kept (default 3)\n"
                  "  --effort E       QOHI encoder effort, 0 (default) or 1 (as qohienc --effort)\n"
-                 "  --no-webp        leave WebP out (its default method is by far the slowest)\n"
+                 "  --no-webp        leave WebP out (at its default method, the slowest encoder)\n"
                  "  --csv FILE       also write one CSV line per image to FILE\n"
                  "  --filter SUBSTR  only images whose path under DIR contains SUBSTR\n"
                  "  -h, --help       show this help\n"
