@@ -184,9 +184,15 @@ CodecResult measure(const Image& img, int runs, Encode encode, Decode decode) {
 }
 
 CodecResult run_qohi(const Image& img, int runs, int effort) {
+    // One thread, like every other codec here (libqohi's default is one per
+    // core).
     qohi_write_options options;
     qohi_write_options_init(&options);
     options.effort = effort;
+    options.threads = 1;
+    qohi_read_options read_options;
+    qohi_read_options_init(&read_options);
+    read_options.threads = 1;
     auto encode = [&options](const Image& src, Buffer& out, std::string& error) {
         void* data = nullptr;
         size_t size = 0;
@@ -198,11 +204,13 @@ CodecResult run_qohi(const Image& img, int runs, int effort) {
         error = std::string("qohi_encode: ") + qohi_status_string(st) + ": " + err.message;
         return false;
     };
-    auto decode = [](const Image&, const Buffer& in, Buffer& out, std::string& error) {
+    auto decode = [&read_options](const Image&, const Buffer& in, Buffer& out,
+                                  std::string& error) {
         void* pixels = nullptr;
         qohi_frame_info info{};
         qohi_error err{};
-        const qohi_status st = qohi_decode(in.data(), in.size, nullptr, 0, &pixels, &info, &err);
+        const qohi_status st =
+            qohi_decode(in.data(), in.size, &read_options, 0, &pixels, &info, &err);
         out.adopt(pixels, size_t{info.width} * info.height * info.channels, qohi_free);
         if (st != QOHI_OK) {
             error = std::string("qohi_decode: ") + qohi_status_string(st) + ": " + err.message;
