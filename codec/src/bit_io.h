@@ -116,9 +116,14 @@ public:
     // left, and those padding bits are zero.
     bool finish_ok() const {
         if (overran()) return false;
-        uint64_t real_bits = (count_ - virtual_bytes_ * 8) + uint64_t(end_ - p_) * 8;
+        const uint64_t real_bits = bits_left();
         if (real_bits >= 8) return false;
         return peek(unsigned(real_bits)) == 0;
+    }
+
+    // Bits of the buffer not yet consumed (0 once overrun).
+    uint64_t bits_left() const {
+        return overran() ? 0 : (count_ - virtual_bytes_ * 8) + uint64_t(end_ - p_) * 8;
     }
 
 private:

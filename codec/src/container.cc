@@ -1,6 +1,7 @@
 #include "container.h"
 
 #include "crc32.h"
+#include "frame_codec.h"
 
 namespace qohi {
 
@@ -120,7 +121,7 @@ Status decode_frame_header(ByteReader& in, uint32_t index, FrameHeader& h, const
 Status check_decodable(const FrameHeader& h) {
     if (h.channels != 3 && h.channels != 4) return unsupported("grey frames are not supported yet");
     if (h.bit_depth != 8) return unsupported("16-bit frames are not supported yet");
-    if (h.method > 1) return unsupported("frame method " + std::to_string(h.method) + " is not supported");
+    if (h.method > kLastMethod) return unsupported("frame method " + std::to_string(h.method) + " is not supported");
     if (h.flags & ~kFrameFlagBaseline) return unsupported("frame flags not understood");
     return ok_status();
 }

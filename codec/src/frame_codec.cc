@@ -1,11 +1,13 @@
 #include "frame_codec.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <memory>
 #include <mutex>
 
 #include "byte_io.h"
+#include "dici.h"
 #include "parallel.h"
 #include "qoi_ops.h"
 
@@ -21,46 +23,82 @@ bool encode_frame_data(const uint8_t* pixels, size_t stride, const uint8_t* ref,
                        uint32_t height, unsigned channels, const FrameCoding& coding, uint8_t& method,
                        std::vector<uint8_t>& out) {
     qohi_method_choice choice = coding.choice;
-    uint32_t band_rows = coding.band_rows == 0 ? auto_band_rows(width, height, coding.thorough) : std::min(coding.band_rows, height);
+    const uint32_t band_rows =
+        coding.band_rows == 0 ? auto_band_rows(width, height, coding.thorough) : std::min(coding.band_rows, height);
     const uint32_t band_count = (height + band_rows - 1) / band_rows;
     const uint64_t row_bytes = uint64_t(width) * channels;
 
-    std::vector<std::unique_ptr<QohiBandEncoder>> bands;
-    uint64_t qohi_bytes = 0;
     if (ref) choice = QOHI_CHOOSE_QOHI;  // a delta frame is a QOHI frame
-    if (choice != QOHI_CHOOSE_STORED) {
-        bands.resize(band_count);
-        parallel_for(band_count, coding.threads, [&](uint32_t b) {
-            const uint32_t y0 = b * band_rows;
-            const uint32_t rows = std::min(band_rows, height - y0);
-            bands[b].reset(new QohiBandEncoder(pixels + size_t(y0) * stride, stride,
-                                               ref ? ref + size_t(y0) * ref_stride : nullptr, ref_stride, width,
-                                               rows, channels, coding.thorough));
+    const bool try_qohi = choice == QOHI_CHOOSE_AUTO || choice == QOHI_CHOOSE_QOHI;
+    const bool try_dici = choice == QOHI_CHOOSE_AUTO || choice == QOHI_CHOOSE_DICI;
+    const auto band_pixels = [&](uint32_t b) { return pixels + size_t(b) * band_rows * stride; };
+    const auto band_height = [&](uint32_t b) { return std::min(band_rows, height - b * band_rows); };
+    std::vector<std::unique_ptr<QohiBandEncoder>> qohi_bands(try_qohi ? band_count : 0);
+    parallel_for(uint32_t(qohi_bands.size()), coding.threads, [&](uint32_t b) {
+        qohi_bands[b].reset(new QohiBandEncoder(band_pixels(b), stride,
+                                                ref ? ref + size_t(b) * band_rows * ref_stride : nullptr, ref_stride,
+                                                width, band_height(b), channels, coding.thorough));
+    });
+    uint64_t qohi_total = 0;
+    for (const auto& band : qohi_bands) qohi_total += band->coded_size();
+    // Unasked, DICI is tried only where it may pay (dici.h).
+    const bool promising = choice == QOHI_CHOOSE_DICI || dici_may_pay(qohi_total, uint64_t(width) * height);
+    std::vector<std::unique_ptr<DiciBandEncoder>> dici_bands(try_dici && promising ? band_count : 0);
+    std::atomic<bool> dici_failed{false};  // a band with too many colours: the frame cannot be DICI
+    parallel_for(uint32_t(dici_bands.size()), coding.threads, [&](uint32_t b) {
+        if (dici_failed) return;
+        dici_bands[b].reset(new DiciBandEncoder(band_pixels(b), stride, width, band_height(b), channels,
+                                                choice == QOHI_CHOOSE_DICI ? UINT32_MAX : kDiciAutoMaxColours));
+        if (!dici_bands[b]->usable()) dici_failed = true;
+    });
+    // Sizes of the candidates; kNone where a method is not tried or cannot
+    // code the frame, including frames whose record could not hold them
+    // (only huge noise-like frames): those are stored.
+    constexpr uint64_t kNone = ~uint64_t(0);
+    const auto fits = [&](uint64_t bytes) {
+        return bytes != kNone && bytes + 10 * (uint64_t(band_count) + 1) < 0xFFFFFFFFu ? bytes : kNone;
+    };
+    const uint64_t qohi_bytes = fits(try_qohi ? qohi_total : kNone);
+    // Estimated first; planned exactly only if the estimate beats QOHI.
+    uint64_t dici_total = dici_bands.empty() || dici_failed ? kNone : 0;
+    for (const auto& band : dici_bands)
+        if (dici_total != kNone) dici_total += band->estimated_size();
+    if (choice == QOHI_CHOOSE_AUTO && dici_total >= qohi_total) dici_total = kNone;
+    if (dici_total != kNone) {
+        parallel_for(uint32_t(dici_bands.size()), coding.threads, [&](uint32_t b) {
+            if (dici_failed) return;
+            dici_bands[b]->plan();
+            if (!dici_bands[b]->usable()) dici_failed = true;
         });
-        for (const auto& band : bands) qohi_bytes += band->coded_size();
+        dici_total = 0;
+        for (const auto& band : dici_bands) dici_total = dici_failed ? kNone : dici_total + band->coded_size();
     }
-    // A forced QOHI frame still falls back to stored if its record could not
-    // hold it (only possible for huge noise-like frames).
-    const bool fits = qohi_bytes + 10 * (uint64_t(band_count) + 1) < 0xFFFFFFFFu;
-    const bool use_qohi = fits && ((choice == QOHI_CHOOSE_QOHI && !bands.empty()) ||
-                                   (choice == QOHI_CHOOSE_AUTO && qohi_bytes < row_bytes * height));
-    if (ref && (!use_qohi || qohi_bytes >= row_bytes * height)) return false;
-    method = use_qohi ? kMethodQohi : kMethodStored;
+    const uint64_t dici_bytes = fits(dici_total);
+    const uint64_t raw_bytes = row_bytes * height;
+    method = kMethodStored;
+    uint64_t best = choice == QOHI_CHOOSE_AUTO || choice == QOHI_CHOOSE_STORED ? raw_bytes : kNone;
+    if (qohi_bytes < best) method = kMethodQohi, best = qohi_bytes;
+    if (dici_bytes < best) method = kMethodDici, best = dici_bytes;
+    if (ref && (method != kMethodQohi || qohi_bytes >= raw_bytes)) return false;
 
     out.clear();
     ByteWriter w(out);
     // Band height, then the size of every band but the last (spec §3.10).
+    const auto band_size = [&](uint32_t b) {
+        return method == kMethodQohi   ? qohi_bands[b]->coded_size()
+               : method == kMethodDici ? dici_bands[b]->coded_size()
+                                       : row_bytes * band_height(b);
+    };
     w.varint(band_rows);
-    for (uint32_t b = 0; b + 1 < band_count; ++b)
-        w.varint(use_qohi ? bands[b]->coded_size() : row_bytes * band_rows);
-    out.reserve(out.size() + (use_qohi ? qohi_bytes : row_bytes * height));
+    for (uint32_t b = 0; b + 1 < band_count; ++b) w.varint(band_size(b));
+    out.reserve(out.size() + (method == kMethodStored ? raw_bytes : best));
     for (uint32_t b = 0; b < band_count; ++b) {
-        if (use_qohi) {
-            bands[b]->write(out);
+        if (method == kMethodQohi) {
+            qohi_bands[b]->write(out);
+        } else if (method == kMethodDici) {
+            dici_bands[b]->write(out);
         } else {
-            const uint32_t y0 = b * band_rows;
-            const uint32_t rows = std::min(band_rows, height - y0);
-            for (uint32_t y = y0; y < y0 + rows; ++y) w.bytes(pixels + size_t(y) * stride, row_bytes);
+            for (uint32_t y = 0; y < band_height(b); ++y) w.bytes(band_pixels(b) + size_t(y) * stride, row_bytes);
         }
     }
     return true;
@@ -68,7 +106,7 @@ bool encode_frame_data(const uint8_t* pixels, size_t stride, const uint8_t* ref,
 
 Status decode_frame_data(const uint8_t* data, size_t size, uint32_t width, uint32_t height, unsigned channels,
                          uint8_t method, const uint8_t* ref, uint8_t* out, unsigned threads) {
-    if (method != kMethodStored && method != kMethodQohi) return unsupported("unknown frame method");
+    if (method > kLastMethod) return unsupported("unknown frame method");
     ByteReader r(data, size);
     const uint32_t band_rows = uint32_t(r.varint(height));
     if (!r.ok() || band_rows == 0) return corrupt("band height missing or out of range");
@@ -94,6 +132,7 @@ Status decode_frame_data(const uint8_t* data, size_t size, uint32_t width, uint3
             std::memcpy(dst, band, band_size);
             return ok_status();
         }
+        if (method == kMethodDici) return decode_dici_band(band, band_size, width, uint64_t(width) * rows, channels, dst);
         return decode_qohi_band(band, band_size, width, uint64_t(width) * rows, channels, dst,
                                 ref ? ref + y0 * row_bytes : nullptr);
     };

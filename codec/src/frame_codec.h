@@ -15,9 +15,12 @@ namespace qohi {
 
 constexpr uint8_t kMethodStored = 0;
 constexpr uint8_t kMethodQohi = 1;
+constexpr uint8_t kMethodDici = 2;
+constexpr uint8_t kLastMethod = kMethodDici;
 
 // Codes `height` rows of `width` pixels (`stride` bytes apart) into `out`
-// (the FDAT payload) and sets `method`.
+// (the FDAT payload) and sets `method`: the smallest of stored, QOHI and
+// DICI, or the one `coding.choice` forces.
 //
 // With a reference frame (`ref`, `ref_stride`: same size and channels) the
 // frame is coded as a delta frame, always with the QOHI method; the call

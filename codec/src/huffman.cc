@@ -225,18 +225,41 @@ Status DecodeTable::build(const uint8_t* lengths, unsigned n, unsigned max_lengt
     empty_ = used == 0;
     if (used <= 1) {
         if (used == 1 && lengths[only] != 1) return corrupt("single-symbol code table with length other than 1");
-        bits_ = 0;
-        entries_[0] = static_cast<uint16_t>(only << 4);
+        root_bits_ = 0;
+        entries_[0] = static_cast<uint32_t>(only << 4);
         return ok_status();
     }
     if (kraft > (uint64_t(1) << max_length)) return corrupt("over-subscribed code table");
     if (kraft < (uint64_t(1) << max_length)) return corrupt("incomplete code table");
 
-    bits_ = longest;
-    const uint32_t size = uint32_t(1) << bits_;
+    // Codes are stored first bit lowest (bit-reversed), so a code's first
+    // root_bits_ bits are its low bits: its root entry.
+    root_bits_ = std::min(longest, kRootBits);
+    const uint32_t root_size = uint32_t(1) << root_bits_;
+    uint8_t sub_bits[1u << kRootBits] = {};  // per root entry: longest code through it, less the root bits
+    for_each_canonical_code(lengths, n, [&](unsigned, unsigned len, uint32_t code) {
+        if (len > root_bits_) {
+            uint8_t& b = sub_bits[code & (root_size - 1)];
+            b = static_cast<uint8_t>(std::max<unsigned>(b, len - root_bits_));
+        }
+    });
+    uint32_t next = root_size;
+    for (uint32_t r = 0; r < root_size; ++r) {
+        if (!sub_bits[r]) continue;
+        entries_[r] = kSubtable | next << 4 | sub_bits[r];
+        next += uint32_t(1) << sub_bits[r];
+    }
     for_each_canonical_code(lengths, n, [&](unsigned s, unsigned len, uint32_t code) {
-        const uint16_t entry = static_cast<uint16_t>((s << 4) | len);
-        for (uint32_t i = code; i < size; i += uint32_t(1) << len) entries_[i] = entry;
+        if (len <= root_bits_) {
+            const uint32_t entry = static_cast<uint32_t>(s << 4 | len);
+            for (uint32_t i = code; i < root_size; i += uint32_t(1) << len) entries_[i] = entry;
+            return;
+        }
+        const uint32_t link = entries_[code & (root_size - 1)];
+        const uint32_t base = (link >> 4) & 0xFFFFu, size = uint32_t(1) << (link & 15u);
+        const unsigned rest = len - root_bits_;
+        const uint32_t entry = static_cast<uint32_t>(s << 4 | rest);
+        for (uint32_t i = code >> root_bits_; i < size; i += uint32_t(1) << rest) entries_[base + i] = entry;
     });
     return ok_status();
 }

@@ -7,6 +7,8 @@
 
 #include "bit_io.h"
 #include "huffman.h"
+#include "length_class.h"
+#include "pixel.h"
 
 namespace qohi {
 namespace {
@@ -14,10 +16,7 @@ namespace {
 // Op alphabet (spec §5.4). Pixels are held as R | G<<8 | B<<16 | A<<24.
 constexpr unsigned kOpDelta = 0;       // payload: dG, dR-dG, dB-dG (tables G, R, B)
 constexpr unsigned kOpDeltaAlpha = 1;  // payload: dA (table A), then as kOpDelta
-constexpr unsigned kOpRunBase = 2;     // run length classes, see run_class()
-constexpr unsigned kRunDirectBits = 4;  // runs of 1..2^k pixels have their own symbol
-constexpr unsigned kRunDirect = 1u << kRunDirectBits;
-constexpr unsigned kRunClasses = kRunDirect + 29 - kRunDirectBits;
+constexpr unsigned kOpRunBase = 2;     // run length classes (length_class.h)
 constexpr unsigned kOpIndexBase = kOpRunBase + kRunClasses;
 constexpr unsigned kIndexSize = 256;
 constexpr unsigned kOpMatchBase = kOpIndexBase + kIndexSize;  // copy from earlier pixels: length classes
@@ -32,7 +31,7 @@ constexpr unsigned kOpRefDelta = kOpRefRunBase + kRunClasses;  // difference fro
 constexpr unsigned kOpRefDeltaAlpha = kOpRefDelta + 1;
 constexpr unsigned kOpAlphabetDelta = kOpRefDeltaAlpha + 1;
 constexpr unsigned kByteAlphabet = 256;
-constexpr uint32_t kStartPixel = 0xFF000000u;  // opaque black, as in QOI
+constexpr uint32_t kStartPixel = kOpaqueAlpha;  // opaque black, as in QOI
 
 // Match distances (spec §5.12): symbol 0 is the pixel above (distance =
 // width); symbols 1.. are classes of distance - 1, as run lengths.
@@ -116,34 +115,11 @@ inline unsigned index_hash(uint32_t px) {
     return (r * 3 + g * 5 + b * 7 + a * 11) & (kIndexSize - 1);
 }
 
-// Run of L pixels, n = L - 1: classes 0..15 are n itself; for n >= 16 with e
-// significant bits the class is 16 + (e - 5) and the low e - 1 bits of n
-// follow as extra bits. Bands hold at most 2^29 pixels, so e <= 29.
-struct RunCode {
-    unsigned symbol;
-    unsigned extra_bits;
-    uint32_t extra;
-};
-inline RunCode run_code(uint64_t length, unsigned base = kOpRunBase) {
-    const uint32_t n = static_cast<uint32_t>(length - 1);
-    if (n < kRunDirect) return {base + n, 0, 0};
-    const unsigned e = 32u - static_cast<unsigned>(__builtin_clz(n));
-    return {base + kRunDirect + (e - kRunDirectBits - 1), e - 1, n - (uint32_t(1) << (e - 1))};
-}
-
 inline RunCode dist_code(uint64_t distance, uint32_t width, uint64_t column_distance) {
     if (distance == width) return {kDistAbove, 0, 0};
     if (distance == column_distance) return {kDistColumn, 0, 0};
     const RunCode c = run_code(distance, 1);
     return c;
-}
-
-// Run length minus one for run class `cls` (0..kRunClasses-1), reading the
-// class's extra bits.
-inline uint64_t read_run(unsigned cls, BitReader& in) {
-    if (cls < kRunDirect) return cls;
-    const unsigned e = cls - kRunDirect + kRunDirectBits + 1;
-    return (uint64_t(1) << (e - 1)) + in.take(e - 1);
 }
 
 // Per-component differences of two pixels, as coded: dG, dR - dG, dB - dG, dA.
@@ -186,23 +162,6 @@ inline unsigned magnitude(const Difference& d) {
     return m(d.g) + m(d.r) + m(d.b) + m(d.a);
 }
 
-template <unsigned C>
-inline uint32_t load_pixel(const uint8_t* p) {
-    if constexpr (C == 4) {
-        return uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 | uint32_t(p[3]) << 24;
-    } else {
-        return uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 | kStartPixel;
-    }
-}
-
-template <unsigned C>
-inline void store_pixel(uint8_t* p, uint32_t px) {
-    p[0] = uint8_t(px);
-    p[1] = uint8_t(px >> 8);
-    p[2] = uint8_t(px >> 16);
-    if constexpr (C == 4) p[3] = uint8_t(px >> 24);
-}
-
 // The pixels of one band, and for a delta band the reference frame's pixels
 // at the same positions.
 struct BandInput {
@@ -212,7 +171,7 @@ struct BandInput {
     size_t ref_stride;
     uint32_t width, rows;
     bool thorough;  // intra bands too search earlier pixels by hash; gradient ops are tried
-    bool contexts;  // code tables chosen by context (thorough encoders, estimates)
+    bool contexts;  // G tables chosen by the neighbourhood (thorough encoders, estimates)
 };
 
 // Walks the pixels and reports QOI ops to a sink (a counter or a bit emitter),
@@ -329,17 +288,9 @@ private:
 
 // Matches found by one pass over a band, replayed by a later pass that makes
 // the same decisions (so the search runs once per band).
-struct Match {
-    uint64_t pos, length, distance;
-};
-struct MatchLog {
-    enum Mode { kNone, kRecord, kReplay } mode = kNone;
-    std::vector<Match> matches;
-    size_t next = 0;
-};
-
 template <unsigned C, bool Delta, bool Thorough, class Sink>
-void generate_ops(const BandInput& band, uint32_t row_step, const uint8_t* const* cost, MatchLog& log, Sink& sink) {
+void generate_ops(const BandInput& band, uint32_t row_step, const uint8_t* const* cost, bool find_matches,
+                  Sink& sink) {
     uint32_t index[kIndexSize] = {};
     uint32_t prev = kStartPixel;
     uint64_t run = 0, ref_run = 0, skip = 0, pos = 0;
@@ -347,10 +298,9 @@ void generate_ops(const BandInput& band, uint32_t row_step, const uint8_t* const
     // each miss the next search comes a little later; a hit resets it.
     uint64_t next_search = 0, misses = 0;
     std::unique_ptr<MatchFinder<C, Delta>> matches;
-    if (log.mode == MatchLog::kRecord) matches.reset(new MatchFinder<C, Delta>(band));
+    if (find_matches) matches.reset(new MatchFinder<C, Delta>(band));
     // Per column, the distance of the latest match covering it (0: none).
-    std::vector<uint32_t> column_distance(log.mode != MatchLog::kNone ? band.width : 0, 0);
-    log.next = 0;
+    std::vector<uint32_t> column_distance(find_matches ? band.width : 0, 0);
     for (uint32_t y = 0; y < band.rows; y += row_step) {
         const uint8_t* p = band.pixels + size_t(y) * band.stride;
         const uint8_t* r = Delta ? band.ref + size_t(y) * band.ref_stride : nullptr;
@@ -374,7 +324,7 @@ void generate_ops(const BandInput& band, uint32_t row_step, const uint8_t* const
                     ++run;
                     continue;
                 }
-                sink.run(run_code(run));
+                sink.run(run_code(run, kOpRunBase));
                 run = 0;
             } else if (Delta && ref_run) {
                 if (px == rp) {
@@ -394,30 +344,19 @@ void generate_ops(const BandInput& band, uint32_t row_step, const uint8_t* const
                 run = 1;
                 continue;
             }
-            if (log.mode != MatchLog::kNone) {
-                Match m{pos, 0, 0};
-                if (matches && pos >= next_search) {
-                    const auto found = matches->find(pos, column_distance[x]);
-                    m.length = found.first;
-                    m.distance = found.second;
-                    if (m.length) {
-                        log.matches.push_back(m);
-                        misses = 0;
-                    } else {
-                        misses = std::min<uint64_t>(misses + 1, 256);
-                        next_search = pos + 1 + (misses >> 4);
-                    }
-                } else if (log.next < log.matches.size() && log.matches[log.next].pos == pos) {
-                    m = log.matches[log.next++];
-                }
-                if (m.length) {
-                    sink.match(run_code(m.length, kOpMatchBase), dist_code(m.distance, band.width, column_distance[x]));
-                    for (uint64_t k = 0, c = x; k < m.length; ++k, c = c + 1 == band.width ? 0 : c + 1)
-                        column_distance[c] = uint32_t(m.distance);
-                    skip = m.length - 1;
+            if (matches && pos >= next_search) {
+                const auto m = matches->find(pos, column_distance[x]);
+                if (m.first) {
+                    misses = 0;
+                    sink.match(run_code(m.first, kOpMatchBase), dist_code(m.second, band.width, column_distance[x]));
+                    for (uint64_t k = 0, c = x; k < m.first; ++k, c = c + 1 == band.width ? 0 : c + 1)
+                        column_distance[c] = uint32_t(m.second);
+                    skip = m.first - 1;
                     prev = px;
                     continue;
                 }
+                misses = std::min<uint64_t>(misses + 1, 256);
+                next_search = pos + 1 + (misses >> 4);
             }
 
             const unsigned h = index_hash(px);
@@ -489,33 +428,50 @@ void generate_ops(const BandInput& band, uint32_t row_step, const uint8_t* const
             prev = px;
         }
     }
-    if (run) sink.run(run_code(run));
+    if (run) sink.run(run_code(run, kOpRunBase));
     if (Delta && ref_run) sink.run(run_code(ref_run, kOpRefRunBase));
 }
 
+// One op as the counting pass chose it, replayed by the writing pass (which
+// then need not choose again). A match is two records: its length, then its
+// distance (symbol and extra bits of the DIST table).
+struct OpRecord {
+    uint16_t symbol;
+    uint8_t gctx;        // difference ops: the G context
+    uint8_t extra_bits;  // runs, matches, distances
+    uint32_t value;      // difference ops: g | r << 8 | b << 16 | a << 24; else the extra bits' value
+};
+
 struct CountSink {
-    // Without contexts (default effort) every op and residual counts in
-    // context 0; G contexts come with the ops (0 unless thorough).
-    bool contexts;
-    explicit CountSink(bool with_contexts) : contexts(with_contexts) {
+    // Ops count in the context of the op before them if `op_contexts`, R and
+    // B values in the context of dG if `rb_contexts`, else all in context
+    // 0; G contexts come with the ops (0 unless thorough).
+    bool op_contexts, rb_contexts;
+    CountSink(bool with_op_contexts, bool with_rb_contexts)
+        : op_contexts(with_op_contexts), rb_contexts(with_rb_contexts) {
         for (unsigned c = 0; c < kContexts; ++c) counts[kTableOp + c] = op_counts[c];
         for (unsigned t = kTableG; t < kTableDist; ++t) counts[t] = byte_counts[t - kTableG];
         counts[kTableDist] = dist_counts;
     }
-    unsigned rb_context(uint8_t dg) const { return contexts ? qohi::rb_context(dg) : 0; }
+    unsigned rb_context(uint8_t dg) const { return rb_contexts ? qohi::rb_context(dg) : 0; }
     uint32_t op_counts[kContexts][kOpAlphabetDelta] = {};
     uint32_t byte_counts[kTableDist - kTableG][kByteAlphabet] = {};
     uint32_t dist_counts[kDistAlphabet] = {};
     uint32_t* counts[kTableCount];
     uint64_t extra_bits = 0;
     unsigned op_ctx = 0;
+    OpRecord* record = nullptr;  // where the next op goes, if anywhere
     void count_op(unsigned s) {
         counts[kTableOp + op_ctx][s]++;
-        if (contexts) op_ctx = op_context(s);
+        if (op_contexts) op_ctx = op_context(s);
     }
-    void op(unsigned s) { count_op(s); }
+    void op(unsigned s) {
+        count_op(s);
+        if (record) *record++ = {uint16_t(s), 0, 0, 0};
+    }
     void difference(unsigned s, const Difference& v) {
         count_op(s);
+        if (record) *record++ = {uint16_t(s), v.gctx, 0, uint32_t(v.g | v.r << 8 | v.b << 16 | uint32_t(v.a) << 24)};
         if (v.a != 0) counts[kTableA][v.a]++;
         counts[kTableG + v.gctx][v.g]++;
         counts[kTableR + rb_context(v.g)][v.r]++;
@@ -524,11 +480,13 @@ struct CountSink {
     void run(const RunCode& rc) {
         count_op(rc.symbol);
         extra_bits += rc.extra_bits;
+        if (record) *record++ = {uint16_t(rc.symbol), 0, uint8_t(rc.extra_bits), rc.extra};
     }
     void match(const RunCode& length, const RunCode& distance) {
         run(length);
         counts[kTableDist][distance.symbol]++;
         extra_bits += distance.extra_bits;
+        if (record) *record++ = {uint16_t(distance.symbol), 0, uint8_t(distance.extra_bits), distance.extra};
     }
 };
 
@@ -578,9 +536,33 @@ struct EmitSink {
         out.put(d.code[distance.symbol] | uint64_t(distance.extra) << d.length[distance.symbol],
                 d.length[distance.symbol] + distance.extra_bits);
     }
+    void replay(const OpRecord* ops, size_t count) {
+        for (size_t i = 0; i < count; ++i) {
+            const OpRecord& r = ops[i];
+            const unsigned s = r.symbol;
+            const RunCode code{s, r.extra_bits, r.value};
+            if (s < kOpRunBase || s == kOpGradDelta || s == kOpGradDeltaAlpha || s == kOpRefDelta ||
+                s == kOpRefDeltaAlpha) {
+                difference(s, Difference{uint8_t(r.value), uint8_t(r.value >> 8), uint8_t(r.value >> 16),
+                                         uint8_t(r.value >> 24), r.gctx});
+            } else if (s >= kOpMatchBase && s < kOpGradDelta) {
+                const OpRecord& d = ops[++i];
+                match(code, RunCode{d.symbol, d.extra_bits, d.value});
+            } else if (s >= kOpIndexBase && s < kOpMatchBase) {
+                op(s);
+            } else {
+                run(code);
+            }
+        }
+    }
 };
 
-template <unsigned C, bool Delta, bool Contexts>
+// How much context a band's tables need (spec §5.14): none (every mode 0),
+// R/B only (the default effort's bands), the op and R/B contexts (G mode
+// 0), or all of them.
+enum ContextLevel : unsigned { kNoContexts, kRbContexts, kOpRbContexts, kAllContexts };
+
+template <unsigned C, bool Delta, ContextLevel Contexts>
 Status decode_pixels(BitReader& in, const DecodeTable* const* tables, bool match, uint32_t width,
                      uint64_t pixel_count, uint8_t* out, const uint8_t* ref);
 
@@ -627,19 +609,37 @@ Status decode_band_bits(BitReader& in, uint32_t width, uint64_t pixel_count, uin
     // Bands with one table per family (all default-effort bands) take a
     // loop that computes no contexts: context selection halves decoding
     // speed (spec §11).
-    if (modes[0] == 0 && modes[1] == 0 && modes[2] == 0)
-        return decode_pixels<C, Delta, false>(in, tables, match, width, pixel_count, out, ref);
-    return decode_pixels<C, Delta, true>(in, tables, match, width, pixel_count, out, ref);
+    if (modes[1] != 0) return decode_pixels<C, Delta, kAllContexts>(in, tables, match, width, pixel_count, out, ref);
+    if (modes[0] != 0) return decode_pixels<C, Delta, kOpRbContexts>(in, tables, match, width, pixel_count, out, ref);
+    if (modes[2] != 0) return decode_pixels<C, Delta, kRbContexts>(in, tables, match, width, pixel_count, out, ref);
+    return decode_pixels<C, Delta, kNoContexts>(in, tables, match, width, pixel_count, out, ref);
 }
 
-template <unsigned C, bool Delta, bool Contexts>
+template <unsigned C, bool Delta, ContextLevel Contexts>
 Status decode_pixels(BitReader& in, const DecodeTable* const* tables, bool match, uint32_t width,
                      uint64_t pixel_count, uint8_t* out, const uint8_t* ref) {
     const int64_t ref_count = Delta ? int64_t(pixel_count) : 0;
 
     uint32_t index[kIndexSize] = {};
     uint32_t prev = kStartPixel;
-    unsigned op_ctx = 0;  // stays 0 without contexts
+    // With contexts, the table for the next op and the R and B tables for
+    // each dG, looked up in one step: the lookups lie on the decoding
+    // loop's critical path.
+    const DecodeTable* op_table = tables[kTableOp];
+    struct ContextTablesOf {
+        const DecodeTable* next_op[kOpAlphabetDelta];
+        const DecodeTable* r[kByteAlphabet];
+        const DecodeTable* b[kByteAlphabet];
+    };
+    std::unique_ptr<ContextTablesOf> by_context;
+    if constexpr (Contexts != kNoContexts) {
+        by_context.reset(new ContextTablesOf);
+        for (unsigned k = 0; k < kOpAlphabetDelta; ++k) by_context->next_op[k] = tables[kTableOp + op_context(k)];
+        for (unsigned v = 0; v < kByteAlphabet; ++v) {
+            by_context->r[v] = tables[kTableR + rb_context(uint8_t(v))];
+            by_context->b[v] = tables[kTableB + rb_context(uint8_t(v))];
+        }
+    }
     // Per column, the distance of the latest match covering it (0: none);
     // distances stay below 2^30 (two bands of at most 2^29 pixels).
     std::vector<uint32_t> column_distance(match ? width : 0, 0);
@@ -655,22 +655,26 @@ Status decode_pixels(BitReader& in, const DecodeTable* const* tables, bool match
             a = (a + tables[kTableA]->decode(in)) & 0xFF;
             in.refill();
         }
-        unsigned gctx = 0, rb = 0;
-        if constexpr (Contexts) {
+        unsigned gctx = 0;
+        if constexpr (Contexts == kAllContexts) {
             gctx = 1;
             while (o >= row_end) row_end += row_bytes;  // catches up after runs and matches
             if (o - out >= ptrdiff_t(row_bytes) && o != row_end - row_bytes)
                 gctx = g_context(prev, load_pixel<C>(o - row_bytes), load_pixel<C>(o - row_bytes - C));
         }
         const uint32_t dg = tables[kTableG + gctx]->decode(in);
-        if constexpr (Contexts) rb = rb_context(uint8_t(dg));
-        const uint32_t dr = tables[kTableR + rb]->decode(in);
-        return apply_difference(from, dg, dr, tables[kTableB + rb]->decode(in), a);
+        if constexpr (Contexts != kNoContexts) {
+            const uint32_t dr = by_context->r[dg]->decode(in);
+            return apply_difference(from, dg, dr, by_context->b[dg]->decode(in), a);
+        } else {
+            const uint32_t dr = tables[kTableR]->decode(in);
+            return apply_difference(from, dg, dr, tables[kTableB]->decode(in), a);
+        }
     };
     while (o < end) {
         in.refill();
-        const unsigned s = tables[kTableOp + op_ctx]->decode(in);
-        if constexpr (Contexts) op_ctx = op_context(s);
+        const unsigned s = op_table->decode(in);
+        if constexpr (Contexts >= kOpRbContexts) op_table = by_context->next_op[s];
         uint32_t px;
         if (s >= kOpIndexBase && s < kOpMatchBase) {
             px = index[s - kOpIndexBase];
@@ -748,25 +752,25 @@ Status decode_band(const uint8_t* data, size_t size, uint32_t width, uint64_t pi
 
 // generate_ops() for the band's channel count and kind.
 template <class Sink>
-void run_ops(const BandInput& band, unsigned channels, uint32_t row_step, const uint8_t* const* costs, MatchLog& log,
-             Sink& sink) {
+void run_ops(const BandInput& band, unsigned channels, uint32_t row_step, const uint8_t* const* costs,
+             bool find_matches, Sink& sink) {
     const bool delta = band.ref != nullptr;
     // A thorough encoder is its own instantiation, so the default one pays
     // nothing for the gradient ops it does not try.
     if (channels == 4) {
         if (band.thorough)
-            delta ? generate_ops<4, true, true>(band, row_step, costs, log, sink)
-                  : generate_ops<4, false, true>(band, row_step, costs, log, sink);
+            delta ? generate_ops<4, true, true>(band, row_step, costs, find_matches, sink)
+                  : generate_ops<4, false, true>(band, row_step, costs, find_matches, sink);
         else
-            delta ? generate_ops<4, true, false>(band, row_step, costs, log, sink)
-                  : generate_ops<4, false, false>(band, row_step, costs, log, sink);
+            delta ? generate_ops<4, true, false>(band, row_step, costs, find_matches, sink)
+                  : generate_ops<4, false, false>(band, row_step, costs, find_matches, sink);
     } else {
         if (band.thorough)
-            delta ? generate_ops<3, true, true>(band, row_step, costs, log, sink)
-                  : generate_ops<3, false, true>(band, row_step, costs, log, sink);
+            delta ? generate_ops<3, true, true>(band, row_step, costs, find_matches, sink)
+                  : generate_ops<3, false, true>(band, row_step, costs, find_matches, sink);
         else
-            delta ? generate_ops<3, true, false>(band, row_step, costs, log, sink)
-                  : generate_ops<3, false, false>(band, row_step, costs, log, sink);
+            delta ? generate_ops<3, true, false>(band, row_step, costs, find_matches, sink)
+                  : generate_ops<3, false, false>(band, row_step, costs, find_matches, sink);
     }
 }
 
@@ -788,12 +792,16 @@ struct QohiBandEncoder::Plan {
     unsigned modes[3] = {};  // context grouping of the op, G and R+B tables, see context_group()
     uint64_t bits = 0;
 
-    mutable MatchLog matches;  // found by the counting pass, replayed when writing
+    // Chosen by the counting pass, replayed when writing. Every op codes at
+    // least one pixel and a match (two records) at least kMinMatch: a band
+    // never has more records than pixels.
+    std::unique_ptr<OpRecord[]> ops;
+    size_t op_count = 0;
 
     bool delta() const { return band.ref != nullptr; }
     template <class Sink>
-    void run(uint32_t row_step, const uint8_t* const* costs, MatchLog& log, Sink& sink) const {
-        run_ops(band, channels, row_step, costs, log, sink);
+    void run(uint32_t row_step, const uint8_t* const* costs, bool find_matches, Sink& sink) const {
+        run_ops(band, channels, row_step, costs, find_matches, sink);
     }
 };
 
@@ -806,11 +814,11 @@ QohiBandEncoder::QohiBandEncoder(const uint8_t* pixels, size_t stride, const uin
         // keeps this pass cheap (against every fourth row: the benchmark
         // corpus's total size is the same to 0.01%, encoding 2% faster).
         // (Matches need every row; this pass does without them.)
-        CountSink greedy(p.band.contexts);
-        MatchLog none;
-        p.run(rows >= 64 ? 8 : rows >= 16 ? 4 : 1, nullptr, none, greedy);
+        CountSink greedy(p.band.thorough, true);
+        p.run(rows >= 64 ? 8 : rows >= 16 ? 4 : 1, nullptr, false, greedy);
         for (unsigned t = 0; t < kTableCount; ++t) {
-            if (!p.band.contexts && t < kTableA && t % kContexts != 0) {
+            const bool merged = t < kTableG ? !p.band.thorough : t < kTableR && !p.band.contexts;
+            if (merged && t % kContexts != 0) {
                 p.cost_ptr[t] = p.cost_ptr[t - t % kContexts];  // context 0 holds all the counts
                 continue;
             }
@@ -822,10 +830,11 @@ QohiBandEncoder::QohiBandEncoder(const uint8_t* pixels, size_t stride, const uin
             p.cost_ptr[t] = p.cost[t].data();
         }
     }
-    CountSink counter(p.band.contexts);
-    p.matches.mode = MatchLog::kRecord;
-    p.run(1, p.cost_ptr, p.matches, counter);
-    p.matches.mode = MatchLog::kReplay;
+    CountSink counter(p.band.thorough, true);
+    p.ops.reset(new OpRecord[size_t(width) * rows]);
+    counter.record = p.ops.get();
+    p.run(1, p.cost_ptr, true, counter);
+    p.op_count = size_t(counter.record - p.ops.get());
 
     // Per family, contexts share tables in groups of 4, 2 or 1
     // (context_group()), whichever codes the band in the fewest bits with
@@ -862,24 +871,25 @@ QohiBandEncoder::QohiBandEncoder(const uint8_t* pixels, size_t stride, const uin
         return total;
     };
     uint64_t bits = counter.extra_bits;
-    const auto choose = [&](std::initializer_list<unsigned> families) {
+    // Finer groupings are tried only while they pay: each costs a Huffman
+    // build per table.
+    const auto choose = [&](std::initializer_list<unsigned> families, unsigned finest) {
         unsigned best = 0;
-        if (p.band.contexts) {
-            uint64_t best_cost = ~uint64_t(0);
-            for (unsigned mode = 0; mode <= 2; ++mode) {
-                const uint64_t c = code_groups(families, mode, false);
-                if (c < best_cost) {
-                    best_cost = c;
-                    best = mode;
-                }
-            }
+        uint64_t best_cost = code_groups(families, 0, false);
+        for (unsigned mode = 1; mode <= finest; ++mode) {
+            const uint64_t c = code_groups(families, mode, false);
+            if (c >= best_cost) break;
+            best_cost = c;
+            best = mode;
         }
         bits += code_groups(families, best, true);
         return best;
     };
-    p.modes[0] = choose({kTableOp});
-    p.modes[1] = choose({kTableG});
-    p.modes[2] = choose({kTableR, kTableB});
+    // The default effort uses the R/B contexts only: they give most of what
+    // contexts give (spec §11) at the least cost in decoding speed.
+    p.modes[0] = choose({kTableOp}, p.band.thorough ? 2 : 0);
+    p.modes[1] = choose({kTableG}, 2);  // the G contexts are all 0 unless thorough
+    p.modes[2] = choose({kTableR, kTableB}, 2);
     for (unsigned t : {unsigned(kTableA), unsigned(kTableDist)}) {
         p.lengths[t] = build_code_lengths(counter.counts[t], alphabet_size(t, p.delta()), kMaxCodeLength);
         p.tables[t] = make_encode_table(p.lengths[t]);
@@ -902,11 +912,11 @@ QohiBandEncoder::~QohiBandEncoder() = default;
 uint64_t estimate_band_bits(const uint8_t* pixels, size_t stride, const uint8_t* ref, size_t ref_stride,
                             uint32_t width, uint32_t rows, unsigned channels) {
     const uint32_t step = rows >= 16 ? 4 : 1;
-    CountSink counter(false);
-    MatchLog none;  // an estimate without matches: cheap, and ranks references well enough
+    CountSink counter(false, false);
+    // Without matches: cheap, and ranks references well enough.
     // G tables by context, the others single (spec §11: on the sets, 0.1%
     // smaller than no contexts; all contexts rank noise images as deltas).
-    run_ops(BandInput{pixels, stride, ref, ref_stride, width, rows, false, true}, channels, step, nullptr, none,
+    run_ops(BandInput{pixels, stride, ref, ref_stride, width, rows, false, true}, channels, step, nullptr, false,
             counter);
     uint64_t bits = counter.extra_bits, table_bits = 0;
     for (unsigned t = 0; t < kTableCount; ++t) {
@@ -932,8 +942,8 @@ void QohiBandEncoder::write(std::vector<uint8_t>& out) const {
         const unsigned n = static_cast<unsigned>(std::min<uint64_t>(8, p.table_bit_count - bit));
         writer.put(p.table_bits[bit / 8] & ((1u << n) - 1), n);
     }
-    EmitSink sink{writer, p.table_for, p.band.contexts};
-    p.run(1, p.cost_ptr, p.matches, sink);
+    EmitSink sink{writer, p.table_for, true};
+    sink.replay(p.ops.get(), p.op_count);
     writer.finish();
 }
 

@@ -198,7 +198,8 @@ Status Reader::load_index() {
             if (ref.header.width != f.header.width || ref.header.height != f.header.height ||
                 ref.header.channels != f.header.channels || ref.header.bit_depth != f.header.bit_depth)
                 return corrupt(which + " differs in size or channels from its reference frame");
-            if (f.header.method == kMethodStored) return corrupt(which + " is stored but has a reference frame");
+            if (f.header.method == kMethodStored || f.header.method == kMethodDici)
+                return corrupt(which + " has a reference frame but is not a QOHI frame");
             if (ref.depth + 1u > file_header_.max_chain_depth)
                 return corrupt(which + " has a reference chain longer than the file's limit of " +
                                std::to_string(file_header_.max_chain_depth));

@@ -146,7 +146,7 @@ Status Writer::open_memory(const qohi_write_options& options, std::unique_ptr<Wr
 
 Status Writer::start() {
     if (options_.method != QOHI_CHOOSE_AUTO && options_.method != QOHI_CHOOSE_STORED &&
-        options_.method != QOHI_CHOOSE_QOHI)
+        options_.method != QOHI_CHOOSE_QOHI && options_.method != QOHI_CHOOSE_DICI)
         return invalid_argument("unknown method choice");
     if (options_.max_depth > 0xFFFF) return invalid_argument("max_depth must be at most 65535");
     if (options_.effort < 0 || options_.effort > 1) return invalid_argument("effort must be 0 or 1");

@@ -366,7 +366,7 @@ TEST(Robustness, HeaderFieldsAreValidated) {
         {"channels 9", [](RawFrameHeader& h) { h.channels = 9; }, QOHI_ERROR_CORRUPT},
         {"16-bit", [](RawFrameHeader& h) { h.bit_depth = 16; }, QOHI_ERROR_UNSUPPORTED},
         {"bit depth 7", [](RawFrameHeader& h) { h.bit_depth = 7; }, QOHI_ERROR_CORRUPT},
-        {"method 2 (reserved for DICI)", [](RawFrameHeader& h) { h.method = 2; }, QOHI_ERROR_UNSUPPORTED},
+        {"method 3 (reserved)", [](RawFrameHeader& h) { h.method = 3; }, QOHI_ERROR_UNSUPPORTED},
         {"an unknown flag", [](RawFrameHeader& h) { h.flags = 2; }, QOHI_ERROR_UNSUPPORTED},
         {"frame 0 refers to a frame before it", [](RawFrameHeader& h) { h.reference_distance = 1; },
          QOHI_ERROR_CORRUPT},
@@ -423,9 +423,9 @@ TEST(Robustness, UndecodableFramesDoNotBlockTheFile) {
     ASSERT_EQ(fhdr.size(), 3u);
     const RecordSpan& idx = recs[recs.size() - 2];
     ASSERT_EQ(idx.type, qohi::kTypeIndex);
-    // Frame 1 gets method 2 (reserved), frame 2 an unknown flag; both in
+    // Frame 1 gets method 3 (reserved), frame 2 an unknown flag; both in
     // the frame header and in its index entry.
-    file = with_frame_header(file, 1, [](RawFrameHeader& h) { h.method = 2; });
+    file = with_frame_header(file, 1, [](RawFrameHeader& h) { h.method = 3; });
     file = with_frame_header(file, 2, [](RawFrameHeader& h) { h.flags = 0x80; });
 
     qohi_reader* r = nullptr;
@@ -435,7 +435,7 @@ TEST(Robustness, UndecodableFramesDoNotBlockTheFile) {
     EXPECT_EQ(out, im.pixels);
     qohi_frame_info info;
     ASSERT_EQ(qohi_reader_frame_info(r, 1, &info), QOHI_OK);
-    EXPECT_EQ(info.method, 2u);
+    EXPECT_EQ(info.method, 3u);
     EXPECT_EQ(qohi_reader_decode_frame(r, 1, out.data(), out.size(), 0, 0), QOHI_ERROR_UNSUPPORTED);
     EXPECT_EQ(qohi_reader_decode_frame(r, 2, out.data(), out.size(), 0, 0), QOHI_ERROR_UNSUPPORTED);
     uint32_t found = 0;

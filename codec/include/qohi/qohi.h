@@ -71,7 +71,8 @@ QOHI_API void qohi_free(void *ptr);
 /* Coding method of a frame (spec §4). */
 typedef enum qohi_method {
     QOHI_METHOD_STORED = 0, /* raw pixels */
-    QOHI_METHOD_QOHI = 1    /* QOI op stream with canonical Huffman codes */
+    QOHI_METHOD_QOHI = 1,   /* QOI op stream with canonical Huffman codes */
+    QOHI_METHOD_DICI = 2    /* colour table by frequency, pixels as ranks, runs and copies from above */
 } qohi_method;
 
 /* ------------------------------------------------------------------ reading */
@@ -176,7 +177,8 @@ QOHI_API const char *qohi_reader_message(const qohi_reader *reader);
 typedef enum qohi_method_choice {
     QOHI_CHOOSE_AUTO = 0,   /* the smallest of the methods below */
     QOHI_CHOOSE_STORED = 1,
-    QOHI_CHOOSE_QOHI = 2
+    QOHI_CHOOSE_QOHI = 2,
+    QOHI_CHOOSE_DICI = 3    /* frames with a reference are still coded with QOHI */
 } qohi_method_choice;
 
 typedef struct qohi_write_options {
