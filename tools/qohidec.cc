@@ -102,6 +102,7 @@ std::string frame_label(uint32_t index, const std::string& name) {
 std::string method_name(uint32_t method) {
     if (method == QOHI_METHOD_STORED) return "stored";
     if (method == QOHI_METHOD_QOHI) return "qohi";
+    if (method == QOHI_METHOD_DICI) return "dici";
     return "method-" + std::to_string(method);
 }
 

@@ -43,7 +43,9 @@ const char kUsage[] =
     "                         pixels and try gradient prediction (smaller,\n"
     "                         slower); default 0 for one image, 1 for a folder\n"
     "      --method METHOD    coding method: auto (default, the smallest),\n"
-    "                         stored (raw pixels) or qohi\n"
+    "                         stored (raw pixels), qohi (QOI-style ops) or dici\n"
+    "                         (colour table; images that refer to another are\n"
+    "                         still coded with qohi)\n"
     "      --threads N        threads that code an image's row bands at once\n"
     "                         (default 0: one per core); the file is the same\n"
     "                         for any N\n"
@@ -648,11 +650,12 @@ int main(int argc, char** argv) {
              else return prog.usage_error("unknown effort '" + e + "' (use 0 or 1)");
              return kContinue;
          }},
-        {"--method", 0, "a value: auto, stored or qohi", nullptr, false, [&](const std::string& m) {
+        {"--method", 0, "a value: auto, stored, qohi or dici", nullptr, false, [&](const std::string& m) {
              if (m == "auto") settings.method = QOHI_CHOOSE_AUTO;
              else if (m == "stored") settings.method = QOHI_CHOOSE_STORED;
              else if (m == "qohi") settings.method = QOHI_CHOOSE_QOHI;
-             else return prog.usage_error("unknown method '" + m + "' (use auto, stored or qohi)");
+             else if (m == "dici") settings.method = QOHI_CHOOSE_DICI;
+             else return prog.usage_error("unknown method '" + m + "' (use auto, stored, qohi or dici)");
              return kContinue;
          }},
         threads_option(prog, settings.threads),

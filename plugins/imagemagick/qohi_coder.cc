@@ -307,7 +307,7 @@ bool parse_count(const char* text, uint64_t max, uint64_t& out) {
 
 // The defines the coder understands, for the error message.
 const char kDefines[] =
-    "qohi:effort=0|1, qohi:method=auto|stored|qohi, qohi:reference=auto|none, "
+    "qohi:effort=0|1, qohi:method=auto|stored|qohi|dici, qohi:reference=auto|none, "
     "qohi:max-depth=N, qohi:band-rows=N";
 
 // Reads the defines into `settings`. Returns "" or what is wrong.
@@ -325,8 +325,10 @@ std::string parse_settings(const ImageInfo* image_info, WriteSettings& settings)
             settings.options.method = QOHI_CHOOSE_STORED;
         } else if (LocaleCompare(v, "qohi") == 0) {
             settings.options.method = QOHI_CHOOSE_QOHI;
+        } else if (LocaleCompare(v, "dici") == 0) {
+            settings.options.method = QOHI_CHOOSE_DICI;
         } else {
-            return std::string("qohi:method must be auto, stored or qohi, not '") + v + "'";
+            return std::string("qohi:method must be auto, stored, qohi or dici, not '") + v + "'";
         }
     }
     if (const char* v = GetImageOption(image_info, "qohi:reference")) {

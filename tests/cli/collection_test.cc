@@ -400,7 +400,7 @@ TEST_F(CollectionTest, ListShowsFramesAndReferences) {
         EXPECT_EQ(name, rows[i].name) << line;
         EXPECT_EQ(size, std::to_string(rows[i].width) + "x" + std::to_string(rows[i].height)) << line;
         EXPECT_EQ(ch, std::to_string(rows[i].channels)) << line;
-        EXPECT_TRUE(method == "qohi" || method == "stored") << line;
+        EXPECT_TRUE(method == "qohi" || method == "stored" || method == "dici") << line;
         EXPECT_EQ(ref, rows[i].reference >= 0 ? std::to_string(rows[i].reference) : "-") << line;
         EXPECT_EQ(depth, std::to_string(rows[i].depth)) << line;
         EXPECT_EQ(type, rows[i].reference >= 0 ? "delta" : "intra") << line;
