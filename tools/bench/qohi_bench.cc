@@ -70,9 +70,12 @@ namespace {
 
 constexpr bool kHaveWebp = QOHI_BENCH_WEBP != 0;
 
-enum Codec { kQohi, kQoi, kPng, kWebpM0, kWebpM4, kCodecs };
-const char* const kCodecName[kCodecs] = {"QOHI", "QOI", "PNG", "WebP-m0", "WebP-m4"};
-const char* const kCsvName[kCodecs] = {"qohi", "qoi", "png", "webp_m0", "webp_m4"};
+// QOHI-2t is QOHI with two threads (the same file; speeds only).
+enum Codec { kQohi, kQohi2, kQoi, kPng, kWebpM0, kWebpM4, kCodecs };
+const char* const kCodecName[kCodecs] = {"QOHI", "QOHI-2t", "QOI", "PNG", "WebP-m0", "WebP-m4"};
+const char* const kCsvName[kCodecs] = {"qohi", "qohi_2t", "qoi", "png", "webp_m0", "webp_m4"};
+// Issue 4's target for two threads applies to images this large.
+constexpr uint64_t kLargeImagePixels = 1000000;
 
 struct Options {
     int runs = 3;
@@ -183,16 +186,16 @@ CodecResult measure(const Image& img, int runs, Encode encode, Decode decode) {
     return r;
 }
 
-CodecResult run_qohi(const Image& img, int runs, int effort) {
-    // One thread, like every other codec here (libqohi's default is one per
-    // core).
+// One thread, like every other codec here (libqohi's default is one per
+// core), or `threads` for the QOHI-2t column.
+CodecResult run_qohi(const Image& img, int runs, int effort, uint32_t threads) {
     qohi_write_options options;
     qohi_write_options_init(&options);
     options.effort = effort;
-    options.threads = 1;
+    options.threads = threads;
     qohi_read_options read_options;
     qohi_read_options_init(&read_options);
-    read_options.threads = 1;
+    read_options.threads = threads;
     auto encode = [&options](const Image& src, Buffer& out, std::string& error) {
         void* data = nullptr;
         size_t size = 0;
@@ -353,8 +356,10 @@ void print_usage(FILE* f) {
                  "lossless WebP (libwebp, exact; method 0 and the default method 4) on every\n"
                  "*.png under DIR, recursively. Each image is decoded once; every codec then\n"
                  "encodes and decodes the same pixels in memory and must reproduce them\n"
-                 "exactly. Times are the best of N runs, single-threaded. Results are grouped\n"
-                 "by first-level folder under DIR (\".\" for files directly in DIR).\n"
+                 "exactly. Times are the best of N runs, single-threaded, except QOHI-2t:\n"
+                 "QOHI with two threads (the same files), compared with one thread in the\n"
+                 "2t/1t columns and on images of 1 Mpixel and more. Results are grouped by\n"
+                 "first-level folder under DIR (\".\" for files directly in DIR).\n"
                  "\n"
                  "options:\n"
                  "  --runs N         runs per codec and image, best time kept (default 3)\n"
@@ -582,7 +587,7 @@ Table sizes_table(const bool* enabled) {
           [](const Totals& x) { return fmt("%.2f", static_cast<double>(x.pixels) / 1e6); });
     t.add("", "raw MB", 9, [](const Totals& x) { return fmt("%.2f", mb(x.raw_bytes)); });
     for (int c = 0; c < kCodecs; ++c) {
-        if (!enabled[c]) continue;
+        if (!enabled[c] || c == kQohi2) continue;  // QOHI-2t writes QOHI's bytes
         t.add(kCodecName[c], "MB", 9, [c](const Totals& x) { return fmt("%.3f", mb(x.size[c])); });
         if (c != kQoi)
             t.add(kCodecName[c], "/QOI", 7, [c](const Totals& x) { return size_ratio(x, c, kQoi); });
@@ -609,6 +614,10 @@ Table speeds_table(const bool* enabled) {
     t.add("QOHI/QOI", "dec", 7, [](const Totals& x) {
         return ratio(decode_speed(x, kQohi), decode_speed(x, kQoi));
     });
+    t.add("2t/1t", "enc", 7,
+          [](const Totals& x) { return ratio(encode_speed(x, kQohi2), encode_speed(x, kQohi)); });
+    t.add("2t/1t", "dec", 7,
+          [](const Totals& x) { return ratio(decode_speed(x, kQohi2), decode_speed(x, kQohi)); });
     return t;
 }
 
@@ -659,7 +668,7 @@ int run(const Options& opt) {
 
     std::map<std::string, Totals> by_category;
     std::vector<std::string> category_order;
-    Totals total;
+    Totals total, large;  // large: images of kLargeImagePixels and more
     uint64_t skipped = 0;
     std::vector<std::string> failures;  // "codec: file: reason"
 
@@ -697,7 +706,12 @@ int run(const Options& opt) {
         file.shrink_to_fit();
 
         CodecResult r[kCodecs];
-        r[kQohi] = run_qohi(img, opt.runs, opt.effort);
+        r[kQohi] = run_qohi(img, opt.runs, opt.effort, 1);
+        r[kQohi2] = run_qohi(img, opt.runs, opt.effort, 2);
+        if (r[kQohi].ok && r[kQohi2].ok && r[kQohi2].size != r[kQohi].size) {
+            r[kQohi2].exact = false;
+            r[kQohi2].error = "two threads wrote another size than one";
+        }
         r[kQoi] = run_qoi(img, opt.runs);
         r[kPng] = run_png(img, opt.runs);
 #if QOHI_BENCH_WEBP
@@ -744,13 +758,15 @@ int run(const Options& opt) {
             category_order.push_back(e.category);
         by_category[e.category].add(px, raw, r);
         total.add(px, raw, r);
+        if (px >= kLargeImagePixels) large.add(px, raw, r);
     }
     if (csv && std::fclose(csv) != 0) {
         std::fprintf(stderr, "qohi_bench: error writing '%s'\n", opt.csv_path.c_str());
         failures.push_back("CSV write failed");
     }
 
-    std::printf("qohi_bench: %s, %d run%s per codec (best time), single thread, libqohi %s, QOHI effort %d\n",
+    std::printf("qohi_bench: %s, %d run%s per codec (best time), single thread (QOHI-2t: two), libqohi %s, "
+                "QOHI effort %d\n",
                 opt.dir.c_str(), opt.runs, opt.runs == 1 ? "" : "s", qohi_version_string(), opt.effort);
 #if QOHI_BENCH_WEBP
     const int v = WebPGetEncoderVersion();
@@ -767,6 +783,12 @@ int run(const Options& opt) {
     std::printf("\nspeeds in Mpixel/s, best of %d run%s; QOHI/QOI = speed ratio\n", opt.runs,
                 opt.runs == 1 ? "" : "s");
     print_table(speeds_table(enabled), category_order, by_category, total);
+    std::printf("\nQOHI with two threads on images of %.0f Mpixel and more: %llu images, %.1f Mpixels; "
+                "encoding %s, decoding %s the single-thread speed\n",
+                static_cast<double>(kLargeImagePixels) / 1e6, static_cast<unsigned long long>(large.images),
+                static_cast<double>(large.pixels) / 1e6,
+                ratio(encode_speed(large, kQohi2), encode_speed(large, kQohi)).c_str(),
+                ratio(decode_speed(large, kQohi2), decode_speed(large, kQohi)).c_str());
     std::printf("\n%llu image%s measured, %llu skipped (unreadable PNG), %zu failure%s, %.0f s\n",
                 static_cast<unsigned long long>(total.images), total.images == 1 ? "" : "s",
                 static_cast<unsigned long long>(skipped), failures.size(),
