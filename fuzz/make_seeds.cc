@@ -211,6 +211,11 @@ void decode_seeds() {
         {"flat-bands1", 20, 6, 3, kFlat, 0, QOHI_CHOOSE_QOHI, 1, false},
         {"gradient-large-e1", 96, 64, 3, kGradient, 1, QOHI_CHOOSE_AUTO, 16, false},
         {"few-colours-large", 128, 96, 3, kFewColours, 0, QOHI_CHOOSE_AUTO, 0, false},
+        // DICI (method 2): palette, ranks, runs and copies from above.
+        {"dici-few-colours", 40, 30, 4, kFewColours, 0, QOHI_CHOOSE_DICI, 0, false},
+        {"dici-sprite-bands", 32, 32, 4, kSprite, 0, QOHI_CHOOSE_DICI, 7, false},
+        {"dici-stripes-rgb", 48, 20, 3, kStripes, 0, QOHI_CHOOSE_DICI, 0, false},
+        {"dici-gradient-rgb", 32, 24, 3, kGradient, 0, QOHI_CHOOSE_DICI, 0, false},
     };
     for (const Case& c : cases) {
         const Image img = make_image(c.w, c.h, c.c, c.kind, c.w * 31 + c.h);

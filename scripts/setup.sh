@@ -11,6 +11,8 @@ PACKAGES=(g++ make cmake pkg-config libpng-dev libgtest-dev libqoi-dev libwebp-d
 PACKAGES+=(imagemagick libmagick++-dev gimp libgimp2.0-dev qtbase5-dev python3-pyqt5 shared-mime-info)
 # clang with libFuzzer and the sanitizers, for the bounded fuzzing runs (fuzz/).
 PACKAGES+=(clang libclang-rt-14-dev)
+# valgrind for the memcheck run of the tests (scripts/sanitizers.sh).
+PACKAGES+=(valgrind)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

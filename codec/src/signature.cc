@@ -23,7 +23,7 @@ Signature compute_signature(const uint8_t* pixels, size_t stride, uint32_t width
     Signature s;
     for (unsigned cell = 0; cell < G * G; ++cell)
         for (unsigned k = 0; k < 4; ++k)
-            s.cells[cell * 4 + k] = count[cell] ? uint8_t(sum[cell * 4 + k] / count[cell]) : 0;
+            s.cells[cell * 4 + k] = count[cell] ? uint8_t(sum[cell * 4 + k] / count[cell]) : uint8_t(0);
     return s;
 }
 

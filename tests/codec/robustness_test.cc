@@ -97,7 +97,7 @@ TEST(Robustness, CorruptFrameDataWithValidCrcNeverCrashes) {
 
 // Builds a one-frame file around a hand-made band.
 std::vector<uint8_t> file_with_band(uint32_t width, uint32_t height, uint8_t channels,
-                                    const std::vector<uint8_t>& band) {
+                                    const std::vector<uint8_t>& band, uint8_t method = 1) {
     std::vector<uint8_t> file(qohi::kSignature, qohi::kSignature + 8);
     std::vector<uint8_t> payload;
     qohi::encode_file_header(qohi::FileHeader(), payload);
@@ -106,7 +106,7 @@ std::vector<uint8_t> file_with_band(uint32_t width, uint32_t height, uint8_t cha
     h.width = width;
     h.height = height;
     h.channels = channels;
-    h.method = 1;
+    h.method = method;
     std::vector<uint8_t> fhdr;
     qohi::encode_frame_header(h, 0, fhdr);
     const uint64_t frame_offset = file.size();
@@ -304,6 +304,116 @@ TEST(Robustness, HandMadeBandsAreChecked) {
     }
     // Index ops need no payload table: index 0 holds (0,0,0,0) at the start.
     EXPECT_EQ(decode_all(file_with_band(2, 1, 4, band(2, 43, {{1, 1}, {0, 1}}))), QOHI_OK);
+}
+
+// A DICI band (spec §4.4): the palette size field (or `size_class` as the
+// 5-bit field, nothing after it), the palette, the three OP tables, `bits`.
+std::vector<uint8_t> dici_band(const std::vector<uint32_t>& palette, unsigned channels,
+                               const std::vector<std::vector<uint8_t>>& tables,
+                               const std::vector<std::pair<uint32_t, unsigned>>& bits, int size_class = -1) {
+    std::vector<uint8_t> buf;
+    qohi::BitWriter w(buf);
+    const uint32_t n = uint32_t(palette.size()) - 1;
+    const unsigned e = n == 0 ? 0 : 32u - unsigned(__builtin_clz(n));
+    if (size_class >= 0) {
+        w.put(uint32_t(size_class), 5);
+    } else {
+        w.put(e, 5);
+        if (e >= 2) w.put(n - (1u << (e - 1)), e - 1);
+    }
+    for (uint32_t colour : palette) w.put(channels == 4 ? colour : colour & 0xFFFFFFu, 8 * channels);
+    std::vector<const std::vector<uint8_t>*> all;
+    for (const auto& t : tables) all.push_back(&t);
+    qohi::write_code_tables(w, all);
+    for (auto [v, n2] : bits) w.put(v, n2);
+    w.finish();
+    return buf;
+}
+
+TEST(Robustness, DiciBandsDecodeAsSpecified) {
+    // Symbols: 0 .. 40 rank classes, 41 .. 81 runs, 82 .. 122 copies from
+    // above; the table is chosen by the previous op's kind.
+    const uint32_t a = 0x1E140A, b = 0x326496;  // (10,20,30), (150,100,50)
+    const auto t = [](const std::vector<std::pair<unsigned, uint8_t>>& used) { return lengths(123, used); };
+    // 3x2: run of 1 (prev starts as palette[0]), rank 1, run of 1, copy of 3
+    // from above (which reads pixels it produced: none here) -> A B B / A B B.
+    // Table 0 (start, after a rank): symbol 41 only, zero bits. Table 1
+    // (after a run): 1 = rank class 1 -> bit 0, 84 = copy class 2 -> bit 1.
+    const std::vector<uint8_t> valid = dici_band({a, b}, 3, {t({{41, 1}}), t({{1, 1}, {84, 1}}), t({})},
+                                                 {{0, 1}, {1, 1}});
+    std::vector<uint8_t> px;
+    ASSERT_EQ(decode(file_with_band(3, 2, 3, valid, 2), px), QOHI_OK);
+    EXPECT_EQ(px, (std::vector<uint8_t>{10, 20, 30, 150, 100, 50, 150, 100, 50, 10, 20, 30, 150, 100, 50, 150, 100, 50}));
+    // A copy longer than a row repeats what it produces. 2x3 RGBA: rank 1
+    // twice, then a copy of 4 (class 3, symbol 85), all read with table 0
+    // (a rank leaves the context at 0): rank "0", copy "1" -> B everywhere.
+    {
+        const std::vector<uint8_t> band2 = dici_band({a, b}, 4, {t({{1, 1}, {85, 1}}), t({}), t({})},
+                                                     {{0, 1}, {0, 1}, {1, 1}});
+        ASSERT_EQ(decode(file_with_band(2, 3, 4, band2, 2), px), QOHI_OK);
+        std::vector<uint8_t> want;
+        for (int i = 0; i < 6; ++i) want.insert(want.end(), {150, 100, 50, 0});
+        EXPECT_EQ(px, want);
+    }
+    // The errors of §4.4, each CORRUPT.
+    const auto status = [](uint32_t w, uint32_t h, const std::vector<uint8_t>& band) {
+        return decode_all(file_with_band(w, h, 3, band, 2));
+    };
+    EXPECT_EQ(status(3, 2, dici_band({a}, 3, {t({{41, 1}}), t({}), t({})}, {}, 30)), QOHI_ERROR_CORRUPT)
+        << "palette size class 30";
+    EXPECT_EQ(status(2, 1, dici_band({a, b, a}, 3, {t({{41, 1}}), t({}), t({})}, {})), QOHI_ERROR_CORRUPT)
+        << "more colours than pixels";
+    {
+        std::vector<uint8_t> cut = dici_band({a, b}, 3, {t({{41, 1}}), t({}), t({})}, {});
+        cut.resize(3);  // the size field and part of the palette
+        EXPECT_EQ(status(2, 1, cut), QOHI_ERROR_CORRUPT) << "palette past the band";
+    }
+    EXPECT_EQ(status(3, 1, dici_band({a}, 3, {t({{41, 1}}), t({}), t({})}, {})), QOHI_ERROR_CORRUPT)
+        << "an op after a run, with table 1 empty";
+    EXPECT_EQ(status(2, 1, dici_band({a}, 3, {t({{1, 1}}), t({}), t({})}, {})), QOHI_ERROR_CORRUPT)
+        << "rank 1 of a one-colour palette";
+    EXPECT_EQ(status(2, 1, dici_band({a}, 3, {t({{43, 1}}), t({}), t({})}, {})), QOHI_ERROR_CORRUPT)
+        << "run of 3 in 2 pixels";
+    EXPECT_EQ(status(2, 1, dici_band({a}, 3, {t({{82, 1}}), t({}), t({})}, {})), QOHI_ERROR_CORRUPT)
+        << "copy from above in the first row";
+    {
+        std::vector<uint8_t> longer = valid;
+        longer.push_back(0);
+        EXPECT_EQ(status(3, 2, longer), QOHI_ERROR_CORRUPT) << "a whole unused byte";
+        std::vector<uint8_t> cut = valid;
+        cut.pop_back();
+        EXPECT_EQ(status(3, 2, cut), QOHI_ERROR_CORRUPT) << "bits end before the last pixel";
+    }
+}
+
+TEST(Robustness, DiciFramesHaveNoReference) {
+    // A delta frame relabelled as DICI: CORRUPT when the file is opened
+    // (§3.7 check 9).
+    const TestImage base = make_image("base", 16, 16, 3, [](uint32_t x, uint32_t y, uint32_t k, std::mt19937&) {
+        return uint8_t((x * 7 + y * 3) * (k + 1));
+    });
+    TestImage next = base;
+    next.pixels[40] ^= 0xFF;
+    qohi_writer* w = nullptr;
+    ASSERT_EQ(qohi_writer_open_memory(nullptr, &w, nullptr), QOHI_OK);
+    qohi_frame_options f;
+    qohi_frame_options_init(&f);
+    ASSERT_EQ(qohi_writer_add_frame_with(w, base.pixels.data(), 16, 16, 3, 0, &f), QOHI_OK);
+    f.reference = 0;
+    f.reference_pixels = base.pixels.data();
+    ASSERT_EQ(qohi_writer_add_frame_with(w, next.pixels.data(), 16, 16, 3, 0, &f), QOHI_OK);
+    void* data = nullptr;
+    size_t size = 0;
+    ASSERT_EQ(qohi_writer_finish(w, &data, &size), QOHI_OK);
+    qohi_writer_destroy(w);
+    const std::vector<uint8_t> file(static_cast<uint8_t*>(data), static_cast<uint8_t*>(data) + size);
+    qohi_free(data);
+    ASSERT_EQ(decode_all(file), QOHI_OK);
+    EXPECT_EQ(decode_all(with_frame_header(file, 1, [](RawFrameHeader& h) {
+                  ASSERT_NE(h.reference_distance, 0u);
+                  h.method = 2;
+              })),
+              QOHI_ERROR_CORRUPT);
 }
 
 TEST(Robustness, BandTableIsChecked) {
