@@ -36,10 +36,10 @@ struct FrameCoding {
 // Pixels per band when the caller leaves the band height to the encoder:
 // enough bands for every core on large frames, and smaller files too (code
 // tables follow the content). A thorough encoder's matches reach back
-// through the whole band, so its bands are four times larger (spec §10.7
+// through the whole band, so its bands are eight times larger (spec §11
 // has the measurements).
 constexpr uint64_t kAutoBandPixels = uint64_t(1) << 17;
-constexpr uint64_t kAutoBandPixelsThorough = uint64_t(1) << 19;
+constexpr uint64_t kAutoBandPixelsThorough = uint64_t(1) << 20;
 uint32_t auto_band_rows(uint32_t width, uint32_t height, bool thorough);
 
 bool encode_frame_data(const uint8_t* pixels, size_t stride, const uint8_t* ref, size_t ref_stride, uint32_t width,

@@ -72,9 +72,9 @@ TEST(Bands, DefaultHeightGivesAboutAFixedNumberOfPixelsPerBand) {
     // ceil(131072 / 700) = 188 rows: three bands.
     EXPECT_EQ(band_rows_of(frame_data(file, 0)), 188u);
     EXPECT_EQ(qohi::auto_band_rows(700, 500, false), 188u);
-    // Effort 1: four times the pixels, ceil(524288 / 700) = 749 rows: one band.
+    // Effort 1: eight times the pixels, ceil(1048576 / 700) = 1498 rows: one band.
     EXPECT_EQ(band_rows_of(frame_data(encode_with(wide, 1, 1), 0)), 500u);
-    EXPECT_EQ(qohi::auto_band_rows(700, 2000, true), 749u);
+    EXPECT_EQ(qohi::auto_band_rows(700, 2000, true), 1498u);
     // Small frames stay one band; a band is never taller than the frame.
     EXPECT_EQ(qohi::auto_band_rows(64, 64, false), 64u);
     EXPECT_EQ(qohi::auto_band_rows(1, 5, true), 5u);
