@@ -843,6 +843,9 @@ QohiBandEncoder::QohiBandEncoder(const uint8_t* pixels, size_t stride, const uin
     // always is): stricter than the decoder, which refuses empty OP tables,
     // and empty G/R/B tables only when difference ops exist (spec §5.9).
     // `commit` keeps the tables: each group's in its first context's slot.
+    // Lengths built while trying a grouping, kept for when it is chosen:
+    // [first table of the group][mode].
+    std::vector<uint8_t> tried[kTableCount][3];
     const auto code_groups = [&](std::initializer_list<unsigned> families, unsigned mode, bool commit) {
         uint64_t total = 0;
         for (unsigned family : families) {
@@ -857,12 +860,19 @@ QohiBandEncoder::QohiBandEncoder(const uint8_t* pixels, size_t stride, const uin
                 }
                 if (mode != 0 && std::all_of(merged, merged + n, [](uint32_t k) { return k == 0; }))
                     return ~uint64_t(0);
-                std::vector<uint8_t> lengths = build_code_lengths(merged, n, kMaxCodeLength);
-                EncodeTable table = make_encode_table(lengths);
-                total += table.cost(merged);
+                std::vector<uint8_t>& lengths = tried[first][mode];
+                if (lengths.empty()) lengths = build_code_lengths(merged, n, kMaxCodeLength);
+                // As EncodeTable::cost(): a table's only symbol takes no bits.
+                uint64_t cost = 0;
+                unsigned used = 0;
+                for (unsigned v = 0; v < n; ++v) {
+                    cost += uint64_t(merged[v]) * lengths[v];
+                    used += lengths[v] != 0;
+                }
+                total += used > 1 ? cost : 0;
                 if (commit) {
+                    p.tables[first] = make_encode_table(lengths);
                     p.lengths[first] = std::move(lengths);
-                    p.tables[first] = std::move(table);
                 } else {
                     total += code_table_bits(lengths);
                 }
