@@ -33,7 +33,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     QOHI_FUZZ_CHECK(uint64_t(info.width) * info.height <= qohi_fuzz::kMaxPixels);
     QOHI_FUZZ_CHECK(info.channels == 3 || info.channels == 4);
     QOHI_FUZZ_CHECK(info.bit_depth == 8);
-    QOHI_FUZZ_CHECK(info.method == QOHI_METHOD_STORED || info.method == QOHI_METHOD_QOHI);
+    QOHI_FUZZ_CHECK(info.method == QOHI_METHOD_STORED || info.method == QOHI_METHOD_QOHI ||
+                    info.method == QOHI_METHOD_DICI);
     QOHI_FUZZ_CHECK(info.reference == -1 && info.depth == 0);  // the first frame has no reference
     QOHI_FUZZ_CHECK(info.name != nullptr && info.name_size == 0);
     const size_t count = size_t(info.width) * info.height;

@@ -194,7 +194,7 @@ void encode(const uint8_t* data, size_t size, Encoded& out) {
     qohi_write_options& o = out.options;
     qohi_write_options_init(&o);
     o.effort = (flags >> 1) & 1;
-    const int methods[4] = {QOHI_CHOOSE_AUTO, QOHI_CHOOSE_STORED, QOHI_CHOOSE_QOHI, QOHI_CHOOSE_AUTO};
+    const int methods[4] = {QOHI_CHOOSE_AUTO, QOHI_CHOOSE_STORED, QOHI_CHOOSE_QOHI, QOHI_CHOOSE_DICI};
     o.method = methods[(flags >> 2) & 3];
     // At most 8 bands: each costs a fixed amount of table building, and
     // hundreds of one-row bands would make the target slow, not better.
@@ -360,10 +360,13 @@ void check_frame(qohi_reader* reader, uint32_t i, const Encoded& e) {
     QOHI_FUZZ_CHECK(info.depth <= limit);
     if (e.options.method == QOHI_CHOOSE_STORED) QOHI_FUZZ_CHECK(info.method == QOHI_METHOD_STORED);
     if (e.options.method == QOHI_CHOOSE_QOHI) QOHI_FUZZ_CHECK(info.method == QOHI_METHOD_QOHI);
+    // Forced DICI: every intra frame (delta frames are QOHI frames).
+    if (e.options.method == QOHI_CHOOSE_DICI)
+        QOHI_FUZZ_CHECK(info.method == (info.reference >= 0 ? QOHI_METHOD_QOHI : QOHI_METHOD_DICI));
     if (info.reference >= 0) QOHI_FUZZ_CHECK(info.method == QOHI_METHOD_QOHI);
 
     const size_t raw = img.px.size();
-    if (e.options.method != QOHI_CHOOSE_QOHI) {
+    if (e.options.method == QOHI_CHOOSE_AUTO || e.options.method == QOHI_CHOOSE_STORED) {
         // Never much larger than the pixels (stored fallback): records,
         // header, name, band sizes and metadata on top.
         const uint32_t rows = e.options.band_rows && e.options.band_rows < img.h ? e.options.band_rows : img.h;
