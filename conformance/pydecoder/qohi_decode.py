@@ -225,7 +225,7 @@ def check_decodable(h):
         fail(UNSUPPORTED, "grey frame (%d channels)" % h.channels)
     if h.bit_depth != 8:
         fail(UNSUPPORTED, "16-bit frame")
-    if h.method > 1:
+    if h.method > 2:
         fail(UNSUPPORTED, "method %d" % h.method)
     if h.flags & 0xFE:
         fail(UNSUPPORTED, "reserved frame flags 0x%02x" % h.flags)
@@ -376,8 +376,9 @@ class QohiFile:
                 if (g.width, g.height, g.channels, g.bit_depth) != \
                         (h.width, h.height, h.channels, h.bit_depth):
                     fail(CORRUPT, "frame %d: reference frame differs in size or channels" % i)
-                if h.method == 0:
-                    fail(CORRUPT, "frame %d: stored frame with a reference" % i)
+                if h.method in (0, 2):           # check 9: stored and DICI frames
+                    fail(CORRUPT, "frame %d: %s frame with a reference"
+                         % (i, "stored" if h.method == 0 else "DICI"))
                 f.depth = r.depth + 1
                 if f.depth > self.max_chain_depth:
                     fail(CORRUPT, "frame %d: reference chain too long" % i)
@@ -555,6 +556,8 @@ def decode_frame_data(p, h, ref):
                 if sizes[b] != W * C * rows:
                     fail(CORRUPT, "stored band of the wrong size")
                 out.extend(pixels_from_bytes(data, C))
+            elif h.method == 2:                  # §4.4 DICI (never a delta frame)
+                out.extend(decode_dici_band(data, W, W * rows, C))
             else:                                # §4.3 QOHI
                 ref_band = None if ref is None else ref[y0 * W:(y0 + rows) * W]  # §4.5
                 out.extend(decode_band(data, W, W * rows, C, ref_band))
@@ -938,6 +941,105 @@ def _decode_band_bits(bits, W, N, C, ref):
     if read(remaining) != 0:
         fail(CORRUPT, "non-zero padding")
     return buf[M:]
+
+
+# ---------------------------------------------------------------- the DICI method (§4.4, §7.5a)
+
+DICI_ALPHABET = 123                              # 3 x 41 length classes
+DICI_KIND = ("rank", "run", "copy")              # s // 41, also the next op context
+
+
+def decode_dici_band(data, W, N, C):
+    """§7.5a decode_dici_band: N pixels of width W from a DICI band's bytes.
+    Like every band (§5.10, §9.4), an error found after bits past the end
+    were consumed is reported as the band running out."""
+    bits = BitReader(data)
+    try:
+        return _decode_dici_bits(bits, W, N, C)
+    except QohiError:
+        if bits.overran():
+            fail(CORRUPT, "band data ends before its last pixel")
+        raise
+
+
+def _decode_dici_bits(bits, W, N, C):
+    read = bits.read
+    decode = bits.decode
+
+    # Palette size: 5 bits e, then e - 1 bits x (e >= 2); checks in order.
+    e = read(5)
+    if e > 29:
+        fail(CORRUPT, "palette size class %d" % e)
+    n_colours = 1 if e == 0 else 1 + (1 << (e - 1)) + (read(e - 1) if e >= 2 else 0)
+    if n_colours > N:
+        fail(CORRUPT, "palette of %d colours larger than the band" % n_colours)
+    nbytes = n_colours * C
+    if 8 * nbytes > bits.nbits - bits.pos:       # before anything is stored
+        fail(CORRUPT, "palette runs past the band")
+    # The palette: nbytes 8-bit values at any bit position, LSB-first (§1.4).
+    i, sh = bits.pos >> 3, bits.pos & 7
+    raw = (int.from_bytes(bits.data[i:i + nbytes + 1], "little") >> sh) & ((1 << (8 * nbytes)) - 1)
+    bits.pos += 8 * nbytes
+    palette = pixels_from_bytes(raw.to_bytes(nbytes, "little"), C)
+
+    # The shared code-length code and the three OP tables (§6.3); tables 1
+    # and 2 may be empty, an empty table fails only when an op needs it.
+    pre = read_length_code(bits)
+    tables = [read_code_table(bits, pre, DICI_ALPHABET) for _ in range(3)]
+
+    stats = STATS
+    if stats is not None:
+        stats["DICI band"] += 1
+        stats["DICI palette of %s colours" % (
+            "1" if n_colours == 1 else "2-16" if n_colours <= 16 else "17-256"
+            if n_colours <= 256 else "257-1024" if n_colours <= 1024 else "> 1024")] += 1
+    out = array(PIXEL_TYPE, bytes(4 * N))
+    prev = palette[0]
+    ctx = 0
+    p = 0
+    while p < N:
+        t = tables[ctx]
+        if t.empty:
+            fail(CORRUPT, "op with an empty table (context %d)" % ctx)
+        s = decode(t)
+        ctx, c = divmod(s, 41)                   # the op's kind is the next context
+        L = c + 1 if c < 16 else (1 << (c - 12)) + read(c - 12) + 1    # §5.6
+        if stats is not None:
+            stats["DICI " + DICI_KIND[ctx]] += 1
+            if c >= 16:
+                stats["DICI long class"] += 1
+        if ctx == 0:                             # rank: palette[L - 1]
+            if L > n_colours:
+                fail(CORRUPT, "rank %d beyond the palette of %d colours" % (L, n_colours))
+            prev = palette[L - 1]
+            out[p] = prev
+            p += 1
+            continue
+        if L > N - p:                            # before any pixel is written
+            fail(CORRUPT, "%s past the end of the band" % DICI_KIND[ctx])
+        if ctx == 1:                             # run of prev
+            out[p:p + L] = array(PIXEL_TYPE, (prev,)) * L
+        else:                                    # copy from above
+            if p < W:
+                fail(CORRUPT, "copy from above in the band's first row")
+            if L <= W:
+                out[p:p + L] = out[p - W:p - W + L]
+            else:                                # repeats the row it produces
+                out[p:p + L] = (out[p - W:p] * (L // W + 1))[:L]
+                if stats is not None:
+                    stats["DICI copy longer than a row"] += 1
+            prev = out[p + L - 1]
+        p += L
+
+    # §5.10 end of band
+    if bits.overran():
+        fail(CORRUPT, "band data ends before its last pixel")
+    remaining = bits.nbits - bits.pos
+    if remaining >= 8:
+        fail(CORRUPT, "unused bytes after the last pixel")
+    if read(remaining) != 0:
+        fail(CORRUPT, "non-zero padding")
+    return out
 
 
 # ---------------------------------------------------------------- PNG output
