@@ -411,6 +411,30 @@ def length_items(lengths, n, rng):
     return items
 
 
+def write_tables(w, tables, rng):
+    """Writes the code-length code and then each table (§6.3) to BitWriter
+    w. `tables`: (lengths {symbol: length}, empty for an absent table,
+    alphabet size) in stream order. Returns each table's canonical codes."""
+    items = [length_items(lengths, n, rng) if lengths else None for lengths, n in tables]
+    used = {sym for table in items if table for sym, _, _ in table}
+    pre = canonical(complete_lengths(used, rng)) if used else {}
+    for s in range(16):
+        w.value(pre[s][1] if s in pre and len(pre) > 1 else (1 if s in pre else 0), 3)
+    for table in items:
+        w.value(1 if table else 0, 1)
+        for sym, x, n in table or ():
+            if len(pre) > 1:
+                w.code(*pre[sym])
+            w.value(x, n)
+    return [canonical(lengths) for lengths, _ in tables]
+
+
+def put_symbol(w, codes, s):
+    """Symbol s with a table's codes; nothing for a single-symbol table."""
+    if len(codes) > 1:
+        w.code(*codes[s])
+
+
 def length_value(L):
     """(class, extra value, extra bits) of a length or distance L (§5.6)."""
     n = L - 1
@@ -528,30 +552,15 @@ def random_band(rng, W, rows, C, delta, invalid):
     a_syms = fam["A"] or ({rng.randrange(256)} if rng.random() < 0.2 else set())
     d_syms = fam["D"] or ({rng.randrange(44)} if rng.random() < 0.2 else set())
     tables += [("A", 256, a_syms), ("DIST", 44, d_syms)]
-    codes, items = {}, []
     g_lengths = complete_lengths(g_syms, rng) if g_syms else {}
-    for name, n, syms in tables:
-        lengths = g_lengths if name == "G" else complete_lengths(syms, rng) if syms else {}
-        codes[name] = canonical(lengths)
-        items.append(length_items(lengths, n, rng) if lengths else None)
-    used = {sym for table in items if table for sym, _, _ in table}
-    pre = canonical(complete_lengths(used, rng)) if used else {}
-
     w = BitWriter()
     w.value(m_op + 4 * m_g + 16 * m_rb, 6)
-    for s in range(16):
-        w.value(pre[s][1] if s in pre and len(pre) > 1 else (1 if s in pre else 0), 3)
-    for table in items:
-        w.value(1 if table else 0, 1)
-        for sym, x, n in table or ():
-            if len(pre) > 1:
-                w.code(*pre[sym])
-            w.value(x, n)
+    codes = dict(zip([name for name, _, _ in tables], write_tables(w, [
+        (g_lengths if name == "G" else complete_lengths(syms, rng) if syms else {}, n)
+        for name, n, syms in tables], rng)))
 
     def put(name, v):
-        code, n = codes[name][v]
-        if len(codes[name]) > 1:
-            w.code(code, n)
+        put_symbol(w, codes[name], v)
     for c, sym, extras, payload in ops:
         put("OP%d" % (c >> (2 - m_op)), sym)
         for x, n in extras:
@@ -1048,18 +1057,18 @@ class Suite:
         big = Frame(1 << 24, 32, 3, 1, payload=b"\x20\x00")
         frames = [stored(), Frame(3, 2, 1, 0, payload=b"\x02" + bytes(6)),
                   Frame(3, 2, 3, 1, depth=16, payload=b"\x02\x00"),
-                  Frame(3, 2, 3, 2, payload=b"\x02\x00"), Frame(3, 2, 3, 255, payload=b""),
+                  Frame(3, 2, 3, 3, payload=b"\x02\x00"), Frame(3, 2, 3, 255, payload=b""),
                   stored(flags=0x80), stored(flags=0x02), stored(flags=1),
                   Frame(3, 2, 1, 1, dist=7, payload=b"\x02\x00"),
                   Frame(3, 2, 3, 1, dist=6, payload=b"\x02\x00"),
-                  Frame(3, 2, 3, 2, dist=10, payload=b"\x02\x00"),
+                  Frame(3, 2, 3, 3, dist=10, payload=b"\x02\x00"),
                   Frame(3, 2, 2, 0, depth=16, payload=b""), big]
         C("reserved header values", assemble(frames),
           [OK] + ["UNSUPPORTED"] * 6 + [OK] + ["UNSUPPORTED"] * 4 + ["LIMIT"])
         C("pixel limit", assemble([stored(), stored()]), ["LIMIT", "LIMIT"], max_pixels=5)
         C("pixel limit, exactly", assemble([stored()]), [OK], max_pixels=6)
         C("pixel limit after the decodability checks", assemble(
-            [Frame(1 << 24, 32, 3, 2, payload=b"\x20"), Frame(1 << 24, 32, 3, 1, dist=1, flags=1,
+            [Frame(1 << 24, 32, 3, 3, payload=b"\x20"), Frame(1 << 24, 32, 3, 1, dist=1, flags=1,
                                                              payload=b"\x20")]),
           ["UNSUPPORTED", "LIMIT"])
         for what, f in (("width 0", Frame(0, 2, 3, 0)), ("height 0", Frame(3, 0, 3, 0)),
