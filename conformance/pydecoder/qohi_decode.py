@@ -543,7 +543,8 @@ def decode_frame_data(p, h, ref):
         fail(CORRUPT, "data shorter than its bands")
     sizes.append(S - pos - sum(sizes))       # the last band: the rest, >= 1 byte
     if STATS is not None:
-        STATS["frames of several bands" if B > 1 else "frames of one band"] += 1
+        STATS["%sframes of %s" % ("DICI " if h.method == 2 else "",
+                                  "several bands" if B > 1 else "one band")] += 1
 
     out = array(PIXEL_TYPE)
     for b in range(B):

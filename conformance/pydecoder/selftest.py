@@ -201,6 +201,15 @@ def img_alpha(w, h, seed):
     return image(w, h, 4, fn)
 
 
+def img_palette(w, h, c, seed):
+    """A 16-colour image with a pattern that neither runs nor copies from
+    above capture well: palette images, dithering."""
+    r = random.Random(seed)
+    pal = [(r.randrange(256), r.randrange(256), r.randrange(256), r.choice((255, 255, 0, 77)))
+           for _ in range(16)]
+    return image(w, h, c, lambda x, y: pal[((x // 4) * 3 + (y // 3) * 5 + ((x ^ y) & 1)) % 16])
+
+
 def variant(img, seed, kind):
     """A modified copy of img, for delta frames."""
     w, h, c, px = img
@@ -587,6 +596,153 @@ def random_band(rng, W, rows, C, delta, invalid):
     return data
 
 
+# ====================================================================== DICI bands (§4.4)
+
+DICI_KIND = {"rank": 0, "run": 1, "copy": 2}     # also the op context that follows
+
+
+def dici_symbol(kind, L):
+    """(symbol, extra value, extra bits) of a DICI op (§4.4, §5.6)."""
+    c, x, n = length_value(L)
+    return 41 * DICI_KIND[kind] + c, x, n
+
+
+def dici_band(C, palette, ops, rng, lengths=None, size=None, unused=((), (), ()), empty=()):
+    """A DICI band as a BitWriter (padding not yet added): the palette
+    (colours as (r, g, b, a)), the op list [(kind, L)] (a rank L codes
+    palette[L - 1]). The code lengths of tables 0 - 2 are complete codes
+    over the symbols each context uses and `unused[t]`, none for a table
+    in `empty`; `lengths` replaces them ({}: an empty table). `size`
+    writes (e, x) as the palette size field. An op whose table has no code
+    for it ends the stream there."""
+    used = [set(u) for u in unused]
+    ctx = 0
+    for kind, L in ops:
+        used[ctx].add(dici_symbol(kind, L)[0])
+        ctx = DICI_KIND[kind]
+    if lengths is None:
+        lengths = [complete_lengths(u, rng) if u and t not in empty else {}
+                   for t, u in enumerate(used)]
+    if size is None:
+        n = len(palette) - 1
+        e = n.bit_length()
+        size = (e, n - (1 << (e - 1)) if e else 0)
+    w = BitWriter()
+    e, x = size
+    w.value(e, 5)
+    if e >= 2:
+        w.value(x, e - 1)
+    for colour in palette:
+        for v in colour[:C]:
+            w.value(v, 8)
+    codes = write_tables(w, [(t, 123) for t in lengths], rng)
+    ctx = 0
+    for kind, L in ops:
+        s, x, n = dici_symbol(kind, L)
+        if s not in codes[ctx]:
+            break
+        put_symbol(w, codes[ctx], s)
+        w.value(x, n)
+        ctx = DICI_KIND[kind]
+    return w
+
+
+def dici_pixels(W, C, palette, ops):
+    """The samples that `ops` produce (§4.4): the test's expectation."""
+    out, prev = [], palette[0]
+    for kind, L in ops:
+        if kind == "rank":
+            prev = palette[L - 1]
+            out.append(prev)
+        elif kind == "run":
+            out += [prev] * L
+        else:
+            for _ in range(L):
+                out.append(out[-W])
+            prev = out[-1]
+    return b"".join(bytes(px[:C]) for px in out)
+
+
+def dici_ops(W, px):
+    """Ops for the pixels px (a list of colours), with the greedy choice of
+    §10 (the longer of the run of prev and the copy from above, ranks in
+    order of first appearance). Returns (palette, ops)."""
+    palette = []
+    for c in px:
+        if c not in palette:
+            palette.append(c)
+    rank = {c: i + 1 for i, c in enumerate(palette)}
+    ops, p, prev = [], 0, palette[0]
+    while p < len(px):
+        run = 0
+        while p + run < len(px) and px[p + run] == prev:
+            run += 1
+        copy = 0
+        while p >= W and p + copy < len(px) and px[p + copy] == px[p + copy - W]:
+            copy += 1
+        if run == copy == 0:
+            ops.append(("rank", rank[px[p]]))
+            prev = px[p]
+            p += 1
+        else:
+            ops.append(("run", run) if run >= copy else ("copy", copy))
+            p += max(run, copy)
+            prev = px[p - 1]
+    return palette, ops
+
+
+def random_dici_band(rng, W, rows, C, invalid):
+    """A random DICI band of W x rows pixels: (bytes, samples). With
+    `invalid` it breaks one rule of §4.4 (samples are then None)."""
+    N = W * rows
+    n_colours = rng.choice((1, min(2, N), rng.randrange(1, N + 1), min(N, rng.randrange(1, 40))))
+    palette = [(rng.randrange(256), rng.randrange(256), rng.randrange(256),
+                rng.choice((0, 255, rng.randrange(256)))) for _ in range(n_colours)]
+    if n_colours > 2 and rng.random() < 0.3:
+        palette[-1] = palette[0]                  # colours need not be distinct
+    weights = {k: rng.random() for k in DICI_KIND}
+    ops, p, broken = [], 0, None
+    while p < N and broken is None:
+        left = N - p
+        kinds = [k for k in DICI_KIND if k != "copy" or p >= W or (invalid and rng.random() < 0.1)]
+        kind = rng.choices(kinds, [weights[k] for k in kinds])[0]
+        if kind == "rank":
+            L = rng.choice((1, 1, min(2, n_colours), rng.randrange(1, n_colours + 1), n_colours))
+            if invalid and rng.random() < 0.05:
+                L = n_colours + rng.choice((1, 1, rng.randrange(1, 3000)))
+                broken = "rank beyond the palette"
+        else:
+            L = rng.choice((1, 2, W, W + 1, rng.randrange(1, left + 1), left))
+            if rng.random() < 0.05:
+                L = rng.randrange(17, 700)        # a long class, maybe too long
+            if L > left:
+                if not invalid:
+                    continue
+                broken = "past the band"
+            if kind == "copy" and p < W:
+                broken = "copy in the first row"
+        ops.append((kind, L))
+        p += L if kind != "rank" else 1
+    w = dici_band(C, palette, ops, rng)
+    if not invalid:
+        return w.tobytes(), dici_pixels(W, C, palette, ops)
+    data = w.tobytes()
+    if broken is None:
+        pad = -len(w.bits) % 8
+        how = rng.choice(["extra byte", "cut", "palette size class", "palette too large"]
+                         + (["padding bit"] if pad else []))
+        if how == "extra byte":
+            data += bytes((rng.randrange(256),))
+        elif how == "cut":
+            data = data[:-1]
+        elif how == "padding bit":
+            data = w.tobytes(pad_bit=1)
+        else:                                    # N > 2^29, or N - 1 >= 2^(e-1) >= the pixels
+            e = rng.randrange(30, 32) if how == "palette size class" else N.bit_length() + 1
+            data = dici_band(C, palette, ops, rng, size=(e, rng.randrange(1 << (e - 1)))).tobytes()
+    return data, None
+
+
 # ====================================================================== decoders under test
 
 
@@ -674,6 +830,7 @@ class Suite:
         self.counts = collections.Counter()
         self.lib_disagreements = []
         self.work = tempfile.mkdtemp(prefix="qohi-pydec-")
+        self.bands = {}                          # bands cut from qohienc output
 
     # ------------------------------------------------------------------ helpers
 
@@ -704,11 +861,14 @@ class Suite:
         with open(out, "rb") as f:
             return f.read()
 
-    def compare(self, name, data, expect=None, max_pixels=qd.DEFAULT_MAX_PIXELS, pixels=None):
+    def compare(self, name, data, expect=None, max_pixels=qd.DEFAULT_MAX_PIXELS, pixels=None,
+                why=None):
         """Decodes `data` with qohi_decode and (if available) the library.
         `expect`: the spec's outcome, a file-level class or a list of
         per-frame classes (OK for a frame that decodes). `pixels`: expected
-        samples per frame (None: not checked)."""
+        samples per frame (None: not checked). `why`: a text that
+        qohi_decode's error for the first failing frame must contain (the
+        rule the case is meant to break)."""
         self.counts["files compared"] += 1
         py, headers, _ = py_results(data, max_pixels)
         py_summary = py if isinstance(py, str) else [c for c, _ in py]
@@ -716,6 +876,10 @@ class Suite:
             self.fail("%s: expected %s, qohi_decode gives %s%s" % (
                 name, expect, py_summary,
                 "" if isinstance(py, str) else " " + str([t for c, t in py if c != OK])))
+        elif why is not None and not isinstance(py, str):
+            texts = [t for c, t in py if c != OK]
+            if not texts or why not in texts[0]:
+                self.fail("%s: expected an error about %r, qohi_decode gives %r" % (name, why, texts))
         if pixels is not None and not isinstance(py, str):
             for i, (c, r) in enumerate(py):
                 if c == OK and pixels[i] is not None and r != pixels[i]:
@@ -940,7 +1104,6 @@ class Suite:
                 for y in range(0, h, rows)]
 
     def assembled(self):
-        self.bands = {}
         C = self.compare
         rgb = img_screen(40, 30, 3, 30)
         rgba = img_alpha(10, 9, 31)
@@ -1173,11 +1336,193 @@ class Suite:
                               ("stored bands of the wrong sizes", b"\x01\x08" + tiny[3])):
             C(what, assemble([Frame(3, 2, 3, 0, payload=payload), stored()]), ["CORRUPT", OK])
 
-    # ------------------------------------------------------------------ 4. damaged files
+    # ------------------------------------------------------------------ 3b. DICI
+
+    def dici(self):
+        """DICI frames (§4.4): made by qohienc, forced and chosen; assembled
+        valid bands that qohienc does not make; a damaged band for each
+        DICI row of §9.3; DICI frames and references (§3.7 check 9)."""
+        self.dici_encoded()
+        self.dici_assembled()
+        want = ["DICI rank", "DICI run", "DICI copy", "DICI long class",
+                "DICI copy longer than a row", "DICI frames of several bands"]
+        missing = [k for k in want if not qd.STATS[k]]
+        if missing:
+            self.fail("DICI: never decoded: %s" % ", ".join(missing))
+
+    def dici_encoded(self):
+        images = {
+            "few-rgb": img_few(50, 30, 3, 60), "few-rgba": img_few(31, 29, 4, 61),
+            "screen-rgb": img_screen(120, 48, 3, 62), "screen-rgba": img_screen(77, 35, 4, 63),
+            "palette-rgb": img_palette(64, 40, 3, 64), "palette-rgba": img_palette(45, 33, 4, 65),
+            "alpha": img_alpha(45, 41, 66), "photo": img_photo(40, 30, 3, 67),
+            "1x1": img_few(1, 1, 3, 68), "1x1-rgba": img_few(1, 1, 4, 69),
+            "1x7": img_few(1, 7, 4, 70), "7x1": img_few(7, 1, 3, 71),
+            "2x3": img_noise(2, 3, 3, 72), "3x2-rgba": img_few(3, 2, 4, 73),
+            "33x17": img_palette(33, 17, 3, 74),
+            # bands of about 2^17 pixels at effort 0 (§10): 3 and 2 bands
+            "600x500": img_screen(600, 500, 3, 75), "520x300-rgba": img_few(520, 300, 4, 76),
+        }
+        auto, auto_bands = 0, 0                  # DICI frames qohienc chose, of several bands
+        for name, img in images.items():
+            src = self.path("dici", name + ".png")
+            with open(src, "wb") as f:
+                f.write(png_bytes(img))
+            large = img[0] * img[1] > 1 << 17
+            for opts in (("--method", "dici"), ("--method", "dici", "--effort", "1"), ()):
+                if large and "1" in opts:
+                    continue
+                tag = "dici-" + name + "".join(opts).replace("--", "-")
+                data = self.encode(src, self.path("enc", tag + ".qohi"), *opts)
+                self.check_encoded(tag, data, {name + ".png": img})
+                frames = read_frames(data)
+                h, payload = frames[0][0], frames[0][3]
+                several = qd.read_varint(payload, 0, h.height)[0] < h.height
+                if opts and h.method != 2:
+                    self.fail("%s: qohienc --method dici wrote method %d" % (tag, h.method))
+                if large and h.method == 2 and not several:
+                    self.fail("%s: a DICI frame of one band; expected several" % tag)
+                if not opts and h.method == 2:
+                    auto += 1
+                    auto_bands += several
+        self.counts["DICI frames qohienc chose (--method auto)"] += auto
+        if auto < 3 or not auto_bands:
+            self.fail("DICI: --method auto chose DICI for %d images (%d of several bands); "
+                      "expected 3 or more, one of several bands" % (auto, auto_bands))
+        data_dir = os.path.join(HERE, "..", "..", "tests", "data")
+        for fn in ("icon-rgba.png", "trash-rgb.png", "palette-trns.png", "grey-alpha.png"):
+            src = os.path.join(data_dir, fn)
+            if os.path.exists(src):
+                data = self.encode(src, self.path("enc", fn + "-dici.qohi"), "--method", "dici")
+                self.check_encoded(fn + "-dici", data, {})
+        # A folder: intra frames DICI, delta frames QOHI over DICI references
+        base = img_screen(48, 30, 3, 77)
+        members = {"a.png": base, "b.png": variant(base, 78, "dots"),
+                   "c.png": variant(base, 79, "box"), "d.png": img_few(20, 10, 4, 80)}
+        for name, img in members.items():
+            with open(self.path("dici", "set", name), "wb") as f:
+                f.write(png_bytes(img))
+        data = self.encode(os.path.join(self.work, "dici", "set"), self.path("enc", "dici-set.qohi"),
+                           "--method", "dici", "--mode", "prior")
+        self.check_encoded("dici-set", data, members, expect_deltas=True)
+        headers = [f.header for f in qd.QohiFile(data).frames]
+        if not any(h.reference is not None and headers[h.reference].method == 2 for h in headers):
+            self.fail("dici-set: no delta frame over a DICI frame")
+
+    def dici_assembled(self):
+        C = self.compare
+        rng = random.Random(81)
+        pal = [(10, 20, 30, 255), (200, 0, 7, 128), (1, 2, 3, 0), (255, 255, 255, 255)]
+        tiny = img_few(3, 2, 3, 82)
+        stored = Frame(3, 2, 3, 0, payload=fdat(2, [tiny[3]]))
+
+        def band(ops, c=3, palette=pal, pad=0, extra=b"", cut=0, keep=None, **kw):
+            data = dici_band(c, palette, ops, rng, **kw).tobytes(pad)
+            return data[:len(data) - cut if keep is None else keep] + extra
+
+        def ok(what, ops, c=3, palette=pal, w=5, h=3, **kw):
+            C("DICI: " + what, assemble([Frame(w, h, c, 2, payload=fdat(h, [band(
+                ops, c, palette, **kw)]))]), [OK], pixels=[dici_pixels(w, c, palette, ops)])
+
+        def bad(what, why, ops, c=3, palette=pal, w=5, h=3, **kw):
+            C("DICI: " + what, assemble([Frame(w, h, c, 2, payload=fdat(h, [band(
+                ops, c, palette, **kw)])), stored]), ["CORRUPT", OK], why=why)
+            self.counts["DICI bands broken by hand"] += 1
+
+        # -- valid bands qohienc does not write (5 x 3 pixels unless said)
+        ranks = [("rank", 1 + (k * 7) % 4) for k in range(15)]
+        for c in (3, 4):
+            ok("ranks only, tables 1 and 2 empty (%d channels)" % c, ranks, c)
+            ok("a run of palette[0] first (%d channels)" % c, [("run", 15)], c)
+            ok("copy at p = width, longer than a row, to the end (%d channels)" % c,
+               [("rank", 2), ("rank", 3), ("run", 3), ("copy", 10)], c)
+            ok("every op after every op (%d channels)" % c,
+               [("rank", 1), ("rank", 2), ("run", 3), ("copy", 1), ("rank", 4), ("copy", 4),
+                ("run", 1), ("copy", 3)], c)
+        ok("duplicate and unsorted palette colours", ranks, palette=[pal[3], pal[3], pal[0], pal[1]])
+        ok("palette as large as the band", [("rank", 1 + (k * 4) % 15) for k in range(15)],
+           palette=[(k, 2 * k, 255 - k, 255) for k in range(15)])
+        ok("one colour (e = 0), a zero-bit op", [("run", 15)], palette=[pal[1]])
+        ok("one colour, a rank then a run", [("rank", 1), ("run", 14)], c=4, palette=[pal[2]])
+        ok("two colours (e = 1)", [("rank", 2), ("run", 4), ("rank", 1), ("copy", 9)],
+           palette=pal[:2])
+        ok("symbols no op uses", [("rank", 2), ("run", 4), ("copy", 9), ("rank", 1)],
+           unused=({40, 81, 122}, {0, 41, 82}, {5, 60, 100}))
+        big = [(k, 255 - k, k * 3 % 256, 255 - 2 * k) for k in range(20)]
+        ok("long classes: ranks, a run, a copy (7 x 9)",
+           [("rank", 20), ("rank", 17), ("run", 30), ("copy", 31)], c=4, palette=big, w=7, h=9)
+        ok("codes of 1 to 12 bits (13 x 1)", [("rank", k) for k in range(1, 14)], palette=big[:13],
+           w=13, h=1, lengths=[dict([(k, k + 1) for k in range(12)] + [(12, 12)]), {}, {}])
+        # several bands, one of a single row, from an image
+        img = img_few(6, 7, 4, 83)
+        colours = [tuple(img[3][i:i + 4]) for i in range(0, len(img[3]), 4)]
+        bands = []
+        for y in range(0, 7, 3):
+            palette, ops = dici_ops(6, colours[6 * y:6 * min(7, y + 3)])
+            bands.append(band(ops, 4, palette))
+        C("DICI: bands of 3, 3 and 1 rows", assemble([Frame(6, 7, 4, 2, payload=fdat(3, bands))]),
+          [OK], pixels=[img[3]])
+        # a QOHI delta frame over a DICI frame (§4.5: whatever the method)
+        src = img_screen(24, 10, 3, 84)
+        colours = [tuple(src[3][i:i + 3]) + (255,) for i in range(0, len(src[3]), 3)]
+        palette, ops = dici_ops(24, colours)
+        dici_frame = Frame(24, 10, 3, 2, payload=fdat(10, [band(ops, 3, palette)]))
+        moved = variant(src, 85, "dots")
+        delta = self.delta_band(src, moved)
+        if delta is not None:
+            C("DICI: a QOHI delta frame over a DICI frame", assemble([
+                dici_frame, Frame(24, 10, 3, 1, dist=1, payload=fdat(10, [delta]))]),
+              [OK, OK], pixels=[src[3], moved[3]])
+        # §3.7 check 9: DICI frames never have a reference
+        for what, ref in (("a DICI frame", dici_frame), ("a stored frame", Frame(
+                24, 10, 3, 0, payload=fdat(10, [src[3]])))):
+            C("DICI frame with a reference to " + what, assemble([
+                ref, Frame(24, 10, 3, 2, dist=1, payload=dici_frame.payload)]), "CORRUPT")
+
+        # -- the DICI rows of §9.3, one by one
+        run_copy = [("rank", 2), ("run", 4), ("copy", 9), ("rank", 1)]
+        bad("palette size class 30", "palette size class", run_copy, size=(30, 0))
+        bad("palette size class 31", "palette size class", run_copy, size=(31, 5))
+        bad("palette larger than the band", "larger than the band", ranks,
+            palette=[(k, k, k, 255) for k in range(16)])
+        bad("palette past the band's end", "palette runs past", run_copy, keep=12)
+        bad("palette past the band's end, one colour", "palette runs past", [("run", 15)],
+            palette=pal[:1], keep=3)
+        bad("2^20 colours in a short band of 2^20 pixels", "palette runs past", [],
+            palette=[(0, 0, 0, 255)], size=(20, (1 << 19) - 1), w=1024, h=1024, extra=b"\0\0")
+        bad("every table empty, and the code-length code", "empty table", run_copy,
+            lengths=[{}, {}, {}])
+        bad("table 0 empty", "empty table (context 0)", run_copy,
+            lengths=[{}, complete_lengths({0, 1}, rng), complete_lengths({82, 41}, rng)])
+        bad("table 1 empty, an op after a run", "empty table (context 1)", run_copy, empty={1})
+        bad("table 2 empty, an op after a copy", "empty table (context 2)", run_copy, empty={2})
+        bad("rank beyond the palette", "beyond the palette", [("rank", 1), ("rank", 5)])
+        bad("rank beyond the palette, a long class", "beyond the palette", [("rank", 3000)])
+        bad("run past the band", "run past", [("rank", 1), ("run", 15)])
+        bad("run of 2^29 pixels", "run past", [("run", 1 << 29)], extra=bytes(4))
+        bad("copy past the band", "copy past", [("run", 5), ("copy", 11)])
+        bad("copy from above at p = 0", "first row", [("copy", 1), ("run", 14)])
+        bad("copy from above at p = width - 1", "first row", [("run", 4), ("copy", 11)])
+        bad("a zero byte after the last pixel", "unused bytes", run_copy, extra=b"\0")
+        bad("two bytes after the last pixel", "unused bytes", run_copy, extra=b"\1\0")
+        for ops in (run_copy, ranks):
+            bits = len(dici_band(3, pal, ops, random.Random(1)).bits)
+            if bits % 8:
+                bad("non-zero padding (%d bits)" % (8 - bits % 8), "padding", ops, pad=1)
+                break
+        bad("last byte cut off", "ends before its last pixel", run_copy, cut=1)
+        bad("op stream cut off", "ends before its last pixel", ranks, cut=3)
+        C("DICI: a band of 0 bytes (band 0 of 2)", assemble([Frame(5, 3, 3, 2, payload=fdat(
+            2, [b"", band([("run", 5)], palette=pal[:1])], [0])), stored]), ["CORRUPT", OK],
+          why="band 0: band data ends before its last pixel")
+        C("DICI: band 1 of 3 broken", assemble([Frame(5, 6, 3, 2, payload=fdat(2, [
+            band([("run", 10)]), band([("rank", 1), ("run", 9)], extra=b"\0"),
+            band([("run", 10)])])), stored]), ["CORRUPT", OK], why="band 1: unused bytes")
+
 
     def small_files(self):
-        """Two small valid files: one RGBA frame with contexts, and a folder
-        of four frames with delta frames and metadata."""
+        """Three small valid files: one RGBA frame with contexts, a folder
+        of four frames with delta frames and metadata, one DICI frame."""
         if getattr(self, "_small", None):
             return self._small
         img = img_screen(14, 9, 4, 50)
@@ -1195,7 +1540,11 @@ class Suite:
                 f.write(png_bytes(im, chunks))
         folder = self.encode(os.path.join(self.work, "small", "set"),
                              self.path("small", "set.qohi"), "--mode", "prior", "--effort", "1")
-        self._small = {"one": one, "set": folder}
+        src = self.path("small", "dici.png")
+        with open(src, "wb") as f:
+            f.write(png_bytes(img_screen(13, 10, 4, 55)))
+        dici = self.encode(src, self.path("small", "dici.qohi"), "--method", "dici")
+        self._small = {"one": one, "set": folder, "dici": dici}
         return self._small
 
     @staticmethod
@@ -1283,6 +1632,21 @@ class Suite:
             self.compare("random band %d (%dx%d, %d channels, %s%s)" % (
                 t, W, H, C, "delta" if delta else "intra", ", broken" if invalid else ""),
                 assemble(frames), expect)
+        for t in range(self.args.random // 2):           # DICI bands (§4.4)
+            W, rows, C = rng.choice((1, 2, 3, 5, 8, 13)), rng.randrange(1, 7), rng.choice((3, 4))
+            invalid = rng.random() < 0.3
+            nb = rng.randrange(1, 3)
+            H = rows * nb - rng.randrange(rows) if nb > 1 else rows
+            bands, samples = [], b""
+            for b in range(nb):
+                band, px = random_dici_band(rng, W, min(rows, H - b * rows), C, invalid and b == nb - 1)
+                bands.append(band)
+                samples += px or b""
+            self.counts["random DICI bands"] += nb
+            self.compare("random DICI band %d (%dx%d, %d channels%s)" % (
+                t, W, H, C, ", broken" if invalid else ""),
+                assemble([Frame(W, H, C, 2, payload=fdat(rows, bands))]),
+                ["CORRUPT" if invalid else OK], pixels=None if invalid else [samples])
 
     # ------------------------------------------------------------------ 5. command line
 
@@ -1350,7 +1714,8 @@ def main():
     qd.STATS = collections.Counter()
     start = time.time()
     try:
-        for part in (suite.appendix, suite.encoded, suite.assembled, suite.damaged, suite.random_bands, suite.cli):
+        for part in (suite.appendix, suite.encoded, suite.assembled, suite.dici, suite.damaged,
+                     suite.random_bands, suite.cli):
             t = time.time()
             part()
             print("%-10s %5.1f s" % (part.__name__, time.time() - t), flush=True)
