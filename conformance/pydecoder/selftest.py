@@ -2,7 +2,7 @@
 """Self-test of qohi_decode.py, the independent decoder, against the
 reference implementation used as a black box.
 
-    python3 selftest.py --qohienc PATH --qohidec PATH [--lib libqohi.so] [-v]
+    python3 selftest.py --qohienc PATH --qohidec PATH [--lib libqohi.so]
 
 1. Appendix A of the spec: the worked examples decode to the pixels the
    spec states.
@@ -17,12 +17,20 @@ reference implementation used as a black box.
    other band layouts, reference chains, unknown records, reserved header
    values, malformed metadata, front-coded names, the container checks of
    §3 and §4.1 one by one), with the outcome the spec requires.
+3b. DICI (method 2, §4.4): frames qohienc makes with --method dici and
+   --method auto (few colours, screen-like, palette images, RGB and RGBA,
+   tiny and odd sizes, several bands, a folder with delta frames over DICI
+   frames), assembled valid DICI bands qohienc does not write, a damaged
+   band for each DICI row of §9.3, DICI frames with a reference (§3.7
+   check 9).
 4. Damaged files: every (or many) truncation points, appended bytes,
    flipped bytes, and flipped bytes with the record's CRC recomputed (which
-   reach the header, index, band layout and band checks).
+   reach the header, index, band layout and band checks), for a QOHI frame,
+   a folder and a DICI frame; then random QOHI and DICI bands, valid and
+   broken.
 5. The command line: output files, error lines, exit status, --max-pixels.
 
-For 3 and 4 the reference library's result is obtained from libqohi
+For 3, 3b and 4 the reference library's result is obtained from libqohi
 (ctypes, public API only): its error class per file and per frame, and its
 pixels, must equal qohi_decode.py's. Without --lib those comparisons are
 skipped and only the spec's expected outcomes are checked.
@@ -1503,6 +1511,8 @@ class Suite:
         bad("copy past the band", "copy past", [("run", 5), ("copy", 11)])
         bad("copy from above at p = 0", "first row", [("copy", 1), ("run", 14)])
         bad("copy from above at p = width - 1", "first row", [("run", 4), ("copy", 11)])
+        bad("copy at p = 0 and past the band: the length first (§7.5a)", "copy past",
+            [("copy", 16)])
         bad("a zero byte after the last pixel", "unused bytes", run_copy, extra=b"\0")
         bad("two bytes after the last pixel", "unused bytes", run_copy, extra=b"\1\0")
         for ops in (run_copy, ranks):
