@@ -744,18 +744,34 @@ def _clamp(v):
     return 0 if v < 0 else 255 if v > 255 else v
 
 
-def decode_band(data, W, N, C, ref):
-    """§7.5 decode_band: N pixels of width W from the band's bytes; `ref`
-    is the reference band (N packed pixels) in a delta band, else None."""
+def run_band(decode_bits, data, *args):
+    """decode_bits(bits, *args) over a band's bytes. Every band error is
+    CORRUPT; once bits past the end were consumed, only the text changes
+    (§5.10, §9.4)."""
     bits = BitReader(data)
     try:
-        return _decode_band_bits(bits, W, N, C, ref)
-    except QohiError as e:
-        # Every band error is CORRUPT; once bits past the end were consumed,
-        # only the text changes (§5.10, §9.4).
+        return decode_bits(bits, *args)
+    except QohiError:
         if bits.overran():
             fail(CORRUPT, "band data ends before its last pixel")
         raise
+
+
+def end_of_band(bits):
+    """§5.10: after the last pixel, fewer than 8 bits, all zero."""
+    if bits.overran():
+        fail(CORRUPT, "band data ends before its last pixel")
+    remaining = bits.nbits - bits.pos
+    if remaining >= 8:
+        fail(CORRUPT, "unused bytes after the last pixel")
+    if bits.read(remaining) != 0:
+        fail(CORRUPT, "non-zero padding")
+
+
+def decode_band(data, W, N, C, ref):
+    """§7.5 decode_band: N pixels of width W from the band's bytes; `ref`
+    is the reference band (N packed pixels) in a delta band, else None."""
+    return run_band(_decode_band_bits, data, W, N, C, ref)
 
 
 def _decode_band_bits(bits, W, N, C, ref):
@@ -933,14 +949,7 @@ def _decode_band_bits(bits, W, N, C, ref):
         prev = px
         p += 1
 
-    # §5.10 end of band
-    if bits.overran():
-        fail(CORRUPT, "band data ends before its last pixel")
-    remaining = bits.nbits - bits.pos
-    if remaining >= 8:
-        fail(CORRUPT, "unused bytes after the last pixel")
-    if read(remaining) != 0:
-        fail(CORRUPT, "non-zero padding")
+    end_of_band(bits)
     return buf[M:]
 
 
@@ -951,16 +960,8 @@ DICI_KIND = ("rank", "run", "copy")              # s // 41, also the next op con
 
 
 def decode_dici_band(data, W, N, C):
-    """§7.5a decode_dici_band: N pixels of width W from a DICI band's bytes.
-    Like every band (§5.10, §9.4), an error found after bits past the end
-    were consumed is reported as the band running out."""
-    bits = BitReader(data)
-    try:
-        return _decode_dici_bits(bits, W, N, C)
-    except QohiError:
-        if bits.overran():
-            fail(CORRUPT, "band data ends before its last pixel")
-        raise
+    """§7.5a decode_dici_band: N pixels of width W from a DICI band's bytes."""
+    return run_band(_decode_dici_bits, data, W, N, C)
 
 
 def _decode_dici_bits(bits, W, N, C):
@@ -1032,14 +1033,7 @@ def _decode_dici_bits(bits, W, N, C):
             prev = out[p + L - 1]
         p += L
 
-    # §5.10 end of band
-    if bits.overran():
-        fail(CORRUPT, "band data ends before its last pixel")
-    remaining = bits.nbits - bits.pos
-    if remaining >= 8:
-        fail(CORRUPT, "unused bytes after the last pixel")
-    if read(remaining) != 0:
-        fail(CORRUPT, "non-zero padding")
+    end_of_band(bits)
     return out
 
 
