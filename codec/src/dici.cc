@@ -129,8 +129,15 @@ struct DiciBandEncoder::Plan {
     uint64_t estimated_bits = 0;
     uint64_t bits = 0;  // exact, once planned
 
-    // Counts the colours of rows y, y + step, ... into `counts`, storing
-    // their ids in `ids` (if not null) in raster order; false if too many.
+    // Row k of a sample of one row in `step`: k * step + k % step, so that
+    // patterns repeating every few rows (cells two rows tall, one row a copy
+    // of the other) are not always sampled in the same phase. With step 1,
+    // every row.
+    static uint32_t sampled_row(uint32_t k, uint32_t step) { return k * step + k % step; }
+
+    // Counts the colours of the sampled rows (sampled_row) into `counts`,
+    // storing their ids in `out` (if not null) in raster order; false if
+    // too many.
     template <unsigned C>
     bool count_colours(ColourCounts& counts, uint32_t step, uint32_t* out) const {
         uint32_t run_colour = load_pixel<C>(pixels);
@@ -142,7 +149,7 @@ struct DiciBandEncoder::Plan {
                 for (; written < run_start + run; ++written) out[written] = id;
             return true;
         };
-        for (uint32_t y = 0; y < rows; y += step) {
+        for (uint32_t k = 0, y = 0; y < rows; y = sampled_row(++k, step)) {
             const uint8_t* row = pixels + size_t(y) * stride;
             for (uint32_t x = 0; x < width; ++x) {
                 const uint32_t c = load_pixel<C>(row + size_t(x) * C);
@@ -214,8 +221,9 @@ struct DiciBandEncoder::Plan {
         }
     }
 
-    // An estimate from every eighth (in short bands fourth, or every) row,
-    // each coded as if on its own, with the colours of those rows alone.
+    // An estimate from one row in eight (in short bands four, or every
+    // row), each coded as if on its own, with the colours of those rows
+    // alone.
     template <unsigned C>
     void estimate() {
         const uint32_t step = rows >= 64 ? 8 : rows >= 16 ? 4 : 1;
@@ -226,11 +234,11 @@ struct DiciBandEncoder::Plan {
         std::vector<uint32_t> window(size_t(width) * 2);
         OpCounts counts;
         uint32_t sampled = 0;
-        for (uint32_t y = 0; y < rows; y += step, ++sampled) {
+        for (uint32_t y = 0; y < rows; y = sampled_row(++sampled, step)) {
             const uint32_t first = y == 0 ? 0 : 1;  // window row of row y
-            for (uint32_t k = 0; k <= first; ++k) {
-                const uint8_t* row = pixels + size_t(y - first + k) * stride;
-                for (uint32_t x = 0; x < width; ++x) window[size_t(k) * width + x] = load_pixel<C>(row + size_t(x) * C);
+            for (uint32_t w = 0; w <= first; ++w) {
+                const uint8_t* row = pixels + size_t(y - first + w) * stride;
+                for (uint32_t x = 0; x < width; ++x) window[size_t(w) * width + x] = load_pixel<C>(row + size_t(x) * C);
             }
             to_ranks(sample, sorted, window.data(), size_t(width) * (first + 1));
             ops(window.data(), 0, [](uint32_t rank) { return rank; }, first, first + 1, counts);
