@@ -27,7 +27,7 @@
 //    (same settings). Checked by decoding both streams back.
 //
 // Peers that are not installed are reported as n/a. All timings are wall
-// clock, single thread (libqohi is single-threaded; xz -T1; cwebp without
+// clock, single thread (libqohi with threads = 1; xz -T1; cwebp without
 // -mt; x264 -threads 1).
 //
 // Exit status: 0 if QOHI reproduced every frame exactly, 1 on any QOHI
@@ -260,7 +260,10 @@ qohi_status serve_pixels(void* user, uint32_t image, void* pixels, size_t size) 
 ReaderPtr open_packed(Run& run, const std::string& set, const void* data, size_t size) {
     qohi_reader* raw_reader = nullptr;
     qohi_error err{};
-    const qohi_status st = qohi_reader_open_memory(data, size, nullptr, &raw_reader, &err);
+    qohi_read_options ropt;
+    qohi_read_options_init(&ropt);
+    ropt.threads = 1;
+    const qohi_status st = qohi_reader_open_memory(data, size, &ropt, &raw_reader, &err);
     ReaderPtr reader(raw_reader);
     if (st != QOHI_OK) {
         fail(run, set, "qohi_reader_open_memory: " + status_text(st, err.message));
@@ -294,6 +297,7 @@ void bench_qohi_pack(Run& run, const std::vector<Frame>& frames, SetResult& r, u
     qohi_write_options wopt;
     qohi_write_options_init(&wopt);
     wopt.effort = 1;  // as `qohienc FOLDER` packs
+    wopt.threads = 1;
     qohi_writer* raw_writer = nullptr;
     err = qohi_error{};
     st = qohi_writer_open_memory(&wopt, &raw_writer, &err);
@@ -420,16 +424,22 @@ void bench_qohi_per_image(Run& run, const std::vector<Frame>& frames, SetResult&
         void* raw_enc = nullptr;
         size_t size = 0;
         qohi_error err{};
+        qohi_write_options one_thread;
+        qohi_write_options_init(&one_thread);
+        one_thread.threads = 1;
         const Clock::time_point t0 = Clock::now();
         qohi_status st = qohi_encode(img.pixels.data(), img.width, img.height, img.channels, 0,
-                                     nullptr, &raw_enc, &size, &err);
+                                     &one_thread, &raw_enc, &size, &err);
         secs += seconds_since(t0);
         std::unique_ptr<void, QohiDeleter> enc(raw_enc);
         if (st != QOHI_OK) return fail(run, r.name, "qohi_encode " + f.file + ": " + status_text(st, err.message));
         void* raw_dec = nullptr;
         qohi_frame_info info{};
         err = qohi_error{};
-        st = qohi_decode(enc.get(), size, nullptr, 0, &raw_dec, &info, &err);
+        qohi_read_options read_one_thread;
+        qohi_read_options_init(&read_one_thread);
+        read_one_thread.threads = 1;
+        st = qohi_decode(enc.get(), size, &read_one_thread, 0, &raw_dec, &info, &err);
         std::unique_ptr<void, QohiDeleter> dec(raw_dec);
         if (st != QOHI_OK) return fail(run, r.name, "qohi_decode " + f.file + ": " + status_text(st, err.message));
         if (info.width != img.width || info.height != img.height || info.channels != img.channels)
