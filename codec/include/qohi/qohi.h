@@ -198,11 +198,11 @@ typedef struct qohi_write_options {
      * reference candidates. 0 means QOHI_DEFAULT_REFERENCE_MEMORY. */
     uint64_t reference_memory;
     /* 0 (default): fast; frames coded on their own look for repeated pixels
-     * only in the row above. 1: they search all earlier pixels too, as
-     * delta frames always do, every frame tries gradient prediction, and
-     * code tables are chosen by context where that pays: smaller files
-     * (about 14% on single images), encoding about half and decoding about
-     * 60% as fast. */
+     * only in the row above, and only the R and B code tables are chosen by
+     * context. 1: they search all earlier pixels too, as delta frames always
+     * do, every frame tries gradient prediction, and all code tables are
+     * chosen by context where that pays: smaller files (about 12% on single
+     * images), encoding about 70% and decoding about 80% as fast. */
     int effort;
     /* Threads that code a frame's row bands at once: 0 (default) one per
      * core, 1 none besides the caller's. The file is the same for any count. */
