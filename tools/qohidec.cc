@@ -156,14 +156,12 @@ int list_frames(const Program& prog, const std::string& in_name, qohi_reader* re
             return prog.fail(in_name + ": frame " + std::to_string(i) + ": " +
                              library_message(qohi_reader_message(reader), qohi_status_string(st)));
         }
-        const std::string name = frame_name(info);
         std::string ch = std::to_string(info.channels);
         if (info.bit_depth != 8) ch += "/" + std::to_string(info.bit_depth);
         rows.push_back({std::to_string(i), std::to_string(info.width) + "x" + std::to_string(info.height), ch,
                         method_name(info.method), info.reference >= 0 ? std::to_string(info.reference) : "-",
                         std::to_string(info.depth), std::to_string(info.coded_size),
-                        info.baseline ? "baseline" : info.reference >= 0 ? "delta" : "intra",
-                        name.empty() ? "-" : printable(name)});
+                        info.baseline ? "baseline" : info.reference >= 0 ? "delta" : "intra", ""});
         coded += info.coded_size;
         if (info.baseline) ++baselines;
         if (info.reference >= 0) ++deltas;
@@ -175,14 +173,27 @@ int list_frames(const Program& prog, const std::string& in_name, qohi_reader* re
     for (const auto& row : rows) {
         for (size_t c = 0; c + 1 < row.size(); ++c) width[c] = std::max(width[c], row[c].size());
     }
+    // Names are not kept in `rows`: a hostile index can give every frame a
+    // 64 KiB name. They are asked for again here, one at a time.
     std::string out;
-    for (const auto& row : rows) {
+    for (size_t r = 0; r < rows.size(); ++r) {
+        const auto& row = rows[r];
         for (size_t c = 0; c < row.size(); ++c) {
             if (c) out += "  ";
             const size_t pad = c + 1 < row.size() ? width[c] - row[c].size() : 0;
             if (right[c]) out.append(pad, ' ');
             out += row[c];
             if (!right[c]) out.append(pad, ' ');
+        }
+        if (r > 0) {
+            qohi_frame_info info{};
+            const qohi_status st = qohi_reader_frame_info(reader, static_cast<uint32_t>(r - 1), &info);
+            if (st != QOHI_OK) {
+                return prog.fail(in_name + ": frame " + std::to_string(r - 1) + ": " +
+                                 library_message(qohi_reader_message(reader), qohi_status_string(st)));
+            }
+            const std::string name = frame_name(info);
+            out += name.empty() ? "-" : printable(name);
         }
         out += '\n';
         std::fputs(out.c_str(), stdout);

@@ -2,6 +2,7 @@
 
 #include "crc32.h"
 #include "frame_codec.h"
+#include "index_names.h"
 
 namespace qohi {
 
@@ -91,8 +92,13 @@ void encode_index_entry(const FrameHeader& h, uint32_t index, uint64_t offset_de
     write_header_fields(w, h, index, shared);
 }
 
-Status decode_frame_header(ByteReader& in, uint32_t index, FrameHeader& h, const std::string* previous_name) {
-    const size_t shared = previous_name ? size_t(in.varint(previous_name->size())) : 0;
+namespace {
+
+// Reads the fields from `width` on, with the name's bytes (a whole name, or
+// what an index entry adds to the `shared` bytes before them), and makes
+// validity checks 1 - 6 of spec §3.7; the caller makes check 7 on the name.
+Status read_header_fields(ByteReader& in, uint32_t index, size_t shared, FrameHeader& h, const uint8_t*& name,
+                          size_t& name_size) {
     h.width = uint32_t(in.varint(kMaxDimension));
     h.height = uint32_t(in.varint(kMaxDimension));
     h.channels = in.u8();
@@ -100,13 +106,11 @@ Status decode_frame_header(ByteReader& in, uint32_t index, FrameHeader& h, const
     h.method = in.u8();
     h.flags = in.u8();
     const uint64_t distance = in.varint(0xFFFFFFFFu);
-    const size_t name_size = size_t(in.varint(kMaxNameBytes - shared));
-    const uint8_t* name = in.bytes(name_size);
+    name_size = size_t(in.varint(kMaxNameBytes - shared));
+    name = in.bytes(name_size);
     if (!in.ok()) return corrupt("frame header cut short, or a field out of range");
     if (distance > index) return corrupt("frame refers to a frame before the first");
     h.reference = distance == 0 ? kNoReference : index - uint32_t(distance);
-    h.name.assign(previous_name ? previous_name->data() : "", shared);
-    h.name.append(reinterpret_cast<const char*>(name), name_size);
 
     if (h.width == 0 || h.height == 0) return corrupt("frame has zero width or height");
     if (uint64_t(h.width) * h.height > kMaxFramePixels)
@@ -114,7 +118,29 @@ Status decode_frame_header(ByteReader& in, uint32_t index, FrameHeader& h, const
                        " exceed the format's limits");
     if (h.channels < 1 || h.channels > 4) return corrupt("invalid channel count " + std::to_string(h.channels));
     if (h.bit_depth != 8 && h.bit_depth != 16) return corrupt("invalid bit depth " + std::to_string(h.bit_depth));
-    if (!is_valid_name(h.name)) return corrupt("frame name is not valid UTF-8");
+    return ok_status();
+}
+
+const char kInvalidName[] = "frame name is not valid UTF-8";
+
+}  // namespace
+
+Status decode_frame_header(ByteReader& in, uint32_t index, FrameHeader& h) {
+    const uint8_t* name;
+    size_t name_size;
+    QOHI_RETURN_IF_ERROR(read_header_fields(in, index, 0, h, name, name_size));
+    h.name.assign(reinterpret_cast<const char*>(name), name_size);
+    if (!is_valid_name(h.name)) return corrupt(kInvalidName);
+    return ok_status();
+}
+
+Status decode_index_entry_header(ByteReader& in, uint32_t index, IndexNames& names, FrameHeader& h) {
+    const size_t shared = size_t(in.varint(names.last_size()));
+    const uint8_t* suffix;
+    size_t suffix_size;
+    QOHI_RETURN_IF_ERROR(read_header_fields(in, index, shared, h, suffix, suffix_size));
+    h.name.clear();
+    if (!names.append(shared, suffix, suffix_size)) return corrupt(kInvalidName);
     return ok_status();
 }
 
@@ -139,9 +165,7 @@ bool valid_key(const std::string& key) {
     return key.find('\0') == std::string::npos;
 }
 
-bool valid_utf8(const std::vector<uint8_t>& data) {
-    return is_valid_name(std::string(data.begin(), data.end()));
-}
+bool valid_utf8(const std::vector<uint8_t>& data) { return is_valid_name(data.data(), data.size()); }
 
 }  // namespace
 
@@ -199,9 +223,9 @@ Status decode_metadata(uint32_t type, const uint8_t* payload, size_t size, Metad
     return ok_status();
 }
 
-bool is_valid_name(const std::string& bytes) {
-    const auto* p = reinterpret_cast<const uint8_t*>(bytes.data());
-    const auto* end = p + bytes.size();
+bool is_valid_name(const uint8_t* bytes, size_t size) {
+    const uint8_t* p = bytes;
+    const uint8_t* end = p + size;
     while (p < end) {
         const uint8_t c = *p;
         if (c == 0) return false;

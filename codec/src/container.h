@@ -14,6 +14,8 @@
 
 namespace qohi {
 
+class IndexNames;
+
 constexpr uint8_t kSignature[8] = {0x89, 'Q', 'O', 'H', 'I', 0x0D, 0x0A, 0x1A};
 constexpr size_t kRecordOverhead = 12;  // type, length, CRC
 constexpr uint16_t kFormatVersion = 1;
@@ -94,13 +96,17 @@ void encode_frame_header(const FrameHeader& h, uint32_t index, std::vector<uint8
 // as the bytes it shares with `previous_name` and the rest.
 void encode_index_entry(const FrameHeader& h, uint32_t index, uint64_t offset_delta, const std::string& previous_name,
                         std::vector<uint8_t>& payload);
-// Parses the header of frame number `index` from `in` (an FHDR payload, or
-// with `previous_name` the rest of an index entry after its offset) and
-// checks that every field is valid (CORRUPT if not). Values that are valid
-// but that this library cannot decode are accepted here, so the other frames
-// of a file stay readable; check_decodable() refuses them (UNSUPPORTED).
-Status decode_frame_header(ByteReader& in, uint32_t index, FrameHeader& h,
-                           const std::string* previous_name = nullptr);
+// Parses the FHDR payload of frame number `index` from `in` and checks that
+// every field is valid (spec §3.7, checks 1 - 7; CORRUPT if not). Values that
+// are valid but that this library cannot decode are accepted here, so the
+// other frames of a file stay readable; check_decodable() refuses them
+// (UNSUPPORTED).
+Status decode_frame_header(ByteReader& in, uint32_t index, FrameHeader& h);
+// The same for the rest of index entry `index` after its offset (spec
+// §3.11): its name, front-coded against the previous entry's, is checked and
+// appended to `names` (which holds the previous entries'), and `h.name` is
+// left empty.
+Status decode_index_entry_header(ByteReader& in, uint32_t index, IndexNames& names, FrameHeader& h);
 Status check_decodable(const FrameHeader& h);
 
 void encode_trailer(const Trailer& t, std::vector<uint8_t>& payload);
@@ -111,8 +117,11 @@ void encode_trailer(const Trailer& t, std::vector<uint8_t>& payload);
 Status encode_metadata(const MetadataItem& item, uint32_t& type, std::vector<uint8_t>& payload);
 Status decode_metadata(uint32_t type, const uint8_t* payload, size_t size, MetadataItem& item);
 
-// Checks that `bytes` is well-formed UTF-8 without NUL (frame names).
-bool is_valid_name(const std::string& bytes);
+// Checks that `bytes` is well-formed UTF-8 without NUL (frame names, spec §3.8).
+bool is_valid_name(const uint8_t* bytes, size_t size);
+inline bool is_valid_name(const std::string& bytes) {
+    return is_valid_name(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+}
 
 }  // namespace qohi
 

@@ -13,8 +13,6 @@
 namespace qohi {
 namespace {
 
-const std::string kNoName;  // the name before the first index entry's
-
 class MemorySource : public Source {
 public:
     MemorySource(const void* data, size_t size) : data_(static_cast<const uint8_t*>(data)), size_(size) {}
@@ -177,13 +175,14 @@ Status Reader::load_index() {
     if (uint64_t(count) * kMinIndexEntrySize > in.remaining()) return corrupt("index too short for its frame count");
 
     frames_.resize(count);
+    names_.reserve(count);
     uint64_t offset = 0;
     for (uint32_t i = 0; i < count; ++i) {
         Frame& f = frames_[i];
         offset += in.varint(size);
         if (!in.ok()) return corrupt("index entry " + std::to_string(i) + ": frame offset cut short or out of range");
         f.offset = offset;
-        Status hs = decode_frame_header(in, i, f.header, i > 0 ? &frames_[i - 1].header.name : &kNoName);
+        Status hs = decode_index_entry_header(in, i, names_, f.header);
         if (!hs.ok()) {
             hs.message = "index entry " + std::to_string(i) + ": " + hs.message;
             return hs;
@@ -209,12 +208,13 @@ Status Reader::load_index() {
         if (i > 0) frames_[i - 1].end = f.offset;
     }
     if (in.remaining() != 0) return corrupt("unused bytes at the end of the index");
+    names_.finish_loading();
     if (count > 0) frames_.back().end = index_offset;
     else if (index_offset != first_frame) return corrupt("data between the file header and the index");
     return ok_status();
 }
 
-Status Reader::frame_info(uint32_t index, qohi_frame_info& info) const {
+Status Reader::frame_info(uint32_t index, qohi_frame_info& info) {
     if (index >= frames_.size()) return Status(QOHI_ERROR_NOT_FOUND, "no frame " + std::to_string(index));
     const Frame& f = frames_[index];
     info.width = f.header.width;
@@ -225,22 +225,14 @@ Status Reader::frame_info(uint32_t index, qohi_frame_info& info) const {
     info.reference = f.header.reference == kNoReference ? -1 : int64_t(f.header.reference);
     info.depth = f.depth;
     info.baseline = (f.header.flags & kFrameFlagBaseline) != 0;
-    info.name = f.header.name.c_str();
-    info.name_size = f.header.name.size();
+    info.name = names_.stable_name(index);
+    info.name_size = names_.name_size(index);
     info.coded_size = f.end - f.offset;
     return ok_status();
 }
 
 Status Reader::find_frame(const std::string& name, uint32_t& index) {
-    if (!names_indexed_) {
-        by_name_.reserve(frames_.size());
-        for (uint32_t i = 0; i < frames_.size(); ++i)
-            if (!frames_[i].header.name.empty()) by_name_.emplace(frames_[i].header.name, i);
-        names_indexed_ = true;
-    }
-    auto it = by_name_.find(name);
-    if (it == by_name_.end()) return Status(QOHI_ERROR_NOT_FOUND, "no frame named \"" + name + "\"");
-    index = it->second;
+    if (!names_.find(name, index)) return Status(QOHI_ERROR_NOT_FOUND, "no frame named \"" + name + "\"");
     return ok_status();
 }
 
@@ -251,8 +243,10 @@ Status Reader::read_frame_records(uint32_t index, Record& rec, F&& ancillary) {
     // FDAT. Every header has one encoding, so equal headers are equal bytes.
     QOHI_RETURN_IF_ERROR(read_record(f.offset, f.end, rec, scratch_));
     if (rec.type != kTypeFrameHeader) return corrupt("index points at " + type_name(rec.type) + ", not FHDR");
+    FrameHeader from_index = f.header;
+    names_.build(index, from_index.name);
     std::vector<uint8_t> expected;
-    encode_frame_header(f.header, index, expected);
+    encode_frame_header(from_index, index, expected);
     if (rec.size != expected.size() || std::memcmp(rec.payload, expected.data(), rec.size) != 0)
         return corrupt("frame header disagrees with the index");
     uint64_t offset = rec.end;

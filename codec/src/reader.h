@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "container.h"
+#include "index_names.h"
 #include "qohi/qohi.h"
 #include "status.h"
 
@@ -34,7 +35,8 @@ public:
                        std::unique_ptr<Reader>& out);
 
     uint32_t frame_count() const { return static_cast<uint32_t>(frames_.size()); }
-    Status frame_info(uint32_t index, qohi_frame_info& info) const;
+    // info.name stays valid until the reader is destroyed.
+    Status frame_info(uint32_t index, qohi_frame_info& info);
     Status find_frame(const std::string& name, uint32_t& index);
     Status decode_frame(uint32_t index, uint8_t* pixels, size_t buffer_size, size_t stride, uint32_t channels);
     // The frame's metadata records; valid until the next call on this reader.
@@ -52,7 +54,7 @@ private:
     struct Frame {
         uint64_t offset;  // of the FHDR record
         uint64_t end;     // where the next frame (or the index) starts
-        FrameHeader header;
+        FrameHeader header;  // its name is empty: names_ has the names
         uint16_t depth = 0;       // reference chain length
         bool referenced = false;  // some later frame uses it as its reference
     };
@@ -80,8 +82,7 @@ private:
     std::unique_ptr<Source> source_;
     qohi_read_options options_;
     std::vector<Frame> frames_;
-    std::unordered_map<std::string, uint32_t> by_name_;
-    bool names_indexed_ = false;
+    IndexNames names_;  // the frames' names, as the index front-codes them
     FileHeader file_header_;
     std::vector<uint8_t> scratch_;
     std::vector<uint8_t> pixels_;  // decode target when the caller's layout differs

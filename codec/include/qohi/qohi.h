@@ -110,7 +110,10 @@ typedef struct qohi_frame_info {
     int64_t reference;       /* index of the reference frame, -1 for none */
     uint32_t depth;          /* reference chain length: 0 intra, 1 + the reference's depth */
     int baseline;            /* nonzero if the writer marked it as a baseline */
-    const char *name;        /* UTF-8, NUL-terminated, "" if unnamed; valid until the reader closes */
+    /* UTF-8, NUL-terminated, "" if unnamed; valid until the reader closes.
+     * The index stores names front-coded (spec §3.11): the reader builds a
+     * name when it is first asked for and keeps it until it closes. */
+    const char *name;
     size_t name_size;        /* bytes in name, without the NUL */
     uint64_t coded_size;     /* bytes the frame occupies in the file */
 } qohi_frame_info;
