@@ -5,7 +5,8 @@
 //               4 KiB, 64 KiB, 1 MiB); bit 3 cross-check every decoded frame
 //               with a second reader in the other memory mode; bit 4 also
 //               pass absurd strides to the "undersized buffer" operation;
-//               bit 5 the second reader of bit 3 reads from a file
+//               bit 5 the second reader of bit 3 reads from a file; bit 6
+//               recovery (qohi_read_options.recover) for both readers
 //   byte 1      N, the number of operations (at most 64; 0: a default walk)
 //   2N bytes    operations: a kind byte and a frame byte each
 //   rest        the .qohi file (record CRCs repaired, see fuzz_common.h)
@@ -205,13 +206,14 @@ struct Session {
 };
 
 // Opens `file` from memory, or with `path` from that file (the same bytes).
-bool open(const std::vector<uint8_t>& file, int low_memory, uint64_t cache, Session& session,
+bool open(const std::vector<uint8_t>& file, int low_memory, uint64_t cache, int recover, Session& session,
           const char* path = nullptr) {
     qohi_read_options options;
     qohi_read_options_init(&options);
     options.max_pixels = qohi_fuzz::kMaxPixels;
     options.cache_bytes = cache;
     options.low_memory = low_memory;
+    options.recover = recover;
     qohi_error error;
     const qohi_status s = path ? qohi_reader_open_file(path, &options, &session.reader, &error)
                                : qohi_reader_open_memory(file.data(), file.size(), &options, &session.reader, &error);
@@ -220,6 +222,14 @@ bool open(const std::vector<uint8_t>& file, int low_memory, uint64_t cache, Sess
         QOHI_FUZZ_CHECK(session.reader == nullptr);
         return false;
     }
+    // A file opened through its index is whole; one opened by recovery is
+    // truncated or corrupt, and says so.
+    const char* damage = nullptr;
+    const qohi_status file_status = qohi_reader_file_status(session.reader, &damage);
+    QOHI_FUZZ_CHECK(damage != nullptr);
+    QOHI_FUZZ_CHECK(file_status == QOHI_OK ? *damage == '\0' : recover && *damage != '\0');
+    QOHI_FUZZ_CHECK(file_status == QOHI_OK || file_status == QOHI_ERROR_TRUNCATED ||
+                    file_status == QOHI_ERROR_CORRUPT);
     session.count = qohi_reader_frame_count(session.reader);
     const uint32_t n = session.count < kMaxInfoFrames ? session.count : kMaxInfoFrames;
     session.info.resize(n);
@@ -267,7 +277,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const int low_memory = flags & 1;
     const uint64_t cache = kCacheSizes[(flags >> 1) & 3];
     Session s;
-    if (!open(file, low_memory, cache, s)) return 0;
+    const int recover = (flags >> 6) & 1;
+    if (!open(file, low_memory, cache, recover, s)) return 0;
     const uint32_t count = s.count;
 
     if (ops.size() < 2) {
@@ -328,7 +339,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
             std::snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
         }
         Session other;
-        if (!open(file, !low_memory, low_memory ? 1 << 20 : 1, other, fd >= 0 ? path : nullptr)) {
+        if (!open(file, !low_memory, low_memory ? 1 << 20 : 1, recover, other, fd >= 0 ? path : nullptr)) {
             qohi_fuzz::fail("the same file failed to open a second time", __FILE__, __LINE__);
         }
         if (fd >= 0) close(fd);  // the reader has its own descriptor

@@ -282,6 +282,13 @@ void reader_seeds(std::vector<std::vector<uint8_t>>& multi) {
         }
     }
     save("reader", "default-walk.bin", with_ops(8, {}, multi[0]));
+    // Files whose writer stopped inside a frame, read by recovery (bit 6).
+    for (size_t f = 0; f < 2; ++f) {
+        const std::vector<uint8_t> cut(multi[f].begin(), multi[f].end() - long(multi[f].size() / 4));
+        char name[64];
+        std::snprintf(name, sizeof name, "file%zu-cut-recover.bin", f);
+        save("reader", name, with_ops(uint8_t(64 | 8 | (f ? 32 : 0)), walk, cut));
+    }
 }
 
 // --------------------------------------------------------------- roundtrip

@@ -97,6 +97,7 @@ void qohi_read_options_init(qohi_read_options* options) {
     options->cache_bytes = QOHI_DEFAULT_CACHE_BYTES;
     options->low_memory = 0;
     options->threads = 0;
+    options->recover = 0;
 }
 
 void qohi_write_options_init(qohi_write_options* options) {
@@ -198,6 +199,16 @@ qohi_status qohi_reader_frame_metadata(qohi_reader* reader, uint32_t index, cons
 
 const char* qohi_reader_message(const qohi_reader* reader) {
     return reader && reader->impl ? reader->impl->last_message.c_str() : "";
+}
+
+qohi_status qohi_reader_file_status(const qohi_reader* reader, const char** message) {
+    if (!reader || !reader->impl) {
+        if (message) *message = "";
+        return QOHI_ERROR_INVALID_ARGUMENT;
+    }
+    const qohi::Status& status = reader->impl->file_status();
+    if (message) *message = status.message.c_str();
+    return status.code;
 }
 
 static qohi_status open_writer(const char* path, const qohi_write_options* options, qohi_writer** out_writer,

@@ -50,6 +50,11 @@ constexpr uint32_t kMaxDimension = 1u << 24;
 constexpr uint64_t kMaxFramePixels = uint64_t(1) << 29;
 constexpr size_t kMaxNameBytes = 65535;
 constexpr size_t kMinIndexEntrySize = 10;  // every varint one byte, empty name
+// FHDR payload: varints of at most 4, 4, 5 and 3 bytes, 4 bytes, the name.
+constexpr size_t kMaxFrameHeaderSize = 4 + 4 + 4 + 5 + 3 + kMaxNameBytes;
+// Where frame 0 (or, in a file of no frames, the index) starts: after the
+// signature and QHDR.
+constexpr uint64_t kFirstFrameOffset = sizeof kSignature + kRecordOverhead + kFileHeaderSize;
 
 struct FileHeader {
     uint16_t version = kFormatVersion;

@@ -4,9 +4,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
+#include "crc32.h"
 #include "frame_codec.h"
 #include "parallel.h"
 
@@ -123,38 +125,147 @@ Status Reader::open(std::unique_ptr<Source> source, const qohi_read_options& opt
     QOHI_RETURN_IF_ERROR(r->read_record(sizeof kSignature, src.size(), rec, r->scratch_));
     if (rec.type != kTypeFileHeader) return corrupt("first record is " + type_name(rec.type) + ", not QHDR");
     QOHI_RETURN_IF_ERROR(decode_file_header(rec.payload, rec.size, r->file_header_));
-    QOHI_RETURN_IF_ERROR(r->load_index());
+    const Status index_status = r->load_index();
+    if (!index_status.ok()) {
+        // Only the trailer and the index are wrong: the frames before them
+        // may still be whole.
+        const bool recoverable = index_status.code == QOHI_ERROR_TRUNCATED || index_status.code == QOHI_ERROR_CORRUPT;
+        if (!options.recover || !recoverable) return index_status;
+        QOHI_RETURN_IF_ERROR(r->recover(index_status));
+    }
     out = std::move(r);
     return ok_status();
 }
 
-Status Reader::read_record(uint64_t offset, uint64_t limit, Record& record, std::vector<uint8_t>& scratch) {
+Status Reader::read_record(uint64_t offset, uint64_t limit, Record& record, std::vector<uint8_t>& scratch,
+                           bool keep_payload) {
+    auto at = [offset] { return " at offset " + std::to_string(offset); };  // for messages only
     if (limit > source_->size()) limit = source_->size();
     if (offset > limit || limit - offset < kRecordOverhead) {
-        if (limit < source_->size()) return corrupt("frame ends inside a record header");
-        return truncated("file ends inside a record header");
+        if (limit < source_->size()) return corrupt("frame ends inside a record header" + at());
+        return truncated("file ends inside a record header" + at());
     }
     const uint8_t* p;
     QOHI_RETURN_IF_ERROR(source_->read(offset, 8, scratch, &p));
     record.type = load_u32(p);
     record.size = load_u32(p + 4);
     if (record.size > limit - offset - kRecordOverhead) {
-        if (limit < source_->size()) return corrupt("record " + type_name(record.type) + " runs past its frame");
-        return truncated("record " + type_name(record.type) + " runs past the end of the file");
+        if (limit < source_->size()) return corrupt("record " + type_name(record.type) + at() + " runs past its frame");
+        return truncated("record " + type_name(record.type) + at() + " runs past the end of the file");
     }
-    QOHI_RETURN_IF_ERROR(source_->read(offset, kRecordOverhead + size_t(record.size), scratch, &p));
-    record.payload = p + 8;
-    const uint32_t stored_crc = load_u32(p + 8 + record.size);
-    if (record_crc(record.type, record.payload, record.size) != stored_crc)
-        return corrupt("CRC mismatch in record " + type_name(record.type) + " at offset " + std::to_string(offset));
     record.end = offset + kRecordOverhead + record.size;
+    auto crc_mismatch = [&] { return corrupt("CRC mismatch in record " + type_name(record.type) + at()); };
+    // Pieces of at most 1 MiB: a frame's data can be as large as the file.
+    constexpr size_t kPiece = size_t(1) << 20;
+    if (keep_payload || record.size <= kPiece) {
+        QOHI_RETURN_IF_ERROR(source_->read(offset, kRecordOverhead + size_t(record.size), scratch, &p));
+        record.payload = p + 8;
+        if (record_crc(record.type, record.payload, record.size) != load_u32(p + 8 + record.size))
+            return crc_mismatch();
+        return ok_status();
+    }
+    record.payload = nullptr;
+    uint32_t crc = crc32_update(0, p, 4);
+    for (uint64_t done = 0; done < record.size;) {
+        const size_t n = size_t(std::min<uint64_t>(kPiece, record.size - done));
+        QOHI_RETURN_IF_ERROR(source_->read(offset + 8 + done, n, scratch, &p));
+        crc = crc32_update(crc, p, n);
+        done += n;
+    }
+    QOHI_RETURN_IF_ERROR(source_->read(offset + 8 + record.size, 4, scratch, &p));
+    if (load_u32(p) != crc) return crc_mismatch();
     return ok_status();
+}
+
+Status Reader::check_reference(const FrameHeader& h, uint32_t index, uint16_t& depth) const {
+    depth = 0;
+    if (h.reference == kNoReference) return ok_status();
+    const std::string which = "frame " + std::to_string(index);
+    const Frame& ref = frames_[h.reference];
+    if (ref.header.width != h.width || ref.header.height != h.height || ref.header.channels != h.channels ||
+        ref.header.bit_depth != h.bit_depth)
+        return corrupt(which + " differs in size or channels from its reference frame");
+    if (h.method == kMethodStored || h.method == kMethodDici)
+        return corrupt(which + " has a reference frame but is not a QOHI frame");
+    if (ref.depth + 1u > file_header_.max_chain_depth)
+        return corrupt(which + " has a reference chain longer than the file's limit of " +
+                       std::to_string(file_header_.max_chain_depth));
+    depth = static_cast<uint16_t>(ref.depth + 1);
+    return ok_status();
+}
+
+Status Reader::recover(const Status& index_error) {
+    frames_ = std::vector<Frame>();  // what the index listed, capacity included
+    names_ = IndexNames();
+    const Status end = scan_frames();
+    if (end.code == QOHI_ERROR_IO) return end;  // the file could not be read: nothing is known
+    names_.finish_loading();
+    const uint32_t n = frame_count();
+    file_status_ = Status(index_error.code,
+                          index_error.message + "; recovered " + std::to_string(n) + (n == 1 ? " frame" : " frames") +
+                              " by reading the file from the start; " +
+                              (end.ok() ? "the frames end at the index" : "the scan ended: " + end.message));
+    return ok_status();
+}
+
+Status Reader::scan_frames() {
+    // The frames are read in file order as a sequential reader reads them
+    // (spec §3.14); a frame is kept once its FHDR, ancillary records and
+    // FDAT have all been read. The first record that does not fit in the
+    // file (where the writer stopped), fails its CRC (its length may be
+    // what is damaged, so nothing after it can be found) or breaks the
+    // record order, the first invalid frame header, or the index ends the
+    // scan; it returns which (OK for the index).
+    std::string previous_name;  // of the last frame kept: the next is front-coded against it
+    uint64_t offset = kFirstFrameOffset;
+    for (;;) {
+        const std::string at = " at offset " + std::to_string(offset);
+        Record rec;
+        QOHI_RETURN_IF_ERROR(read_record(offset, source_->size(), rec, scratch_, false));
+        if (rec.type == kTypeIndex) return ok_status();
+        if (rec.type != kTypeFrameHeader)
+            return corrupt("record " + type_name(rec.type) + at + ", where a frame or the index should start");
+        const uint32_t index = frame_count();
+        const std::string which = "frame " + std::to_string(index) + at;
+        if (index == kNoReference) return Status(QOHI_ERROR_LIMIT, which + ": more frames than a file can hold");
+        if (rec.size > kMaxFrameHeaderSize) return corrupt(which + ": frame header longer than any valid one");
+        Frame f;  // rec.payload is the FHDR's: records that small are read whole
+        f.offset = offset;
+        ByteReader in(rec.payload, rec.size);
+        Status st = decode_frame_header(in, index, f.header);
+        if (st.ok() && in.remaining() != 0) st = corrupt("bytes after the name in the frame header");
+        if (st.ok()) st = check_reference(f.header, index, f.depth);
+        if (!st.ok()) {
+            st.message = which + ": " + st.message;
+            return st;
+        }
+        // Ancillary records up to FDAT, and critical records this library
+        // does not know: the frame is then refused when it is decoded
+        // (§3.13 step 2), and the scan goes on past it.
+        for (;;) {
+            QOHI_RETURN_IF_ERROR(read_record(rec.end, source_->size(), rec, scratch_, false));
+            if (rec.type == kTypeFrameData) break;
+            if (rec.type == kTypeFrameHeader || rec.type == kTypeIndex || rec.type == kTypeTrailer ||
+                rec.type == kTypeFileHeader)
+                return corrupt(which + " has no FDAT record");
+        }
+        f.end = rec.end;
+
+        size_t shared = 0;
+        const std::string& name = f.header.name;
+        while (shared < name.size() && shared < previous_name.size() && name[shared] == previous_name[shared]) ++shared;
+        names_.append(shared, reinterpret_cast<const uint8_t*>(name.data()) + shared, name.size() - shared);
+        previous_name.swap(f.header.name);
+        f.header.name.clear();  // names_ has it
+        if (f.header.reference != kNoReference) frames_[f.header.reference].referenced = true;
+        offset = f.end;
+        frames_.push_back(std::move(f));
+    }
 }
 
 Status Reader::load_index() {
     const uint64_t size = source_->size();
-    const uint64_t first_frame = sizeof kSignature + kRecordOverhead + kFileHeaderSize;
-    if (size < first_frame + kTrailerSize) return truncated("file ends before its index trailer");
+    if (size < kFirstFrameOffset + kTrailerSize) return truncated("file ends before its index trailer");
     Record rec;
     Status st = read_record(size - kTrailerSize, size, rec, scratch_);
     if (!st.ok() || rec.type != kTypeTrailer || rec.size != kTrailerPayloadSize)
@@ -162,7 +273,7 @@ Status Reader::load_index() {
     ByteReader t(rec.payload, rec.size);
     const uint64_t index_offset = t.u64();
     const uint32_t count = t.u32();
-    if (index_offset < first_frame || index_offset > size - kTrailerSize - kRecordOverhead)
+    if (index_offset < kFirstFrameOffset || index_offset > size - kTrailerSize - kRecordOverhead)
         return corrupt("trailer points outside the file");
 
     std::vector<uint8_t> index_bytes;
@@ -188,29 +299,17 @@ Status Reader::load_index() {
             return hs;
         }
         // Frames tile the file from the end of QHDR to the index.
-        if ((i == 0 ? f.offset != first_frame : f.offset < frames_[i - 1].offset + kRecordOverhead) ||
+        if ((i == 0 ? f.offset != kFirstFrameOffset : f.offset < frames_[i - 1].offset + kRecordOverhead) ||
             f.offset >= index_offset)
             return corrupt("index entry " + std::to_string(i) + " has an invalid frame offset");
-        if (f.header.reference != kNoReference) {
-            const std::string which = "frame " + std::to_string(i);
-            Frame& ref = frames_[f.header.reference];
-            if (ref.header.width != f.header.width || ref.header.height != f.header.height ||
-                ref.header.channels != f.header.channels || ref.header.bit_depth != f.header.bit_depth)
-                return corrupt(which + " differs in size or channels from its reference frame");
-            if (f.header.method == kMethodStored || f.header.method == kMethodDici)
-                return corrupt(which + " has a reference frame but is not a QOHI frame");
-            if (ref.depth + 1u > file_header_.max_chain_depth)
-                return corrupt(which + " has a reference chain longer than the file's limit of " +
-                               std::to_string(file_header_.max_chain_depth));
-            f.depth = static_cast<uint16_t>(ref.depth + 1);
-            ref.referenced = true;
-        }
+        QOHI_RETURN_IF_ERROR(check_reference(f.header, i, f.depth));
+        if (f.header.reference != kNoReference) frames_[f.header.reference].referenced = true;
         if (i > 0) frames_[i - 1].end = f.offset;
     }
     if (in.remaining() != 0) return corrupt("unused bytes at the end of the index");
     names_.finish_loading();
     if (count > 0) frames_.back().end = index_offset;
-    else if (index_offset != first_frame) return corrupt("data between the file header and the index");
+    else if (index_offset != kFirstFrameOffset) return corrupt("data between the file header and the index");
     return ok_status();
 }
 

@@ -41,6 +41,10 @@ public:
     Status decode_frame(uint32_t index, uint8_t* pixels, size_t buffer_size, size_t stride, uint32_t channels);
     // The frame's metadata records; valid until the next call on this reader.
     Status frame_metadata(uint32_t index, const qohi_metadata** items, size_t* count);
+    // OK for a file opened through its trailer and index. A file opened with
+    // options.recover whose trailer or index failed: that failure, with what
+    // the recovery scan found (spec §3.14).
+    const Status& file_status() const { return file_status_; }
 
     std::string last_message;
 
@@ -66,8 +70,18 @@ private:
     };
 
     Reader(std::unique_ptr<Source> source, const qohi_read_options& options);
-    Status read_record(uint64_t offset, uint64_t limit, Record& record, std::vector<uint8_t>& scratch);
+    // Reads the record at `offset` in the space that ends at `limit` (spec
+    // §3.3) and checks its CRC. Without `keep_payload`, a record of more
+    // than 1 MiB is read a piece at a time and its `payload` is null.
+    Status read_record(uint64_t offset, uint64_t limit, Record& record, std::vector<uint8_t>& scratch,
+                       bool keep_payload = true);
     Status load_index();
+    // Validity checks 8 - 10 of spec §3.7 for frame `index` against the
+    // frames before it; gives its chain depth.
+    Status check_reference(const FrameHeader& h, uint32_t index, uint16_t& depth) const;
+    // Recovery (spec §3.14), after load_index() failed with `index_error`.
+    Status recover(const Status& index_error);
+    Status scan_frames();
     // Reads frame `index`'s records up to FDAT; calls `ancillary` for each
     // ancillary record and returns the FDAT record.
     template <class F>
@@ -84,6 +98,7 @@ private:
     std::vector<Frame> frames_;
     IndexNames names_;  // the frames' names, as the index front-codes them
     FileHeader file_header_;
+    Status file_status_;
     std::vector<uint8_t> scratch_;
     std::vector<uint8_t> pixels_;  // decode target when the caller's layout differs
     std::list<CacheEntry> cache_;  // most recently used at the front

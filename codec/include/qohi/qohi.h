@@ -97,6 +97,15 @@ typedef struct qohi_read_options {
     /* Threads that decode a frame's row bands at once: 0 (default) one per
      * core, 1 none besides the caller's. */
     uint32_t threads;
+    /* Nonzero: recovery (spec §3.14). A file whose trailer or index is not
+     * valid, such as one whose writer stopped early, is still opened: its
+     * records are read from the start, and the reader holds every frame
+     * whose records were all read whole before the first record that is
+     * cut off, fails its CRC or is out of place (or before the index).
+     * Such frames keep their numbers and are decoded like any other. The
+     * open then succeeds, and qohi_reader_file_status() reports what is
+     * wrong with the file. A complete file opens as without this flag. */
+    int recover;
 } qohi_read_options;
 
 QOHI_API void qohi_read_options_init(qohi_read_options *options);
@@ -174,6 +183,14 @@ QOHI_API qohi_status qohi_reader_frame_metadata(qohi_reader *reader, uint32_t in
 
 /* Message of the last failure on this reader ("" if none). */
 QOHI_API const char *qohi_reader_message(const qohi_reader *reader);
+
+/* Whether the file itself is whole: QOHI_OK for a file opened through its
+ * trailer and index (always, without qohi_read_options.recover). For a file
+ * opened by recovery, the error opening it otherwise gives
+ * (QOHI_ERROR_TRUNCATED for a file whose writer stopped early), and
+ * `*message`, if `message` is not NULL, says what was wrong and where the
+ * recovery stopped; it stays valid until the reader closes. */
+QOHI_API qohi_status qohi_reader_file_status(const qohi_reader *reader, const char **message);
 
 /* ------------------------------------------------------------------ writing */
 
