@@ -26,6 +26,7 @@ const char kUsage[] =
     "Usage: qohidec [OPTIONS] INPUT.qohi [-o OUTPUT.png]\n"
     "       qohidec [OPTIONS] INPUT.qohi -o FOLDER\n"
     "       qohidec --list INPUT.qohi\n"
+    "       qohidec --recover [--list | --frame FRAME] INPUT.qohi [-o OUTPUT]\n"
     "Decode a frame of a QOHI file to PNG, unpack a collection into a folder, or\n"
     "list its frames.\n"
     "\n"
@@ -41,6 +42,12 @@ const char kUsage[] =
     "  -l, --list             print the frames (index, size, channels, method,\n"
     "                         reference, chain depth, coded bytes, type, name) and\n"
     "                         a summary to standard output; write nothing\n"
+    "      --recover          read a file whose writer stopped early (it has no\n"
+    "                         valid index): its frames are read from the start,\n"
+    "                         and every frame written whole is listed, decoded or\n"
+    "                         unpacked as usual; a warning says what was wrong\n"
+    "                         with the file. A complete file is read as without\n"
+    "                         --recover\n"
     "      --max-pixels N     refuse frames with more than N pixels\n"
     "                         (default: 268435456 = 2^28)\n"
     "      --threads N        threads that decode a frame's row bands at once\n"
@@ -115,7 +122,8 @@ struct Input {
 };
 
 // Opens the input with `ropt`. Returns kContinue or an exit code.
-int open_input(const Program& prog, const std::string& path, const qohi_read_options& ropt, Input& in) {
+// A file opened by recovery is reported on standard error unless `quiet`.
+int open_input(const Program& prog, const std::string& path, const qohi_read_options& ropt, bool quiet, Input& in) {
     const std::string name = input_name(path);
     std::string err;
     qohi_error qerr{};
@@ -138,6 +146,14 @@ int open_input(const Program& prog, const std::string& path, const qohi_read_opt
         // The library names the file itself when it opens it: say it once.
         if (message.compare(0, path.size() + 2, path + ": ") == 0) message.erase(0, path.size() + 2);
         return prog.fail(name + ": " + message);
+    }
+    // Opened by recovery: the file itself is still broken, and the user must
+    // hear it (spec §3.14), even though its frames can be read.
+    const char* damage = nullptr;
+    const qohi_status file_status = qohi_reader_file_status(in.rd.reader, &damage);
+    if (file_status != QOHI_OK && !quiet) {
+        prog.say("warning: " + name + ": " + qohi_status_string(file_status) + ": " +
+                 library_message(damage, qohi_status_string(file_status)));
     }
     return kContinue;
 }
@@ -357,6 +373,7 @@ int main(int argc, char** argv) {
     Args args;
     bool have_frame = false;
     bool list = false;
+    bool recover = false;
     std::string frame;
     uint64_t max_pixels = 0;  // 0: library default
     uint32_t threads = 0;     // 0: one per core
@@ -369,6 +386,10 @@ int main(int argc, char** argv) {
          }},
         {"--list", 'l', nullptr, nullptr, false, [&](const std::string&) {
              list = true;
+             return kContinue;
+         }},
+        {"--recover", 0, nullptr, nullptr, false, [&](const std::string&) {
+             recover = true;
              return kContinue;
          }},
         threads_option(prog, threads),
@@ -392,8 +413,9 @@ int main(int argc, char** argv) {
     qohi_read_options_init(&ropt);
     if (max_pixels != 0) ropt.max_pixels = max_pixels;
     ropt.threads = threads;
+    ropt.recover = recover ? 1 : 0;
     Input in;
-    rc = open_input(prog, args.input, ropt, in);
+    rc = open_input(prog, args.input, ropt, args.quiet, in);
     if (rc != kContinue) return rc;
     qohi_reader* reader = in.rd.reader;
     auto reader_failure = [&](const std::string& what, qohi_status status) {

@@ -745,6 +745,66 @@ TEST_F(CollectionTest, SymlinkedFoldersAreNotFollowed) {
     EXPECT_EQ(names, want);
 }
 
+// --recover: an archive whose writer stopped early (cut inside a frame)
+// still gives back every frame written whole, listed, unpacked or one by
+// one, bit-exact, with a warning that the file is truncated.
+TEST_F(CollectionTest, RecoverCutArchive) {
+    RunResult e = enc({"-q", "photos", "-o", "album.qohi"});
+    ASSERT_EQ(e.exit_code, 0) << describe(e);
+    std::vector<FrameRow> rows;
+    ASSERT_TRUE(read_frames(path("album.qohi"), rows));
+    ASSERT_EQ(rows.size(), kPngNames.size());
+    // Where frame 5 ends: frames tile the file from offset 28 (spec §3.5).
+    qohi_reader* reader = nullptr;
+    ASSERT_EQ(qohi_reader_open_file(path("album.qohi").c_str(), nullptr, &reader, nullptr), QOHI_OK);
+    uint64_t end = 28;
+    for (uint32_t i = 0; i <= 5; ++i) {
+        qohi_frame_info info{};
+        ASSERT_EQ(qohi_reader_frame_info(reader, i, &info), QOHI_OK);
+        end += info.coded_size;
+    }
+    qohi_reader_close(reader);
+    const Bytes whole = read_bytes(path("album.qohi"));
+    write_bytes(path("cut.qohi"), Bytes(whole.begin(), whole.begin() + static_cast<std::ptrdiff_t>(end + 7)));
+
+    RunResult d = dec({"cut.qohi", "-o", "plain/"});
+    EXPECT_EQ(d.exit_code, 1) << describe(d);
+    EXPECT_TRUE(contains(d.err, "no valid trailer")) << d.err;
+    EXPECT_FALSE(exists(path("plain")));
+
+    const std::string warning = "qohidec: warning: cut.qohi: truncated data: ";
+    RunResult l = dec({"--recover", "--list", "cut.qohi"});
+    ASSERT_EQ(l.exit_code, 0) << describe(l);
+    EXPECT_EQ(l.err.rfind(warning, 0), 0u) << l.err;
+    EXPECT_TRUE(contains(l.err, "recovered 6 frames")) << l.err;
+    EXPECT_EQ(lines(l.err), 1u) << l.err;
+    EXPECT_EQ(lines(l.out), 1 + 6 + 1u) << l.out;  // heading, frames, summary
+    for (size_t i = 0; i < rows.size(); ++i) EXPECT_EQ(contains(l.out, rows[i].name), i <= 5) << rows[i].name;
+
+    RunResult u = dec({"--recover", "cut.qohi", "-o", "restored/"});
+    ASSERT_EQ(u.exit_code, 0) << describe(u);
+    EXPECT_EQ(u.err.rfind(warning, 0), 0u) << u.err;
+    std::vector<std::string> kept;
+    for (size_t i = 0; i <= 5; ++i) kept.push_back(rows[i].name);
+    EXPECT_EQ(tree(path("restored")), expected_tree(kept));
+    for (const std::string& n : kept) EXPECT_TRUE(same_pixels(path("photos/" + n), path("restored/" + n))) << n;
+
+    RunResult one = dec({"-q", "--recover", "--frame", rows[2].name, "cut.qohi", "-o", "one.png"});
+    ASSERT_EQ(one.exit_code, 0) << describe(one);
+    EXPECT_EQ(one.err, "") << "-q: no warning";
+    EXPECT_TRUE(same_pixels(path("photos/" + rows[2].name), path("one.png")));
+    RunResult lost = dec({"--recover", "--frame", rows[7].name, "cut.qohi", "-o", "lost.png"});
+    EXPECT_EQ(lost.exit_code, 1);
+    EXPECT_TRUE(contains(lost.err, "no frame named")) << lost.err;
+
+    // A complete archive: the same listing as without --recover, no warning.
+    RunResult a = dec({"--list", "album.qohi"});
+    RunResult b = dec({"--recover", "--list", "album.qohi"});
+    ASSERT_EQ(b.exit_code, 0) << describe(b);
+    EXPECT_EQ(b.err, "");
+    EXPECT_EQ(b.out, a.out);
+}
+
 // Options that make no sense are usage errors (exit 2), and nothing is written.
 TEST_F(CollectionTest, UsageErrors) {
     const std::vector<std::vector<std::string>> cases = {
@@ -780,7 +840,7 @@ TEST_F(CollectionTest, HelpMentionsCollections) {
     }
     r = dec({"--help"});
     ASSERT_EQ(r.exit_code, 0);
-    for (const char* opt : {"FOLDER", "--list", "--frame"}) EXPECT_TRUE(contains(r.out, opt)) << opt;
+    for (const char* opt : {"FOLDER", "--list", "--frame", "--recover"}) EXPECT_TRUE(contains(r.out, opt)) << opt;
 }
 
 }  // namespace
