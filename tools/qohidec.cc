@@ -50,6 +50,10 @@ const char kUsage[] =
     "                         --recover\n"
     "      --max-pixels N     refuse frames with more than N pixels\n"
     "                         (default: 268435456 = 2^28)\n"
+    "      --max-memory N     refuse frames whose decoding needs more than N bytes\n"
+    "                         of buffers besides the output (the frames a delta\n"
+    "                         frame is decoded from, another layout; default: no\n"
+    "                         limit)\n"
     "      --threads N        threads that decode a frame's row bands at once\n"
     "                         (default 0: one per core)\n"
     "  -v, --verbose          print frame and sizes to standard error\n"
@@ -376,6 +380,7 @@ int main(int argc, char** argv) {
     bool recover = false;
     std::string frame;
     uint64_t max_pixels = 0;  // 0: library default
+    uint64_t max_memory = 0;  // 0: no limit
     uint32_t threads = 0;     // 0: one per core
     std::vector<Option> options = {
         {"--frame", 0, "a frame index or name", "--frame given more than once", false,
@@ -400,6 +405,13 @@ int main(int argc, char** argv) {
              }
              return kContinue;
          }},
+        {"--max-memory", 0, "a number", nullptr, false, [&](const std::string& text) {
+             if (!parse_decimal(text, max_memory) || max_memory == 0) {
+                 return prog.usage_error("invalid --max-memory '" + text +
+                                         "' (expected a positive decimal number of bytes)");
+             }
+             return kContinue;
+         }},
     };
     int rc = parse_args(prog, argc, argv, ".png", options, args);
     if (rc != kContinue) return rc;
@@ -412,6 +424,7 @@ int main(int argc, char** argv) {
     qohi_read_options ropt;
     qohi_read_options_init(&ropt);
     if (max_pixels != 0) ropt.max_pixels = max_pixels;
+    ropt.max_memory = max_memory;
     ropt.threads = threads;
     ropt.recover = recover ? 1 : 0;
     Input in;

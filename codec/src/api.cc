@@ -98,6 +98,7 @@ void qohi_read_options_init(qohi_read_options* options) {
     options->low_memory = 0;
     options->threads = 0;
     options->recover = 0;
+    options->max_memory = 0;
 }
 
 void qohi_write_options_init(qohi_write_options* options) {
@@ -320,6 +321,12 @@ qohi_status qohi_decode(const void* data, size_t size, const qohi_read_options* 
         const qohi_read_options o = read_options(options);
         if (uint64_t(info.width) * info.height > (o.max_pixels ? o.max_pixels : QOHI_DEFAULT_MAX_PIXELS)) {
             s = qohi_reader_decode_frame(r, 0, nullptr, 0, 0, channels);  // reports the limit
+        } else if (o.max_memory && n > o.max_memory) {
+            set_error(error, qohi::Status(QOHI_ERROR_LIMIT, "the image's " + std::to_string(n) +
+                                                                " bytes exceed the memory limit of " +
+                                                                std::to_string(o.max_memory)));
+            qohi_reader_close(r);
+            return QOHI_ERROR_LIMIT;
         } else if (n > SIZE_MAX || !(pixels = std::malloc(size_t(n)))) {
             s = QOHI_ERROR_OUT_OF_MEMORY;
         } else {

@@ -105,6 +105,7 @@ Reader::Reader(std::unique_ptr<Source> source, const qohi_read_options& options)
     : source_(std::move(source)), options_(options) {
     if (options_.max_pixels == 0) options_.max_pixels = QOHI_DEFAULT_MAX_PIXELS;
     cache_limit_ = options_.low_memory ? 0 : options_.cache_bytes ? options_.cache_bytes : QOHI_DEFAULT_CACHE_BYTES;
+    if (options_.max_memory) cache_limit_ = std::min(cache_limit_, options_.max_memory);
 }
 
 Status Reader::open(std::unique_ptr<Source> source, const qohi_read_options& options, std::unique_ptr<Reader>& out) {
@@ -384,11 +385,16 @@ Reader::Pixels Reader::cache_find(uint32_t index) {
 }
 
 void Reader::cache_insert(uint32_t index, Pixels pixels) {
-    if (pixels->size() > cache_limit_ || cache_where_.count(index)) return;
+    const uint64_t limit = std::min(cache_limit_, cache_room_);
+    if (pixels->size() > limit || cache_where_.count(index)) return;
     cache_bytes_ += pixels->size();
     cache_.push_front({index, std::move(pixels)});
     cache_where_[index] = cache_.begin();
-    while (cache_bytes_ > cache_limit_) {
+    cache_trim(limit);
+}
+
+void Reader::cache_trim(uint64_t limit) {
+    while (cache_bytes_ > limit) {
         cache_bytes_ -= cache_.back().pixels->size();
         cache_where_.erase(cache_.back().index);
         cache_.pop_back();
@@ -443,6 +449,24 @@ Status Reader::decode_frame(uint32_t index, uint8_t* pixels, size_t buffer_size,
         return invalid_argument("pixel buffer too small for the frame");
 
     const bool direct = out_channels == h.channels && stride == row_bytes;
+    if (options_.max_memory) {
+        // Working buffers: the other layout's, and for a delta frame two
+        // frames of its reference chain at a time (one decoding, its
+        // reference). The cache gives up the rest.
+        const uint64_t frame_bytes = pixel_count * h.channels;
+        const uint64_t needed =
+            (direct ? 0 : frame_bytes) + (h.reference != kNoReference ? 2 * frame_bytes : 0);
+        if (needed > options_.max_memory)
+            return Status(QOHI_ERROR_LIMIT, "decoding frame " + std::to_string(index) + " needs " +
+                                                std::to_string(needed) + " bytes of buffers, above the memory limit of " +
+                                                std::to_string(options_.max_memory));
+        cache_room_ = options_.max_memory - needed;
+        cache_trim(cache_room_);
+    }
+    struct RoomReset {
+        uint64_t& room;
+        ~RoomReset() { room = ~uint64_t(0); }
+    } room_reset{cache_room_};
     uint8_t* target = pixels;
     if (!direct) {
         pixels_.resize(size_t(pixel_count) * h.channels);

@@ -92,6 +92,8 @@ private:
     Status decode_native(uint32_t index, uint8_t* out);
     Pixels cache_find(uint32_t index);
     void cache_insert(uint32_t index, Pixels pixels);
+    // Drops the least recently used frames until the cache holds at most `limit` bytes.
+    void cache_trim(uint64_t limit);
 
     std::unique_ptr<Source> source_;
     qohi_read_options options_;
@@ -105,6 +107,8 @@ private:
     std::unordered_map<uint32_t, std::list<CacheEntry>::iterator> cache_where_;
     uint64_t cache_bytes_ = 0;
     uint64_t cache_limit_ = 0;
+    // While a frame decodes under a memory limit, the cache's share of it.
+    uint64_t cache_room_ = ~uint64_t(0);
     std::vector<MetadataItem> metadata_items_;  // last frame_metadata() answer ...
     std::vector<qohi_metadata> metadata_;       // ... as the API shows it
 };

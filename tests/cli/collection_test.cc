@@ -652,6 +652,33 @@ TEST_F(CollectionTest, FrameByName) {
     }
 }
 
+// --max-memory: a delta frame needs two frames of buffers (24x16 RGB: 1152
+// bytes each), an intra frame into its PNG none.
+TEST_F(CollectionTest, MaxMemory) {
+    ASSERT_EQ(enc({"photos"}).exit_code, 0);
+    std::vector<FrameRow> rows;
+    ASSERT_TRUE(read_frames(path("photos.qohi"), rows));
+    int deltas = 0;
+    for (size_t i = 0; i < rows.size(); ++i) {
+        if (rows[i].width != 24 || rows[i].height != 16 || rows[i].channels != 3) continue;
+        SCOPED_TRACE(rows[i].name);
+        const bool delta = rows[i].reference >= 0;
+        deltas += delta;
+        RunResult d = dec({"photos.qohi", "--frame", std::to_string(i), "--max-memory", "2303", "-f", "-o", "one.png"});
+        if (delta) {
+            EXPECT_EQ(d.exit_code, 1) << describe(d);
+            EXPECT_NE(d.err.find("memory limit"), std::string::npos) << d.err;
+        } else {
+            EXPECT_EQ(d.exit_code, 0) << describe(d);
+        }
+        d = dec({"photos.qohi", "--frame", std::to_string(i), "--max-memory=2304", "-f", "-o", "one.png"});
+        ASSERT_EQ(d.exit_code, 0) << describe(d);
+        EXPECT_TRUE(same_pixels(path("photos/" + rows[i].name), path("one.png")));
+    }
+    EXPECT_GT(deltas, 0);
+    EXPECT_NE(dec({"photos.qohi", "--max-memory", "0"}).exit_code, 0);
+}
+
 // Default names: FOLDER -> FOLDER.qohi (also with a trailing '/'); unpacking
 // without -o goes to the file name minus ".qohi" and keeps existing files
 // unless -f.

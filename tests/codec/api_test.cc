@@ -94,6 +94,71 @@ TEST(Api, HugeStridesAreRefused) {
               QOHI_ERROR_INVALID_ARGUMENT);
 }
 
+TEST(Api, MemoryLimitIsHonouredBeforeAllocating) {
+    // Frame 0 intra, frame 1 a delta of it; 32x32 RGBA (opaque, so that
+    // it may be read as RGB): 4096 bytes a frame.
+    const TestImage base = make_image("base", 32, 32, 4, [](uint32_t x, uint32_t y, uint32_t k, std::mt19937&) {
+        return uint8_t(k == 3 ? 255 : x * 8 + y * (k + 1));
+    });
+    TestImage next = base;
+    next.pixels[101] ^= 0x55;  // a green value
+    qohi_writer* w = nullptr;
+    ASSERT_EQ(qohi_writer_open_memory(nullptr, &w, nullptr), QOHI_OK);
+    qohi_frame_options f;
+    qohi_frame_options_init(&f);
+    ASSERT_EQ(qohi_writer_add_frame_with(w, base.pixels.data(), 32, 32, 4, 0, &f), QOHI_OK);
+    f.reference = 0;
+    f.reference_pixels = base.pixels.data();
+    ASSERT_EQ(qohi_writer_add_frame_with(w, next.pixels.data(), 32, 32, 4, 0, &f), QOHI_OK);
+    void* data = nullptr;
+    size_t size = 0;
+    ASSERT_EQ(qohi_writer_finish(w, &data, &size), QOHI_OK);
+    qohi_writer_destroy(w);
+    const std::vector<uint8_t> file(static_cast<uint8_t*>(data), static_cast<uint8_t*>(data) + size);
+    qohi_free(data);
+
+    const auto decode_with_limit = [&](uint64_t limit, uint32_t frame, uint32_t channels, std::vector<uint8_t>& out) {
+        qohi_read_options o;
+        qohi_read_options_init(&o);
+        o.max_memory = limit;
+        qohi_reader* r = nullptr;
+        EXPECT_EQ(qohi_reader_open_memory(file.data(), file.size(), &o, &r, nullptr), QOHI_OK);
+        qohi_frame_info info;
+        EXPECT_EQ(qohi_reader_frame_info(r, 1, &info), QOHI_OK);
+        EXPECT_EQ(info.reference, 0);
+        out.assign(size_t(32) * 32 * channels, 0);
+        const qohi_status s = qohi_reader_decode_frame(r, frame, out.data(), out.size(), 0, channels);
+        if (s == QOHI_ERROR_LIMIT) EXPECT_NE(std::strstr(qohi_reader_message(r), "memory limit"), nullptr);
+        qohi_reader_close(r);
+        return s;
+    };
+    std::vector<uint8_t> out;
+    // The intra frame into the caller's buffer needs nothing more.
+    EXPECT_EQ(decode_with_limit(1, 0, 4, out), QOHI_OK);
+    EXPECT_EQ(out, base.pixels);
+    // In another layout it needs a frame's buffer.
+    EXPECT_EQ(decode_with_limit(4095, 0, 3, out), QOHI_ERROR_LIMIT);
+    EXPECT_EQ(decode_with_limit(4096, 0, 3, out), QOHI_OK);
+    // The delta frame needs two frames of its chain.
+    EXPECT_EQ(decode_with_limit(8191, 1, 4, out), QOHI_ERROR_LIMIT);
+    EXPECT_EQ(decode_with_limit(8192, 1, 4, out), QOHI_OK);
+    EXPECT_EQ(out, next.pixels);
+    EXPECT_EQ(decode_with_limit(0, 1, 4, out), QOHI_OK) << "0: no limit";
+
+    // qohi_decode counts the image it returns.
+    qohi_read_options o;
+    qohi_read_options_init(&o);
+    o.max_memory = 4095;
+    void* pixels = nullptr;
+    qohi_error err;
+    EXPECT_EQ(qohi_decode(file.data(), file.size(), &o, 0, &pixels, nullptr, &err), QOHI_ERROR_LIMIT);
+    EXPECT_EQ(pixels, nullptr);
+    EXPECT_NE(std::strstr(err.message, "memory limit"), nullptr) << err.message;
+    o.max_memory = 4096;
+    ASSERT_EQ(qohi_decode(file.data(), file.size(), &o, 0, &pixels, nullptr, &err), QOHI_OK) << err.message;
+    qohi_free(pixels);
+}
+
 TEST(Api, DecodeReportsFrameInfo) {
     const TestImage im = synthetic_images()[12];  // gradient_rgba
     ASSERT_EQ(im.channels, 4u);

@@ -106,6 +106,13 @@ typedef struct qohi_read_options {
      * open then succeeds, and qohi_reader_file_status() reports what is
      * wrong with the file. A complete file opens as without this flag. */
     int recover;
+    /* Bytes of pixel buffers the reader may hold besides the caller's:
+     * decoded frames kept for reuse (at most cache_bytes), reference frames
+     * decoded on the way, and the buffer for another channel layout (and,
+     * for qohi_decode, the image it returns). A frame whose decoding needs
+     * more is refused with QOHI_ERROR_LIMIT before any of them is
+     * allocated. 0 (default): no limit besides max_pixels and cache_bytes. */
+    uint64_t max_memory;
 } qohi_read_options;
 
 QOHI_API void qohi_read_options_init(qohi_read_options *options);
