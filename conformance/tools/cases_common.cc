@@ -1,0 +1,71 @@
+// Helpers shared by the case files.
+#include "vec_cases.h"
+
+#include <algorithm>
+
+namespace vec {
+
+Img noise(uint32_t w, uint32_t h, uint32_t c, uint64_t seed) {
+    Rng rng(seed);
+    return make_img(w, h, c, [&](uint32_t, uint32_t) { return rng.px(c == 4); });
+}
+
+Img gradient(uint32_t w, uint32_t h, uint32_t c) {
+    return make_img(w, h, c, [&](uint32_t x, uint32_t y) {
+        return Px{uint8_t(x * 255 / (w > 1 ? w - 1 : 1)), uint8_t(y * 255 / (h > 1 ? h - 1 : 1)),
+                  uint8_t((x + y) * 3), uint8_t(255 - x)};
+    });
+}
+
+std::vector<uint8_t> band(const Img& img, const std::function<void(BandWriter&)>& ops, uint32_t y0, uint32_t rows,
+                          const Img* ref) {
+    BandWriter b(img, y0, rows ? rows : img.h - y0, ref);
+    ops(b);
+    return b.finish();
+}
+
+Frame qohi_frame(const Img& img, const std::string& name, const Img* ref, uint64_t dist) {
+    return coded_frame(img, img.h, nullptr, name, ref, dist);
+}
+
+Frame coded_frame(const Img& img, uint32_t band_rows, const std::function<void(BandWriter&)>& ops,
+                  const std::string& name, const Img* ref, uint64_t dist) {
+    Frame f;
+    f.h = Header{img.w, img.h, uint8_t(img.c), 8, 1, 0, dist, name};
+    std::vector<std::vector<uint8_t>> bands;
+    for (uint32_t y0 = 0; y0 < img.h; y0 += band_rows) {
+        const uint32_t rows = std::min(band_rows, img.h - y0);
+        bands.push_back(band(img, ops ? ops : [](BandWriter& b) { b.greedy(); }, y0, rows, ref));
+    }
+    f.fdat = bands_fdat(band_rows, bands);
+    return f;
+}
+
+Record keyed_record(const std::string& type, const std::string& key, const std::string& data) {
+    Record r{type, {}};
+    r.payload.push_back(uint8_t(key.size()));
+    r.payload.insert(r.payload.end(), key.begin(), key.end());
+    r.payload.insert(r.payload.end(), data.begin(), data.end());
+    return r;
+}
+
+Record plain_record(const std::string& type, const std::string& data) {
+    return Record{type, std::vector<uint8_t>(data.begin(), data.end())};
+}
+
+Case valid_case(const std::string& name, const File& f, const std::vector<Img>& imgs) {
+    Case c;
+    c.name = name;
+    c.file = build(f);
+    for (const Img& img : imgs) c.frames.push_back(ok(img));
+    return c;
+}
+
+Frame stored_frame(const Img& img, const std::string& name, uint32_t band_rows) {
+    Frame f;
+    f.h = Header{img.w, img.h, uint8_t(img.c), 8, 0, 0, 0, name};
+    f.fdat = stored_fdat(img, band_rows);
+    return f;
+}
+
+}  // namespace vec
