@@ -468,6 +468,20 @@ void index_cases() {
                              "§3.11");
         });
     }
+    add_case([entry_with] {
+        const auto f = entry_with(1, [](const EntryContext& e, std::vector<uint8_t>& out) {
+            put_varint(out, e.offset_delta);
+            put_varint(out, 3);  // "fir" of "first"
+            Header h = e.h;
+            h.name.clear();
+            put_header_fields(out, h, "");
+            out.pop_back();              // the empty name's size ...
+            put_varint(out, 65533);      // ... replaced: 3 + 65533 > 65535
+            out.insert(out.end(), {'s', 't'});
+        });
+        return open_case("invalid-index-suffix-size-over-max", f, "CORRUPT", {"R25"}, "field out of range",
+                         "Index entry 1 shares 3 bytes and declares a suffix of 65,533 (at most 65,532)", "§3.11");
+    });
     struct H {
         const char* name;
         size_t frame;

@@ -462,9 +462,17 @@ void write_case(const std::string& root, const Case& c, const std::set<std::stri
 // The coverage tables for conformance/README.md.
 std::string coverage(const std::vector<Case>& cases, const std::map<std::string, std::set<std::string>>& traced) {
     std::ostringstream o;
+    size_t valid = 0;
+    for (const Case& c : cases) {
+        bool all_ok = c.open_error.empty();
+        for (const FrameExpect& f : c.frames) all_ok = all_ok && f.ok;
+        valid += all_ok;
+    }
+    o << cases.size() << " cases: " << valid << " valid files, " << cases.size() - valid
+      << " files that must not open or have frames that must not decode.\n\n";
     o << "### Spec features\n\n"
-      << "A case covers a feature when the generator's tracer found it while decoding the case "
-         "(features marked *claimed* are stated by the case: how the file was made).\n\n"
+      << "A case covers a feature when the generator's tracer found it while decoding the case; "
+         "features marked (claimed) are stated by the case instead: how the file was made.\n\n"
       << "| Feature | Spec | Cases |\n|---|---|---|\n";
     for (const Feature& f : features()) {
         std::vector<std::string> names;
