@@ -53,12 +53,23 @@ Record plain_record(const std::string& type, const std::string& data) {
     return Record{type, std::vector<uint8_t>(data.begin(), data.end())};
 }
 
-Case valid_case(const std::string& name, const File& f, const std::vector<Img>& imgs) {
+Case valid_case(const std::string& name, const std::vector<uint8_t>& file, const std::vector<Img>& imgs,
+                const About& about) {
     Case c;
     c.name = name;
-    c.file = build(f);
+    c.file = file;
     for (const Img& img : imgs) c.frames.push_back(ok(img));
+    c.summary = about.summary;
+    c.spec = about.spec;
+    c.details = about.details;
+    c.features = about.features;
+    c.claims = about.claims;
+    c.tags = about.tags;
     return c;
+}
+
+Case valid_case(const std::string& name, const File& f, const std::vector<Img>& imgs, const About& about) {
+    return valid_case(name, build(f), imgs, about);
 }
 
 Frame stored_frame(const Img& img, const std::string& name, uint32_t band_rows) {

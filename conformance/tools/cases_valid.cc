@@ -81,23 +81,21 @@ void small_cases() {
         const Img img(1, 1, 3, Px{200, 100, 50, 255});
         File f;
         f.frames.push_back(coded_frame(img, 1, [](BandWriter& b) { b.diff(); }));
-        Case c = valid_case("valid-1x1-rgb", f, {img});
-        c.summary = "The smallest frame: 1 x 1 RGB, one difference op";
-        c.spec = "§3.7, §5.5";
-        c.details = "One QOHI band holding a single difference op from the start pixel (0, 0, 0, 255).";
-        c.features = {"size:1x1", "rgb", "method:qohi", "op:diff"};
-        return c;
+        return valid_case("valid-1x1-rgb", f, {img},
+                          {"The smallest frame: 1 x 1 RGB, one difference op",
+                           "§3.7, §5.5",
+                           "One QOHI band holding a single difference op from the start pixel (0, 0, 0, 255).",
+                           {"size:1x1", "rgb", "method:qohi", "op:diff"}});
     });
     add_case([] {
         const Img img(1, 1, 4, Px{10, 20, 30, 40});
         File f;
         f.frames.push_back(stored_frame(img));
-        Case c = valid_case("valid-1x1-rgba-stored", f, {img});
-        c.summary = "1 x 1 RGBA, stored (method 0)";
-        c.spec = "§4.2";
-        c.details = "A stored band of 4 bytes.";
-        c.features = {"size:1x1", "rgba", "method:stored"};
-        return c;
+        return valid_case("valid-1x1-rgba-stored", f, {img},
+                          {"1 x 1 RGBA, stored (method 0)",
+                           "§4.2",
+                           "A stored band of 4 bytes.",
+                           {"size:1x1", "rgba", "method:stored"}});
     });
     add_case([] {
         // Width 1: every pixel is in the first column, the row above is the
@@ -127,17 +125,16 @@ void small_cases() {
             b.index();
             while (b.pos() < b.size()) b.grad();
         }));
-        Case c = valid_case("valid-column-1xN", f, {img});
-        c.summary = "A 1 x 40 RGB frame: runs, matches of every distance form and gradients in one column";
-        c.spec = "§5.6, §5.12, §5.13";
-        c.details =
-            "Width 1: the pixel above is the previous pixel. Ops: differences, a run of 4 (across 4 row ends), "
-            "a gradient op predicted from the pixel above, a match of distance 2 (DIST symbol 2), a match "
-            "repeating it with DIST symbol 43 (column distance), a match of length 1 with DIST symbol 0 "
-            "(distance = width = 1), an index op, then gradient ops.";
-        c.features = {"size:1xN", "run:wraps-rows", "grad:first-column", "dist:direct-class", "dist:column",
-                      "dist:above", "match:overlap", "match:len-1", "op:index"};
-        return c;
+        return valid_case(
+            "valid-column-1xN", f, {img},
+            {"A 1 x 40 RGB frame: runs, matches of every distance form and gradients in one column",
+             "§5.6, §5.12, §5.13",
+             "Width 1: the pixel above is the previous pixel. Ops: differences, a run of 4 (across 4 row ends), "
+             "a gradient op predicted from the pixel above, a match of distance 2 (DIST symbol 2), a match "
+             "repeating it with DIST symbol 43 (column distance), a match of length 1 with DIST symbol 0 "
+             "(distance = width = 1), an index op, then gradient ops.",
+             {"size:1xN", "run:wraps-rows", "grad:first-column", "dist:direct-class", "dist:column", "dist:above",
+              "match:overlap", "match:len-1", "op:index"}});
     });
     add_case([] {
         Rng rng(4);
@@ -151,20 +148,18 @@ void small_cases() {
             b.grad(true);  // first row: predicted by the previous pixel
             b.greedy();
         }));
-        Case c = valid_case("valid-row-Nx1", f, {img});
-        c.summary = "A 60 x 1 RGBA frame: alpha changes, gradient op in the first row";
-        c.spec = "§5.5, §5.13";
-        c.details = "One row: the band's first row, where gradient ops predict from the previous pixel.";
-        c.features = {"size:Nx1", "rgba", "grad:first-row", "op:grad-alpha", "op:diff-alpha"};
-        return c;
+        return valid_case("valid-row-Nx1", f, {img},
+                          {"A 60 x 1 RGBA frame: alpha changes, gradient op in the first row",
+                           "§5.5, §5.13",
+                           "One row: the band's first row, where gradient ops predict from the previous pixel.",
+                           {"size:Nx1", "rgba", "grad:first-row", "op:grad-alpha", "op:diff-alpha"}});
     });
     add_case([] {
-        Case c = valid_case("valid-no-frames", File{}, {});
-        c.summary = "A file with no frames";
-        c.spec = "§3.1, §3.11";
-        c.details = "Signature, QHDR, an index of 0 entries at offset 28, the trailer. It opens and has 0 frames.";
-        c.features = {"file:no-frames"};
-        return c;
+        return valid_case("valid-no-frames", File{}, {},
+                          {"A file with no frames",
+                           "§3.1, §3.11",
+                           "Signature, QHDR, an index of 0 entries at offset 28, the trailer. It opens and has 0 frames.",
+                           {"file:no-frames"}});
     });
 }
 
@@ -177,12 +172,11 @@ void op_cases() {
             g.runs = g.index = false;
             b.greedy(UINT64_MAX, g);
         }));
-        Case c = valid_case("valid-op-diff", f, {img});
-        c.summary = "Difference ops only, over noise (every value wraps modulo 256)";
-        c.spec = "§5.5";
-        c.details = "Every pixel of a 16 x 8 RGB noise image is a difference op (symbol 0).";
-        c.features = {"op:diff", "rgb"};
-        return c;
+        return valid_case("valid-op-diff", f, {img},
+                          {"Difference ops only, over noise (every value wraps modulo 256)",
+                           "§5.5",
+                           "Every pixel of a 16 x 8 RGB noise image is a difference op (symbol 0).",
+                           {"op:diff", "rgb"}});
     });
     add_case([] {
         Img img = noise(16, 8, 4, 2);
@@ -195,13 +189,12 @@ void op_cases() {
             b.diff(true);  // alpha unchanged, still symbol 1
             b.greedy(UINT64_MAX, g);
         }));
-        Case c = valid_case("valid-op-diff-alpha", f, {img});
-        c.summary = "Difference ops with alpha (symbol 1), one with dA = 0";
-        c.spec = "§5.5";
-        c.details = "RGBA noise, every pixel a difference op; pixel 5 keeps the alpha of pixel 4 and is still "
-                    "coded with symbol 1 (dA = 0, valid but wasteful).";
-        c.features = {"op:diff-alpha", "op:diff-alpha-zero", "rgba"};
-        return c;
+        return valid_case("valid-op-diff-alpha", f, {img},
+                          {"Difference ops with alpha (symbol 1), one with dA = 0",
+                           "§5.5",
+                           "RGBA noise, every pixel a difference op; pixel 5 keeps the alpha of pixel 4 and is still "
+                           "coded with symbol 1 (dA = 0, valid but wasteful).",
+                           {"op:diff-alpha", "op:diff-alpha-zero", "rgba"}});
     });
     add_case([] {
         std::vector<uint64_t> runs;
@@ -227,14 +220,13 @@ void op_cases() {
             if (rest) b.diff();
             if (rest > 1) b.run(rest - 1);
         }));
-        Case c = valid_case("valid-op-run-classes", f, {img});
-        c.summary = "Runs of every direct length class and of the long classes 16-25";
-        c.spec = "§5.2, §5.6";
-        c.details = "A 61-pixel-wide RGB frame: a run of the start pixel at position 0, then for each length "
-                    "1-16, 17, 32, 33, 64, ... 8192, 8193 a difference op and a run of that length (crossing "
-                    "row ends), then a last run filling the frame.";
-        c.features = {"op:run", "run:direct-all", "run:long-16-25", "run:from-start-pixel", "run:wraps-rows"};
-        return c;
+        return valid_case("valid-op-run-classes", f, {img},
+                          {"Runs of every direct length class and of the long classes 16-25",
+                           "§5.2, §5.6",
+                           "A 61-pixel-wide RGB frame: a run of the start pixel at position 0, then for each length "
+                           "1-16, 17, 32, 33, 64, ... 8192, 8193 a difference op and a run of that length (crossing "
+                           "row ends), then a last run filling the frame.",
+                           {"op:run", "run:direct-all", "run:long-16-25", "run:from-start-pixel", "run:wraps-rows"}});
     });
     add_case([] {
         // Two colours with the same hash: the second replaces the first.
@@ -269,14 +261,13 @@ void op_cases() {
             g.runs = false;
             b.greedy(UINT64_MAX, g);
         }));
-        Case c = valid_case("valid-op-index", f, {img});
-        c.summary = "Index ops: hits, a hash collision, an unwritten entry in an RGB frame";
-        c.spec = "§5.3, §5.7";
-        c.details = "RGB 8 x 8. The first pixel is an index op on entry 7, never written in the band: in an RGB "
-                    "frame it gives opaque black (0, 0, 0, 255) and writes entry 245. Two colours with the same "
-                    "hash replace each other in their entry; the rest are index hits and differences.";
-        c.features = {"op:index", "index:collision", "index:unwritten-rgb"};
-        return c;
+        return valid_case("valid-op-index", f, {img},
+                          {"Index ops: hits, a hash collision, an unwritten entry in an RGB frame",
+                           "§5.3, §5.7",
+                           "RGB 8 x 8. The first pixel is an index op on entry 7, never written in the band: in an RGB "
+                           "frame it gives opaque black (0, 0, 0, 255) and writes entry 245. Two colours with the same "
+                           "hash replace each other in their entry; the rest are index hits and differences.",
+                           {"op:index", "index:collision", "index:unwritten-rgb"}});
     });
     add_case([] {
         Seq s;
@@ -290,13 +281,12 @@ void op_cases() {
             b.index_entry(9);
             b.greedy();
         }));
-        Case c = valid_case("valid-op-index-rgba", f, {img});
-        c.summary = "Index op on an unwritten entry in an RGBA frame (transparent black)";
-        c.spec = "§5.7";
-        c.details = "RGBA 8 x 4: the first pixel is an index op on entry 9, never written: (0, 0, 0, 0), which "
-                    "then enters entry 0. The rest uses a palette of three colours with alpha.";
-        c.features = {"op:index", "index:unwritten-rgba", "rgba"};
-        return c;
+        return valid_case("valid-op-index-rgba", f, {img},
+                          {"Index op on an unwritten entry in an RGBA frame (transparent black)",
+                           "§5.7",
+                           "RGBA 8 x 4: the first pixel is an index op on entry 9, never written: (0, 0, 0, 0), which "
+                           "then enters entry 0. The rest uses a palette of three colours with alpha.",
+                           {"op:index", "index:unwritten-rgba", "rgba"}});
     });
     add_case([] {
         Rng rng(11);
@@ -330,17 +320,16 @@ void op_cases() {
             b.match(10, 300);
             b.greedy();
         }));
-        Case c = valid_case("valid-op-match", f, {img});
-        c.summary = "Match ops: every distance form, long and short lengths and distances, overlap, row wrap";
-        c.spec = "§5.6, §5.12";
-        c.details = "RGB 20 x 20, noise with copies: a row copied from above (DIST 0), a match of length 1, "
-                    "a match of length 30 at distance 45 (long classes for both, across rows), the next 25 "
-                    "pixels at the same distance with DIST symbol 43 (column distance, the match wrapping to "
-                    "the next row), overlapping matches of distance 3 and 1, and a distance of 300 "
-                    "(class 20, 8 extra bits).";
-        c.features = {"op:match", "dist:above", "dist:direct-class", "dist:long-class", "dist:column",
-                      "match:overlap", "match:len-1", "match:direct-class", "match:long-class", "match:wraps-rows"};
-        return c;
+        return valid_case("valid-op-match", f, {img},
+                          {"Match ops: every distance form, long and short lengths and distances, overlap, row wrap",
+                           "§5.6, §5.12",
+                           "RGB 20 x 20, noise with copies: a row copied from above (DIST 0), a match of length 1, "
+                           "a match of length 30 at distance 45 (long classes for both, across rows), the next 25 "
+                           "pixels at the same distance with DIST symbol 43 (column distance, the match wrapping to "
+                           "the next row), overlapping matches of distance 3 and 1, and a distance of 300 "
+                           "(class 20, 8 extra bits).",
+                           {"op:match", "dist:above", "dist:direct-class", "dist:long-class", "dist:column",
+                           "match:overlap", "match:len-1", "match:direct-class", "match:long-class", "match:wraps-rows"}});
     });
     add_case([] {
         Rng rng(12);
@@ -352,14 +341,13 @@ void op_cases() {
         f.frames.push_back(coded_frame(img, img.h, [](BandWriter& b) {
             while (b.pos() < b.size()) b.grad();
         }));
-        Case c = valid_case("valid-op-gradient", f, {img});
-        c.summary = "Gradient difference ops for every pixel, with clamped predictions";
-        c.spec = "§5.13";
-        c.details = "RGB 24 x 10 of the levels 0, 40, 215, 255, every pixel a gradient op (symbol 340): in the "
-                    "first row predicted by the previous pixel, in the first column by the pixel above, "
-                    "elsewhere by left + above - above-left clamped to 0 ... 255 (both ends occur).";
-        c.features = {"op:grad", "grad:first-row", "grad:first-column", "grad:clamp-low", "grad:clamp-high"};
-        return c;
+        return valid_case("valid-op-gradient", f, {img},
+                          {"Gradient difference ops for every pixel, with clamped predictions",
+                           "§5.13",
+                           "RGB 24 x 10 of the levels 0, 40, 215, 255, every pixel a gradient op (symbol 340): in the "
+                           "first row predicted by the previous pixel, in the first column by the pixel above, "
+                           "elsewhere by left + above - above-left clamped to 0 ... 255 (both ends occur).",
+                           {"op:grad", "grad:first-row", "grad:first-column", "grad:clamp-low", "grad:clamp-high"}});
     });
     add_case([] {
         const Img img = noise(12, 6, 4, 13);
@@ -367,13 +355,12 @@ void op_cases() {
         f.frames.push_back(coded_frame(img, img.h, [](BandWriter& b) {
             while (b.pos() < b.size()) b.grad(true);
         }));
-        Case c = valid_case("valid-op-gradient-alpha", f, {img});
-        c.summary = "Gradient difference ops with alpha (symbol 341)";
-        c.spec = "§5.13";
-        c.details = "RGBA noise, every pixel a gradient op with alpha; alpha is coded against the previous "
-                    "pixel's, never predicted.";
-        c.features = {"op:grad-alpha", "rgba"};
-        return c;
+        return valid_case("valid-op-gradient-alpha", f, {img},
+                          {"Gradient difference ops with alpha (symbol 341)",
+                           "§5.13",
+                           "RGBA noise, every pixel a gradient op with alpha; alpha is coded against the previous "
+                           "pixel's, never predicted.",
+                           {"op:grad-alpha", "rgba"}});
     });
 }
 
@@ -415,20 +402,19 @@ void delta_cases() {
                 b.refrun(5);
                 b.greedy();
             }, "f1", &f0, 1));
-            Case c = valid_case(rgba ? "valid-delta-ops-rgba" : "valid-delta-ops", f, {f0, f1});
-            c.summary = std::string("Delta frame") + (rgba ? " (RGBA)" : "") +
-                        ": reference runs and differences, matches into the reference band";
-            c.spec = "§4.5, §5.11, §5.12";
-            c.details = "Frame 1 refers to frame 0. Its band starts with a match of distance 16 (DIST 0) in "
-                        "its first row, which copies the reference band's last row; then a reference run of "
-                        "20 (long class) and one of 5, three reference differences" +
-                        std::string(rgba ? " with alpha (symbol 384)" : " (symbol 383)") +
-                        ", a match wholly inside the reference band (distance 130) and one across its end "
-                        "(distance 60), and a mix of reference runs and differences.";
-            c.features = {"delta", "op:refrun", "refrun:direct-class", "refrun:long-class",
-                          rgba ? "op:refdiff-alpha" : "op:refdiff", "match:from-ref", "match:across-ref-boundary",
-                          "match:above-from-ref"};
-            return c;
+            return valid_case(rgba ? "valid-delta-ops-rgba" : "valid-delta-ops", f, {f0, f1},
+                              {std::string("Delta frame") + (rgba ? " (RGBA)" : "") +
+                               ": reference runs and differences, matches into the reference band",
+                               "§4.5, §5.11, §5.12",
+                               "Frame 1 refers to frame 0. Its band starts with a match of distance 16 (DIST 0) in "
+                               "its first row, which copies the reference band's last row; then a reference run of "
+                               "20 (long class) and one of 5, three reference differences" +
+                               std::string(rgba ? " with alpha (symbol 384)" : " (symbol 383)") +
+                               ", a match wholly inside the reference band (distance 130) and one across its end "
+                               "(distance 60), and a mix of reference runs and differences.",
+                               {"delta", "op:refrun", "refrun:direct-class", "refrun:long-class",
+                               rgba ? "op:refdiff-alpha" : "op:refdiff", "match:from-ref", "match:across-ref-boundary",
+                               "match:above-from-ref"}});
         });
     }
     add_case([] {
@@ -456,16 +442,15 @@ void delta_cases() {
         f.frames.push_back(qohi_frame(imgs.back(), "on-1", &imgs[1], 4));
         imgs.push_back(variant(imgs[0], 60));
         f.frames.push_back(coded_frame(imgs.back(), 2, nullptr, "on-0", &imgs[0], 6));
-        Case c = valid_case("valid-delta-chain", f, imgs);
-        c.summary = "Reference chains: depth up to max_chain_depth 3, a stored reference, shared references";
-        c.spec = "§3.6, §3.7, §4.5";
-        c.details = "max_chain_depth 3. Frame 0 is stored; frames 1, 2, 3 form a chain on it (frame 3 has depth "
-                    "3); frame 4 is intra; frame 5 refers to frame 1 (ref_distance 4), so frame 1 has two "
-                    "dependants; frame 6 refers to frame 0 (ref_distance 6) with 3 bands of 2 rows where "
-                    "frame 0 has one band.";
-        c.features = {"delta", "delta:chain-2+", "delta:depth-at-max", "delta:ref-distance-gt1", "delta:ref-stored",
-                      "delta:shared-ref", "delta:band-layout-differs", "file:multi-frame"};
-        return c;
+        return valid_case("valid-delta-chain", f, imgs,
+                          {"Reference chains: depth up to max_chain_depth 3, a stored reference, shared references",
+                           "§3.6, §3.7, §4.5",
+                           "max_chain_depth 3. Frame 0 is stored; frames 1, 2, 3 form a chain on it (frame 3 has depth "
+                           "3); frame 4 is intra; frame 5 refers to frame 1 (ref_distance 4), so frame 1 has two "
+                           "dependants; frame 6 refers to frame 0 (ref_distance 6) with 3 bands of 2 rows where "
+                           "frame 0 has one band.",
+                           {"delta", "delta:chain-2+", "delta:depth-at-max", "delta:ref-distance-gt1", "delta:ref-stored",
+                           "delta:shared-ref", "delta:band-layout-differs", "file:multi-frame"}});
     });
     add_case([] {
         File f;
@@ -479,13 +464,12 @@ void delta_cases() {
         last.px[0].g = uint8_t(last.px[0].g + 1);
         imgs.push_back(last);
         f.frames.push_back(coded_frame(last, 1, [](BandWriter& b) { b.refdiff(); }, "", &imgs[0], 129));
-        Case c = valid_case("valid-delta-distance-129", f, imgs);
-        c.summary = "A reference 129 frames back (2-byte ref_distance)";
-        c.spec = "§1.3, §3.7";
-        c.details = "130 frames of 1 x 1 pixel; the last is a delta frame on frame 0, ref_distance 129 "
-                    "(varint 81 01), one reference difference op.";
-        c.features = {"delta:ref-distance-multibyte", "delta:ref-distance-gt1"};
-        return c;
+        return valid_case("valid-delta-distance-129", f, imgs,
+                          {"A reference 129 frames back (2-byte ref_distance)",
+                           "§1.3, §3.7",
+                           "130 frames of 1 x 1 pixel; the last is a delta frame on frame 0, ref_distance 129 "
+                           "(varint 81 01), one reference difference op.",
+                           {"delta:ref-distance-multibyte", "delta:ref-distance-gt1"}});
     });
 }
 
@@ -526,16 +510,15 @@ void table_cases() {
         fr.h = Header{32, 24, 3, 8, 1, 0, 0, "contexts"};
         fr.fdat = bands_fdat(8, bands);
         f.frames.push_back(fr);
-        Case c = valid_case("valid-context-groupings", f, {img});
-        c.summary = "Context-selected tables: grouping modes 1 and 2 for OP, G and R/B, every context used";
-        c.spec = "§5.1, §5.14";
-        c.details = "Three bands with grouping fields (m_OP, m_G, m_RB) = (1, 1, 1), (2, 2, 2) and (2, 1, 0). "
-                    "Each band has runs, index ops, differences and a match, so every op context occurs; flat "
-                    "areas with a dot, gentle gradients, moderate and strong noise give every G context and "
-                    "every R/B context.";
-        c.features = {"grouping:op-1", "grouping:op-2", "grouping:g-1", "grouping:g-2", "grouping:rb-1",
-                      "grouping:rb-2", "ctx:op-all", "ctx:g-all", "ctx:rb-all", "bands:several"};
-        return c;
+        return valid_case("valid-context-groupings", f, {img},
+                          {"Context-selected tables: grouping modes 1 and 2 for OP, G and R/B, every context used",
+                           "§5.1, §5.14",
+                           "Three bands with grouping fields (m_OP, m_G, m_RB) = (1, 1, 1), (2, 2, 2) and (2, 1, 0). "
+                           "Each band has runs, index ops, differences and a match, so every op context occurs; flat "
+                           "areas with a dot, gentle gradients, moderate and strong noise give every G context and "
+                           "every R/B context.",
+                           {"grouping:op-1", "grouping:op-2", "grouping:g-1", "grouping:g-2", "grouping:rb-1",
+                           "grouping:rb-2", "ctx:op-all", "ctx:g-all", "ctx:rb-all", "bands:several"}});
     });
     add_case([] {
         Img img(8, 4, 3, Px{0, 0, 0, 255});
@@ -562,14 +545,13 @@ void table_cases() {
         fr.h = Header{8, 4, 3, 8, 1, 0, 0, ""};
         fr.fdat = bands_fdat(2, {b0.finish(), b1.finish()});
         f.frames.push_back(fr);
-        Case c = valid_case("valid-tables-unused", f, {img});
-        c.summary = "Tables present that the op stream never uses; absent and single-symbol tables";
-        c.spec = "§5.9, §6.2";
-        c.details = "RGB, 2 bands. Band 0 is a single run, yet its G, R, B, A and DIST tables are present "
-                    "(single symbols). Band 1 has an A table in an RGB frame and no DIST table. Decoders read "
-                    "and validate such tables and ignore them.";
-        c.features = {"table:unused-present", "table:single-symbol", "table:absent"};
-        return c;
+        return valid_case("valid-tables-unused", f, {img},
+                          {"Tables present that the op stream never uses; absent and single-symbol tables",
+                           "§5.9, §6.2",
+                           "RGB, 2 bands. Band 0 is a single run, yet its G, R, B, A and DIST tables are present "
+                           "(single symbols). Band 1 has an A table in an RGB frame and no DIST table. Decoders read "
+                           "and validate such tables and ignore them.",
+                           {"table:unused-present", "table:single-symbol", "table:absent"}});
     });
     add_case([] {
         // Runs of 1 ... 12 after a difference each: op symbols 0 and 2 ... 13,
@@ -593,14 +575,13 @@ void table_cases() {
         fr.h = Header{30, 3, 3, 8, 1, 0, 0, ""};
         fr.fdat = bands_fdat(3, {b.finish()});
         f.frames.push_back(fr);
-        Case c = valid_case("valid-tables-longest-codes", f, {img});
-        c.summary = "Codes of the longest lengths: 12-bit op codes, 7-bit code-length codes";
-        c.spec = "§6.1 - §6.3";
-        c.details = "The OP table gives symbol 0 length 1 and the run symbols 2 ... 13 lengths 2 ... 12, 12; "
-                    "runs of 11 and 12 pixels use the two 12-bit codes. The band's code-length code is skewed "
-                    "so that its rarest item symbols have 7-bit codes.";
-        c.features = {"table:len-12", "clen:len-7"};
-        return c;
+        return valid_case("valid-tables-longest-codes", f, {img},
+                          {"Codes of the longest lengths: 12-bit op codes, 7-bit code-length codes",
+                           "§6.1 - §6.3",
+                           "The OP table gives symbol 0 length 1 and the run symbols 2 ... 13 lengths 2 ... 12, 12; "
+                           "runs of 11 and 12 pixels use the two 12-bit codes. The band's code-length code is skewed "
+                           "so that its rarest item symbols have 7-bit codes.",
+                           {"table:len-12", "clen:len-7"}});
     });
     add_case([] {
         Rng rng(35);
@@ -624,15 +605,14 @@ void table_cases() {
         fr.h = Header{8, 2, 3, 8, 1, 0, 0, ""};
         fr.fdat = bands_fdat(2, {b.finish()});
         f.frames.push_back(fr);
-        Case c = valid_case("valid-tables-length-items", f, {img});
-        c.summary = "Every kind of code-length item, including symbol 13 repeating zeros";
-        c.spec = "§6.3";
-        c.details = "The G table (dG values 0 ... 3, length 2 each) is written as: 2, repeat x3, 0, 0, repeat "
-                    "x3 (of zeros), zeros x3 (symbol 14, shortest), zeros x10 (14, longest), zeros x11 (15, "
-                    "shortest), zeros x138 (15, longest), zeros x85.";
-        c.features = {"items:literal-zero", "items:13-nonzero", "items:13-zero", "items:14", "items:14-max",
-                      "items:15", "items:15-max"};
-        return c;
+        return valid_case("valid-tables-length-items", f, {img},
+                          {"Every kind of code-length item, including symbol 13 repeating zeros",
+                           "§6.3",
+                           "The G table (dG values 0 ... 3, length 2 each) is written as: 2, repeat x3, 0, 0, repeat "
+                           "x3 (of zeros), zeros x3 (symbol 14, shortest), zeros x10 (14, longest), zeros x11 (15, "
+                           "shortest), zeros x138 (15, longest), zeros x85.",
+                           {"items:literal-zero", "items:13-nonzero", "items:13-zero", "items:14", "items:14-max",
+                           "items:15", "items:15-max"}});
     });
 }
 
@@ -642,13 +622,12 @@ void layout_cases() {
         File f;
         f.frames.push_back(stored_frame(a, "a", 3));
         f.frames.push_back(stored_frame(b, "b", 1));
-        Case c = valid_case("valid-stored-bands", f, {a, b});
-        c.summary = "Stored frames in several bands (RGB in bands of 3 rows, RGBA in bands of 1 row)";
-        c.spec = "§4.1, §4.2";
-        c.details = "A 7 x 10 RGB frame stored in bands of 3 rows (the last band has 1 row), and a 5 x 4 RGBA "
-                    "frame in bands of 1 row.";
-        c.features = {"method:stored", "bands:several", "bands:partial-last", "bands:one-row", "rgb", "rgba"};
-        return c;
+        return valid_case("valid-stored-bands", f, {a, b},
+                          {"Stored frames in several bands (RGB in bands of 3 rows, RGBA in bands of 1 row)",
+                           "§4.1, §4.2",
+                           "A 7 x 10 RGB frame stored in bands of 3 rows (the last band has 1 row), and a 5 x 4 RGBA "
+                           "frame in bands of 1 row.",
+                           {"method:stored", "bands:several", "bands:partial-last", "bands:one-row", "rgb", "rgba"}});
     });
     add_case([] {
         const Img a = synthetic(12, 10, 4, 42), b = gradient(2, 300, 3), c3 = noise(16, 16, 3, 43);
@@ -658,16 +637,15 @@ void layout_cases() {
         f.frames.push_back(coded_frame(b, 200, nullptr, "b"));
         f.frames.push_back(coded_frame(c3, 8, nullptr, "c"));
         f.frames.push_back(qohi_frame(d, "d"));
-        Case c = valid_case("valid-qohi-bands", f, {a, b, c3, d});
-        c.summary = "QOHI frames in several bands; multi-byte band heights, band sizes, offsets and widths";
-        c.spec = "§1.3, §4.1, §4.3";
-        c.details = "A 12 x 10 RGBA frame in bands of 4 rows (4, 4, 2), each band decoded with a fresh state; a "
-                    "2 x 300 frame with band_rows 200 (varint c8 01); a 16 x 16 noise frame in 2 bands of more "
-                    "than 127 bytes (2-byte band size), whose extent makes the next index offset difference 2 "
-                    "bytes long; a 200 x 1 frame (2-byte width).";
-        c.features = {"method:qohi", "bands:several", "bands:partial-last", "varint:multibyte-band-rows",
-                      "varint:multibyte-band-size", "varint:multibyte-offset", "varint:multibyte-dims"};
-        return c;
+        return valid_case("valid-qohi-bands", f, {a, b, c3, d},
+                          {"QOHI frames in several bands; multi-byte band heights, band sizes, offsets and widths",
+                           "§1.3, §4.1, §4.3",
+                           "A 12 x 10 RGBA frame in bands of 4 rows (4, 4, 2), each band decoded with a fresh state; a "
+                           "2 x 300 frame with band_rows 200 (varint c8 01); a 16 x 16 noise frame in 2 bands of more "
+                           "than 127 bytes (2-byte band size), whose extent makes the next index offset difference 2 "
+                           "bytes long; a 200 x 1 frame (2-byte width).",
+                           {"method:qohi", "bands:several", "bands:partial-last", "varint:multibyte-band-rows",
+                           "varint:multibyte-band-size", "varint:multibyte-offset", "varint:multibyte-dims"}});
     });
     for (const bool tall : {false, true}) {
         add_case([tall] {
@@ -680,17 +658,17 @@ void layout_cases() {
                 b.run(n - 2);
                 b.diff(tall);
             }));
-            Case c = valid_case(tall ? "valid-large-tall" : "valid-large-wide", f, {img});
-            c.summary = tall ? "1 x 2^24 RGBA, the tallest frame, in 3 ops" : "2^24 x 1 RGB, the widest frame, in 3 ops";
-            c.spec = "§3.7, §5.6, §8";
-            c.details = std::string("The largest dimension the format allows (") +
-                        (tall ? "height" : "width") +
-                        " 16,777,216, varint 80 80 80 08): a difference op, a run of 16,777,214 pixels "
-                        "(length class 35, 23 extra bits) and a last difference op. The input is tiny; the "
-                        "decoded frame is " + (tall ? "64" : "48") + " MiB.";
-            c.features = {tall ? "size:max-height" : "size:max-width", "run:class-35", "varint:multibyte-dims"};
-            c.tags = {"large"};
-            return c;
+            return valid_case(tall ? "valid-large-tall" : "valid-large-wide", f, {img},
+                              {tall ? "1 x 2^24 RGBA, the tallest frame, in 3 ops" : "2^24 x 1 RGB, the widest frame, in 3 ops",
+                               "§3.7, §5.6, §8",
+                               std::string("The largest dimension the format allows (") +
+                               (tall ? "height" : "width") +
+                               " 16,777,216, varint 80 80 80 08): a difference op, a run of 16,777,214 pixels "
+                               "(length class 35, 23 extra bits) and a last difference op. The input is tiny; the "
+                               "decoded frame is " + (tall ? "64" : "48") + " MiB.",
+                               {tall ? "size:max-height" : "size:max-width", "run:class-35", "varint:multibyte-dims"},
+                               {},
+                               {"large"}});
         });
     }
 }
@@ -708,14 +686,13 @@ void record_cases() {
         Frame fb = qohi_frame(b, "text-only");
         fb.before = {keyed_record("text", "Title", "second frame")};
         f.frames = {fa, fb};
-        Case c = valid_case("valid-metadata", f, {a, b});
-        c.summary = "Metadata records: iccp, exif, xmpd, text (UTF-8, empty text)";
-        c.spec = "§3.9";
-        c.details = "Frame 0 carries an ICC profile (a 132-byte header without tags), EXIF with a TIFF header, "
-                    "an XMP packet and two text records (one non-ASCII, one empty); frame 1 a text record. "
-                    "Metadata never changes the pixels.";
-        c.features = {"record:iccp", "record:exif", "record:xmpd", "record:text"};
-        return c;
+        return valid_case("valid-metadata", f, {a, b},
+                          {"Metadata records: iccp, exif, xmpd, text (UTF-8, empty text)",
+                           "§3.9",
+                           "Frame 0 carries an ICC profile (a 132-byte header without tags), EXIF with a TIFF header, "
+                           "an XMP packet and two text records (one non-ASCII, one empty); frame 1 a text record. "
+                           "Metadata never changes the pixels.",
+                           {"record:iccp", "record:exif", "record:xmpd", "record:text"}});
     });
     add_case([] {
         const Img a = gradient(5, 3, 3), b = gradient(5, 3, 4);
@@ -726,13 +703,12 @@ void record_cases() {
         Frame fb = stored_frame(b, "b");
         fb.before = {plain_record("vpAg", std::string("\0\0\0\x05", 4))};
         f.frames = {fa, fb};
-        Case c = valid_case("valid-unknown-ancillary", f, {a, b});
-        c.summary = "Unknown ancillary records in frames: skipped after their CRC check";
-        c.spec = "§3.4";
-        c.details = "Records whose type starts with a lowercase letter and that no version defines (zzZZ, "
-                    "abcd with an empty payload, a 300-byte one, vpAg), between FHDR and FDAT, among metadata.";
-        c.features = {"record:unknown-ancillary"};
-        return c;
+        return valid_case("valid-unknown-ancillary", f, {a, b},
+                          {"Unknown ancillary records in frames: skipped after their CRC check",
+                           "§3.4",
+                           "Records whose type starts with a lowercase letter and that no version defines (zzZZ, "
+                           "abcd with an empty payload, a 300-byte one, vpAg), between FHDR and FDAT, among metadata.",
+                           {"record:unknown-ancillary"}});
     });
     add_case([] {
         const std::string long_name = "long/" + std::string(295, 'a') + ".png";
@@ -752,15 +728,14 @@ void record_cases() {
             imgs.push_back(Img(4, 2, 3, colour(unsigned(k))));
             f.frames.push_back(qohi_frame(imgs.back(), names[k]));
         }
-        Case c = valid_case("valid-names", f, imgs);
-        c.summary = "Frame names: none, sub-folders, 2/3/4-byte UTF-8, long names, front-coded in the index";
-        c.spec = "§3.8, §3.11";
-        c.details = "Ten frames named \"\", a/b/c.png, a/b/d.png, x/é.png, x/ê.png (sharing 3 bytes: the prefix "
-                    "ends inside the UTF-8 sequence), 日本/画像.png, emoji/😀.png, a 304-byte name and one sharing "
-                    "300 bytes with it (2-byte name_size and shared), and \"\" again.";
-        c.features = {"name:none", "name:subfolder", "name:utf8-2", "name:utf8-3", "name:utf8-4", "name:long",
-                      "index:shared", "index:shared-mid-utf8", "index:shared-multibyte", "file:multi-frame"};
-        return c;
+        return valid_case("valid-names", f, imgs,
+                          {"Frame names: none, sub-folders, 2/3/4-byte UTF-8, long names, front-coded in the index",
+                           "§3.8, §3.11",
+                           "Ten frames named \"\", a/b/c.png, a/b/d.png, x/é.png, x/ê.png (sharing 3 bytes: the prefix "
+                           "ends inside the UTF-8 sequence), 日本/画像.png, emoji/😀.png, a 304-byte name and one sharing "
+                           "300 bytes with it (2-byte name_size and shared), and \"\" again.",
+                           {"name:none", "name:subfolder", "name:utf8-2", "name:utf8-3", "name:utf8-4", "name:long",
+                           "index:shared", "index:shared-mid-utf8", "index:shared-multibyte", "file:multi-frame"}});
     });
     add_case([] {
         const Img a = synthetic(6, 4, 3, 53);
@@ -771,25 +746,23 @@ void record_cases() {
         Frame fa = qohi_frame(a, "baseline");
         fa.h.flags = 1;
         f.frames = {fa, qohi_frame(b, "variant", &a, 1)};
-        Case c = valid_case("valid-baseline-flag", f, {a, b});
-        c.summary = "A baseline frame (flag bit 0) used as a reference; max_chain_depth 65535";
-        c.spec = "§3.6, §3.7";
-        c.details = "Flag bit 0 is informative: the frame decodes as any other. The file declares the largest "
-                    "max_chain_depth.";
-        c.features = {"flag:baseline", "delta"};
-        return c;
+        return valid_case("valid-baseline-flag", f, {a, b},
+                          {"A baseline frame (flag bit 0) used as a reference; max_chain_depth 65535",
+                           "§3.6, §3.7",
+                           "Flag bit 0 is informative: the frame decodes as any other. The file declares the largest "
+                           "max_chain_depth.",
+                           {"flag:baseline", "delta"}});
     });
     add_case([] {
         const Img a = gradient(3, 3, 3), b = noise(3, 3, 3, 54);
         File f;
         f.max_depth = 0;
         f.frames = {qohi_frame(a), stored_frame(b)};
-        Case c = valid_case("valid-max-depth-0", f, {a, b});
-        c.summary = "max_chain_depth 0: a file of intra frames only";
-        c.spec = "§3.6";
-        c.details = "Two intra frames in a file whose header allows no references.";
-        c.features = {"qhdr:max-depth-0"};
-        return c;
+        return valid_case("valid-max-depth-0", f, {a, b},
+                          {"max_chain_depth 0: a file of intra frames only",
+                           "§3.6",
+                           "Two intra frames in a file whose header allows no references.",
+                           {"qhdr:max-depth-0"}});
     });
     add_case([] {
         const Img a = gradient(4, 3, 3);
@@ -798,47 +771,36 @@ void record_cases() {
         fa.before = {keyed_record("iccp", "", icc_profile()), keyed_record("text", "Comment", "bad \xff utf-8"),
                      Record{"xmpd", {}}, keyed_record("text", std::string(80, 'k'), "key too long")};
         f.frames = {fa};
-        Case c = valid_case("valid-metadata-malformed", f, {a});
-        c.summary = "Malformed metadata records: the frame's pixels still decode";
-        c.spec = "§3.9";
-        c.details = "An iccp record with an empty key, a text that is not UTF-8, an empty xmpd record and a "
-                    "text with an 80-byte key. A reader that reports metadata rejects them (CORRUPT, for the "
-                    "metadata only); the pixels must decode either way, which is what this case checks.";
-        c.features = {"record:iccp", "record:text", "record:xmpd"};
-        c.claims = {"metadata:malformed"};
-        return c;
+        return valid_case("valid-metadata-malformed", f, {a},
+                          {"Malformed metadata records: the frame's pixels still decode",
+                           "§3.9",
+                           "An iccp record with an empty key, a text that is not UTF-8, an empty xmpd record and a "
+                           "text with an 80-byte key. A reader that reports metadata rejects them (CORRUPT, for the "
+                           "metadata only); the pixels must decode either way, which is what this case checks.",
+                           {"record:iccp", "record:text", "record:xmpd"},
+                           {"metadata:malformed"}});
     });
 }
 
 void encoder_cases() {
     add_case([] {
         const Img img = synthetic(64, 48, 3, 61);
-        Case c;
-        c.name = "valid-encoder-effort0";
-        c.file = library_file({img}, 0, false, {"effort0"});
-        c.frames = {ok(img)};
-        c.summary = "libqohi's output at effort 0 (the default)";
-        c.spec = "§10";
-        c.details = "A synthetic 64 x 48 picture (gradient, repeated glyph rows, flat areas, light noise) "
-                    "encoded by qohi_writer at effort 0: runs, index ops, differences and matches from the "
-                    "row above, one table per family.";
-        c.features = {"op:run", "op:index", "op:diff", "dist:above"};
-        c.claims = {"encoder:effort-0"};
-        return c;
+        return valid_case("valid-encoder-effort0", library_file({img}, 0, false, {"effort0"}), {img},
+                          {"libqohi's output at effort 0 (the default)", "§10",
+                           "A synthetic 64 x 48 picture (gradient, repeated glyph rows, flat areas, light noise) "
+                           "encoded by qohi_writer at effort 0: runs, index ops, differences and matches from the "
+                           "row above, one table per family.",
+                           {"op:run", "op:index", "op:diff", "dist:above"},
+                           {"encoder:effort-0"}});
     });
     add_case([] {
         const Img img = synthetic(96, 96, 3, 62);
-        Case c;
-        c.name = "valid-encoder-effort1";
-        c.file = library_file({img}, 1, false, {"effort1"});
-        c.frames = {ok(img)};
-        c.summary = "libqohi's output at effort 1";
-        c.spec = "§10";
-        c.details = "The synthetic picture at 96 x 96 encoded at effort 1: hash-chain matches with column "
-                    "distances, gradient ops and context groupings chosen per band.";
-        c.features = {"op:grad", "dist:column", "op:match"};
-        c.claims = {"encoder:effort-1"};
-        return c;
+        return valid_case("valid-encoder-effort1", library_file({img}, 1, false, {"effort1"}), {img},
+                          {"libqohi's output at effort 1", "§10",
+                           "The synthetic picture at 96 x 96 encoded at effort 1: hash-chain matches with column "
+                           "distances, gradient ops and context groupings chosen per band.",
+                           {"op:grad", "dist:column", "op:match"},
+                           {"encoder:effort-1"}});
     });
     add_case([] {
         std::vector<Img> imgs;
@@ -849,31 +811,22 @@ void encoder_cases() {
             for (int j = 0; j < 12; ++j) v.px[rng.next() % v.px.size()] = rng.px(true);
             imgs.push_back(v);
         }
-        Case c;
-        c.name = "valid-encoder-collection";
-        c.file = library_file(imgs, 1, true, {"set/v0.png", "set/v1.png", "set/v2.png", "set/v3.png"}, true);
-        c.frames.clear();
-        for (const Img& img : imgs) c.frames.push_back(ok(img));
-        c.summary = "A collection written by libqohi with automatic references";
-        c.spec = "§4.5, §10";
-        c.details = "Four RGBA variants of one picture with names and a text record each, written with "
-                    "QOHI_REFERENCE_AUTO at effort 1: the writer codes later frames against earlier ones.";
-        c.features = {"delta", "op:refrun", "record:text", "index:shared"};
-        c.claims = {"encoder:effort-1", "encoder:auto-reference"};
-        return c;
+        const std::vector<uint8_t> file =
+            library_file(imgs, 1, true, {"set/v0.png", "set/v1.png", "set/v2.png", "set/v3.png"}, true);
+        return valid_case("valid-encoder-collection", file, imgs,
+                          {"A collection written by libqohi with automatic references", "§4.5, §10",
+                           "Four RGBA variants of one picture with names and a text record each, written with "
+                           "QOHI_REFERENCE_AUTO at effort 1: the writer codes later frames against earlier ones.",
+                           {"delta", "op:refrun", "record:text", "index:shared"},
+                           {"encoder:effort-1", "encoder:auto-reference"}});
     });
     add_case([] {
         const Img img = noise(20, 20, 3, 64);
-        Case c;
-        c.name = "valid-encoder-stored";
-        c.file = library_file({img}, 0, false, {"noise"});
-        c.frames = {ok(img)};
-        c.summary = "libqohi stores a noise image (method 0) rather than code it larger";
-        c.spec = "§10";
-        c.details = "20 x 20 RGB noise: the QOHI method would not be smaller than the raw pixels.";
-        c.features = {"method:stored"};
-        c.claims = {"encoder:stored-fallback"};
-        return c;
+        return valid_case("valid-encoder-stored", library_file({img}, 0, false, {"noise"}), {img},
+                          {"libqohi stores a noise image (method 0) rather than code it larger", "§10",
+                           "20 x 20 RGB noise: the QOHI method would not be smaller than the raw pixels.",
+                           {"method:stored"},
+                           {"encoder:stored-fallback"}});
     });
 }
 

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "vec_band.h"
@@ -119,9 +120,21 @@ Frame coded_frame(const Img& img, uint32_t band_rows, const std::function<void(B
 Record keyed_record(const std::string& type, const std::string& key, const std::string& data);
 Record plain_record(const std::string& type, const std::string& data);
 
-// A file of the given frames; `imgs` are their source pixels, all expected
-// to decode.
-Case valid_case(const std::string& name, const File& f, const std::vector<Img>& imgs);
+// What a case says about itself (case.txt).
+struct About {
+    std::string summary, spec, details;
+    std::vector<std::string> features, claims, tags;
+    About(std::string s, std::string sp, std::string d, std::vector<std::string> f,
+          std::vector<std::string> c = {}, std::vector<std::string> t = {})
+        : summary(std::move(s)), spec(std::move(sp)), details(std::move(d)), features(std::move(f)),
+          claims(std::move(c)), tags(std::move(t)) {}
+};
+
+// A file (built from `f`, or its bytes) whose frames all decode, to the
+// source pixels `imgs`.
+Case valid_case(const std::string& name, const std::vector<uint8_t>& file, const std::vector<Img>& imgs,
+                const About& about);
+Case valid_case(const std::string& name, const File& f, const std::vector<Img>& imgs, const About& about);
 
 }  // namespace vec
 
