@@ -1,7 +1,7 @@
 // Helpers shared by the case files.
-#include "vec_cases.h"
-
 #include <algorithm>
+
+#include "vec_cases.h"
 
 namespace vec {
 
@@ -12,8 +12,8 @@ Img noise(uint32_t w, uint32_t h, uint32_t c, uint64_t seed) {
 
 Img gradient(uint32_t w, uint32_t h, uint32_t c) {
     return make_img(w, h, c, [&](uint32_t x, uint32_t y) {
-        return Px{uint8_t(x * 255 / (w > 1 ? w - 1 : 1)), uint8_t(y * 255 / (h > 1 ? h - 1 : 1)),
-                  uint8_t((x + y) * 3), uint8_t(255 - x)};
+        return Px{uint8_t(x * 255 / (w > 1 ? w - 1 : 1)), uint8_t(y * 255 / (h > 1 ? h - 1 : 1)), uint8_t((x + y) * 3),
+                  uint8_t(255 - x)};
     });
 }
 
@@ -35,9 +35,19 @@ Frame coded_frame(const Img& img, uint32_t band_rows, const std::function<void(B
     std::vector<std::vector<uint8_t>> bands;
     for (uint32_t y0 = 0; y0 < img.h; y0 += band_rows) {
         const uint32_t rows = std::min(band_rows, img.h - y0);
-        bands.push_back(band(img, ops ? ops : [](BandWriter& b) { b.greedy(); }, y0, rows, ref));
+        bands.push_back(band(
+            img, ops ? ops : [](BandWriter& b) { b.greedy(); }, y0, rows, ref));
     }
     f.fdat = bands_fdat(band_rows, bands);
+    return f;
+}
+
+File one_frame_file(const Header& h, std::vector<uint8_t> fdat) {
+    File f;
+    Frame fr;
+    fr.h = h;
+    fr.fdat = std::move(fdat);
+    f.frames.push_back(std::move(fr));
     return f;
 }
 

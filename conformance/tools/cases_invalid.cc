@@ -161,7 +161,8 @@ void raw_match(BandWriter& b, uint64_t length, int dist_symbol, uint64_t distanc
 
 // A band start written by hand: the grouping field, `clen`, then `tables`
 // (6 of them for mode 0), then `tail` raw bits.
-std::vector<uint8_t> hand_band(unsigned field, const std::array<uint8_t, 16>& clen, const std::vector<TableSpec>& tables,
+std::vector<uint8_t> hand_band(unsigned field, const std::array<uint8_t, 16>& clen,
+                               const std::vector<TableSpec>& tables,
                                const std::vector<std::pair<uint64_t, unsigned>>& tail = {}) {
     BitSink s;
     write_table_section(s, field, clen, tables);
@@ -210,7 +211,8 @@ void qhdr_cases() {
                          "inside a record header", "The file ends 10 bytes into the QHDR record", "§3.3, §3.6");
     });
     add_case([good] {
-        return open_case("invalid-cut-in-qhdr-payload", cut(good, 24), "TRUNCATED", {"R03", "S03"}, "past the end of the file",
+        return open_case("invalid-cut-in-qhdr-payload", cut(good, 24), "TRUNCATED", {"R03", "S03"},
+                         "past the end of the file",
                          "The file ends inside the QHDR payload (its length runs past the end)", "§3.3, §3.6");
     });
     add_case([good] {
@@ -235,25 +237,31 @@ void qhdr_cases() {
     };
     const std::vector<Q> qs = {
         {"invalid-qhdr-payload-1", {1}, "CORRUPT", "R06", "too short", "A QHDR payload of 1 byte"},
-        {"invalid-qhdr-version-0", {0, 0, 0, 0, 16, 0, 0, 0}, "UNSUPPORTED", "R07", "format version",
-         "QHDR version 0"},
-        {"invalid-qhdr-version-2", {2, 0, 0, 0, 16, 0, 0, 0}, "UNSUPPORTED", "R07", "format version",
-         "QHDR version 2"},
-        {"invalid-qhdr-version-2-size-10", {2, 0, 0, 0, 16, 0, 0, 0, 0, 0}, "UNSUPPORTED", "R07", "format version",
+        {"invalid-qhdr-version-0", {0, 0, 0, 0, 16, 0, 0, 0}, "UNSUPPORTED", "R07", "format version", "QHDR version 0"},
+        {"invalid-qhdr-version-2", {2, 0, 0, 0, 16, 0, 0, 0}, "UNSUPPORTED", "R07", "format version", "QHDR version 2"},
+        {"invalid-qhdr-version-2-size-10",
+         {2, 0, 0, 0, 16, 0, 0, 0, 0, 0},
+         "UNSUPPORTED",
+         "R07",
+         "format version",
          "QHDR version 2 with a 10-byte payload: the version is checked before the size"},
-        {"invalid-qhdr-size-10", {1, 0, 0, 0, 16, 0, 0, 0, 0, 0}, "CORRUPT", "R08", "wrong size",
+        {"invalid-qhdr-size-10",
+         {1, 0, 0, 0, 16, 0, 0, 0, 0, 0},
+         "CORRUPT",
+         "R08",
+         "wrong size",
          "A version-1 QHDR payload of 10 bytes"},
         {"invalid-qhdr-flags", {1, 0, 1, 0, 16, 0, 0, 0}, "UNSUPPORTED", "R09", "flags", "QHDR flags 1"},
-        {"invalid-qhdr-reserved", {1, 0, 0, 0, 16, 0, 0, 1}, "CORRUPT", "R10", "reserved",
-         "QHDR reserved field 256"},
+        {"invalid-qhdr-reserved", {1, 0, 0, 0, 16, 0, 0, 1}, "CORRUPT", "R10", "reserved", "QHDR reserved field 256"},
     };
     for (const Q& q : qs) {
         add_case([q] {
             Base b = base();
             b.f.qhdr = q.payload;
             return open_case(q.name, build(b.f), q.cls, {q.row}, q.message, q.summary, "§3.6",
-                             std::string(q.summary) + ", its CRC correct; the rest of the file is valid (with "
-                             "offsets as the different QHDR size leaves them).");
+                             std::string(q.summary) +
+                                 ", its CRC correct; the rest of the file is valid (with "
+                                 "offsets as the different QHDR size leaves them).");
         });
     }
 }
@@ -262,8 +270,8 @@ void trailer_cases() {
     const Base b = base();
     const std::vector<uint8_t> good = build(b.f);
     add_case([good] {
-        return open_case("invalid-cut-after-qhdr", cut(good, 28), "TRUNCATED", {"R11", "S03"}, "before its index trailer",
-                         "Signature and QHDR only (28 bytes)", "§3.12");
+        return open_case("invalid-cut-after-qhdr", cut(good, 28), "TRUNCATED", {"R11", "S03"},
+                         "before its index trailer", "Signature and QHDR only (28 bytes)", "§3.12");
     });
     add_case([good] {
         return open_case("invalid-cut-at-51", cut(good, 51), "TRUNCATED", {"R11", "S03"}, "before its index trailer",
@@ -394,8 +402,8 @@ void index_cases() {
         f.trailer_count = 1000;
         f.edit_index = [](std::vector<uint8_t>& x) { x[0] = 0xE8, x[1] = 0x03; };
         return open_case("invalid-qidx-count-1000", build(f), "CORRUPT", {"R20"}, "too short for its frame count",
-                         "Index and trailer say 1000 frames; the index holds 3 entries",
-                         "§3.11", "frame_count 1000 in both; 1000 x 10 bytes exceed the payload, which a decoder "
+                         "Index and trailer say 1000 frames; the index holds 3 entries", "§3.11",
+                         "frame_count 1000 in both; 1000 x 10 bytes exceed the payload, which a decoder "
                          "must check before allocating anything for the entries.");
     });
     add_case([] {
@@ -475,8 +483,8 @@ void index_cases() {
             Header h = e.h;
             h.name.clear();
             put_header_fields(out, h, "");
-            out.pop_back();              // the empty name's size ...
-            put_varint(out, 65533);      // ... replaced: 3 + 65533 > 65535
+            out.pop_back();          // the empty name's size ...
+            put_varint(out, 65533);  // ... replaced: 3 + 65533 > 65535
             out.insert(out.end(), {'s', 't'});
         });
         return open_case("invalid-index-suffix-size-over-max", f, "CORRUPT", {"R25"}, "field out of range",
@@ -502,16 +510,14 @@ void index_cases() {
          "Frame 0 refers 1 frame back", 16},
         {"invalid-ref-distance-max", 2, [](Header& h) { h.dist = 0xFFFFFFFFu; }, "R26", "before the first",
          "Frame 2's ref_distance is 2^32 - 1 (valid varint, before frame 0)", 16},
-        {"invalid-zero-width", 1, [](Header& h) { h.w = 0; }, "R27", "zero width or height", "Frame 1 has width 0",
+        {"invalid-zero-width", 1, [](Header& h) { h.w = 0; }, "R27", "zero width or height", "Frame 1 has width 0", 16},
+        {"invalid-zero-height", 1, [](Header& h) { h.h = 0; }, "R27", "zero width or height", "Frame 1 has height 0",
          16},
-        {"invalid-zero-height", 1, [](Header& h) { h.h = 0; }, "R27", "zero width or height",
-         "Frame 1 has height 0", 16},
         {"invalid-too-many-pixels", 1, [](Header& h) { h.w = h.h = 1u << 15; }, "R27", "exceed the format's limits",
          "Frame 1 is 32768 x 32768 (2^30 pixels, more than 2^29)", 16},
         {"invalid-channels-0", 1, [](Header& h) { h.c = 0; }, "R27", "channel count", "Frame 1 has 0 channels", 16},
         {"invalid-channels-5", 1, [](Header& h) { h.c = 5; }, "R27", "channel count", "Frame 1 has 5 channels", 16},
-        {"invalid-bit-depth-7", 1, [](Header& h) { h.depth = 7; }, "R27", "bit depth", "Frame 1 has bit depth 7",
-         16},
+        {"invalid-bit-depth-7", 1, [](Header& h) { h.depth = 7; }, "R27", "bit depth", "Frame 1 has bit depth 7", 16},
         {"invalid-ref-other-width", 2, [](Header& h) { h.w = 5; }, "R29", "differs in size or channels",
          "Frame 2 (5 x 4) refers to frame 0 (6 x 4)", 16},
         {"invalid-ref-other-channels", 2, [](Header& h) { h.c = 4; }, "R29", "differs in size or channels",
@@ -527,8 +533,9 @@ void index_cases() {
         add_case([h] {
             return open_case(h.name, base_with_header(h.frame, h.edit, h.max_depth), "CORRUPT", {h.row}, h.message,
                              h.summary, "§3.7, §3.11",
-                             std::string(h.summary) + "; the FHDR and the index entry agree, so random-access "
-                             "and sequential readers meet the same invalid header.");
+                             std::string(h.summary) +
+                                 "; the FHDR and the index entry agree, so random-access "
+                                 "and sequential readers meet the same invalid header.");
         });
     }
     add_case([] {
@@ -538,8 +545,7 @@ void index_cases() {
         f3.px[0] = Px{1, 1, 1, 255};
         b.f.frames.push_back(qohi_frame(f3, "fourth", &b.imgs[2], 1));
         return open_case("invalid-chain-too-deep", build(b.f), "CORRUPT", {"R31"}, "reference chain longer",
-                         "max_chain_depth 1; frame 3 refers to frame 2, itself a delta frame (depth 2)",
-                         "§3.6, §3.7");
+                         "max_chain_depth 1; frame 3 refers to frame 2, itself a delta frame (depth 2)", "§3.6, §3.7");
     });
     // Names (§3.8).
     struct N {
@@ -630,7 +636,6 @@ void index_cases() {
     });
 }
 
-
 // A small frame for the middle of files whose frames fail one by one.
 Frame stub_frame(const Header& h) {
     Frame f;
@@ -665,14 +670,16 @@ void frame_cases() {
         return build(f);
     };
     add_case([four, a, d] {
-        return frame_case("invalid-frame-grey", four(Header{4, 3, 1, 8, 0, 0, 0, "grey"}, Header{4, 3, 2, 8, 0, 0, 0, "grey-alpha"}),
+        return frame_case("invalid-frame-grey",
+                          four(Header{4, 3, 1, 8, 0, 0, 0, "grey"}, Header{4, 3, 2, 8, 0, 0, 0, "grey-alpha"}),
                           {ok(a), err("UNSUPPORTED"), err("UNSUPPORTED"), ok(d)}, {"R34"}, "grey",
                           "Frames 1 and 2 have 1 and 2 channels (reserved): refused, frames 0 and 3 decode", "§3.7",
                           "Reserved channel counts are valid headers: the file opens, lists 4 frames, and only "
                           "frames 1 and 2 are refused when decoded.");
     });
     add_case([four, a, d] {
-        return frame_case("invalid-frame-16-bit", four(Header{4, 3, 3, 16, 0, 0, 0, "deep"}, Header{4, 3, 4, 16, 1, 0, 0, "deep-rgba"}),
+        return frame_case("invalid-frame-16-bit",
+                          four(Header{4, 3, 3, 16, 0, 0, 0, "deep"}, Header{4, 3, 4, 16, 1, 0, 0, "deep-rgba"}),
                           {ok(a), err("UNSUPPORTED"), err("UNSUPPORTED"), ok(d)}, {"R34"}, "16-bit",
                           "Frames 1 and 2 have bit depth 16 (reserved): refused, frames 0 and 3 decode", "§3.7");
     });
@@ -706,9 +713,8 @@ void frame_cases() {
         big.h = Header{16385, 16384, 3, 8, 1, 0, 0, "over-limit"};
         big.fdat = huge_run_fdat();
         f.frames = {qohi_frame(a, "ok-0"), big, qohi_frame(a, "ok-2")};
-        Case c = frame_case("invalid-frame-over-limit", build(f), {ok(a), err("LIMIT"), ok(a)}, {"R35"},
-                            "pixel limit", "A 16385 x 16384 frame: valid, but above the default limit of 2^28 pixels",
-                            "§8, §9.2",
+        Case c = frame_case("invalid-frame-over-limit", build(f), {ok(a), err("LIMIT"), ok(a)}, {"R35"}, "pixel limit",
+                            "A 16385 x 16384 frame: valid, but above the default limit of 2^28 pixels", "§8, §9.2",
                             "Frame 1 has 268,451,840 pixels (at most 2^29 are valid, the reference decoder refuses "
                             "more than 2^28 by default). Its band is valid: one run of the start pixel, length "
                             "class 40 with 28 extra bits, the longest op length. Decoders with a larger limit "
@@ -730,8 +736,7 @@ void frame_cases() {
         f.frames = {m2, dl, fl, qohi_frame(a, "ok-3")};
         return frame_case("invalid-frame-check-order", build(f),
                           {err("UNSUPPORTED"), err("LIMIT"), err("UNSUPPORTED"), ok(a)}, {"R34", "R35", "R36"},
-                          "method",
-                          "The order of the frame checks: decodability, then the pixel limit, then the chain",
+                          "method", "The order of the frame checks: decodability, then the pixel limit, then the chain",
                           "§3.13, §7.3, §9.4",
                           "Three frames over the default pixel limit: frame 0 with method 2 is UNSUPPORTED (its "
                           "own decodability comes before the limit), frame 1, a QOHI delta frame on frame 0, is "
@@ -758,39 +763,133 @@ void frame_cases() {
         const char* spec;
     };
     const std::vector<D> ds = {
-        {"invalid-frame-no-fdat", 1, [](Frame& f) { f.no_fdat = true; }, "CORRUPT", {"R38"}, "ends inside a record header",
-         "Frame 1 has FHDR and ancillary records but no FDAT before its extent ends", "§3.13"},
-        {"invalid-frame-record-header-cut", 1, [](Frame& f) { f.no_fdat = true, f.before.clear(), f.tail = {'F', 'D', 'A', 'T', 9, 0}; },
-         "CORRUPT", {"R38"}, "ends inside a record header", "Frame 1's extent ends 6 bytes into a record header", "§3.13"},
-        {"invalid-frame-fhdr-twice", 1, [](Frame& f) { f.before.insert(f.before.begin(), Record{"FHDR", header_payload(f.h)}); },
-         "CORRUPT", {"R42"}, "has no FDAT", "Frame 1 has a second FHDR before its FDAT", "§3.13"},
-        {"invalid-frame-qend-inside", 1, [](Frame& f) { f.before.push_back(Record{"QEND", std::vector<uint8_t>(12, 0)}); },
-         "CORRUPT", {"R42"}, "has no FDAT", "A QEND record between frame 1's FHDR and FDAT", "§3.13"},
-        {"invalid-frame-critical-record", 1, [](Frame& f) { f.before.push_back(plain_record("ZZZZ", "must understand")); },
-         "UNSUPPORTED", {"R43"}, "unknown critical record", "An unknown critical record (ZZZZ) in frame 1", "§3.4"},
-        {"invalid-frame-text-before-fhdr", 1, [](Frame& f) { f.lead = {keyed_record("text", "Comment", "early")}; },
-         "CORRUPT", {"R40", "S01"}, "not FHDR", "Frame 1's extent starts with a text record, then its FHDR", "§3.13, §3.14"},
-        {"invalid-frame-starts-with-fdat", 1, [](Frame& f) { f.no_fhdr = true, f.before.clear(); }, "CORRUPT",
-         {"R40"}, "not FHDR", "Frame 1's extent starts with its FDAT (no FHDR)", "§3.13"},
-        {"invalid-fhdr-width-differs", 1, [](Frame& f) { Header h = f.h; h.w = 6; f.fhdr = header_payload(h); },
-         "CORRUPT", {"R41", "S02"}, "disagrees with the index", "Frame 1's FHDR says width 6, its index entry 5",
+        {"invalid-frame-no-fdat",
+         1,
+         [](Frame& f) { f.no_fdat = true; },
+         "CORRUPT",
+         {"R38"},
+         "ends inside a record header",
+         "Frame 1 has FHDR and ancillary records but no FDAT before its extent ends",
          "§3.13"},
-        {"invalid-fhdr-name-differs", 1, [](Frame& f) { Header h = f.h; h.name = "Second"; f.fhdr = header_payload(h); },
-         "CORRUPT", {"R41", "S02"}, "disagrees with the index", "Frame 1's FHDR names it Second, the index second",
+        {"invalid-frame-record-header-cut",
+         1,
+         [](Frame& f) { f.no_fdat = true, f.before.clear(), f.tail = {'F', 'D', 'A', 'T', 9, 0}; },
+         "CORRUPT",
+         {"R38"},
+         "ends inside a record header",
+         "Frame 1's extent ends 6 bytes into a record header",
          "§3.13"},
-        {"invalid-fhdr-not-shortest", 1, [](Frame& f) {
+        {"invalid-frame-fhdr-twice",
+         1,
+         [](Frame& f) {
+             f.before.insert(f.before.begin(), Record{"FHDR", header_payload(f.h)});
+         },
+         "CORRUPT",
+         {"R42"},
+         "has no FDAT",
+         "Frame 1 has a second FHDR before its FDAT",
+         "§3.13"},
+        {"invalid-frame-qend-inside",
+         1,
+         [](Frame& f) {
+             f.before.push_back(Record{"QEND", std::vector<uint8_t>(12, 0)});
+         },
+         "CORRUPT",
+         {"R42"},
+         "has no FDAT",
+         "A QEND record between frame 1's FHDR and FDAT",
+         "§3.13"},
+        {"invalid-frame-critical-record",
+         1,
+         [](Frame& f) { f.before.push_back(plain_record("ZZZZ", "must understand")); },
+         "UNSUPPORTED",
+         {"R43"},
+         "unknown critical record",
+         "An unknown critical record (ZZZZ) in frame 1",
+         "§3.4"},
+        {"invalid-frame-text-before-fhdr",
+         1,
+         [](Frame& f) { f.lead = {keyed_record("text", "Comment", "early")}; },
+         "CORRUPT",
+         {"R40", "S01"},
+         "not FHDR",
+         "Frame 1's extent starts with a text record, then its FHDR",
+         "§3.13, §3.14"},
+        {"invalid-frame-starts-with-fdat",
+         1,
+         [](Frame& f) { f.no_fhdr = true, f.before.clear(); },
+         "CORRUPT",
+         {"R40"},
+         "not FHDR",
+         "Frame 1's extent starts with its FDAT (no FHDR)",
+         "§3.13"},
+        {"invalid-fhdr-width-differs",
+         1,
+         [](Frame& f) {
+             Header h = f.h;
+             h.w = 6;
+             f.fhdr = header_payload(h);
+         },
+         "CORRUPT",
+         {"R41", "S02"},
+         "disagrees with the index",
+         "Frame 1's FHDR says width 6, its index entry 5",
+         "§3.13"},
+        {"invalid-fhdr-name-differs",
+         1,
+         [](Frame& f) {
+             Header h = f.h;
+             h.name = "Second";
+             f.fhdr = header_payload(h);
+         },
+         "CORRUPT",
+         {"R41", "S02"},
+         "disagrees with the index",
+         "Frame 1's FHDR names it Second, the index second",
+         "§3.13"},
+        {"invalid-fhdr-not-shortest",
+         1,
+         [](Frame& f) {
              std::vector<uint8_t> p;
              put_varint(p, f.h.w, 2);
              std::vector<uint8_t> rest = header_payload(f.h);
              p.insert(p.end(), rest.begin() + 1, rest.end());
              f.fhdr = p;
-         }, "CORRUPT", {"R41"}, "disagrees with the index", "Frame 1's FHDR writes width 5 as 85 00", "§1.3, §3.13"},
-        {"invalid-fhdr-byte-after-name", 1, [](Frame& f) { f.fhdr = header_payload(f.h); f.fhdr->push_back('!'); },
-         "CORRUPT", {"R41"}, "disagrees with the index", "Frame 1's FHDR has a byte after the name", "§3.7, §3.13"},
-        {"invalid-frame-record-after-fdat", 0, [](Frame& f) { f.after = {keyed_record("text", "Comment", "late")}; },
-         "CORRUPT", {"R44", "S01"}, "after the frame's FDAT", "A text record after frame 0's FDAT", "§3.13, §3.14"},
-        {"invalid-frame-bytes-after-fdat", 1, [](Frame& f) { f.tail = {0, 0, 0}; }, "CORRUPT", {"R44"},
-         "after the frame's FDAT", "3 bytes between frame 1's FDAT and frame 2", "§3.13"},
+         },
+         "CORRUPT",
+         {"R41"},
+         "disagrees with the index",
+         "Frame 1's FHDR writes width 5 as 85 00",
+         "§1.3, §3.13"},
+        {"invalid-fhdr-byte-after-name",
+         1,
+         [](Frame& f) {
+             f.fhdr = header_payload(f.h);
+             f.fhdr->push_back('!');
+         },
+         "CORRUPT",
+         {"R41"},
+         "disagrees with the index",
+         "Frame 1's FHDR has a byte after the name",
+         "§3.7, §3.13"},
+        {"invalid-frame-record-after-fdat",
+         0,
+         [](Frame& f) { f.after = {keyed_record("text", "Comment", "late")}; },
+         "CORRUPT",
+         {"R44", "S01"},
+         "after the frame's FDAT",
+         "A text record after frame 0's FDAT",
+         "§3.13, §3.14"},
+        {"invalid-frame-bytes-after-fdat",
+         1,
+         [](Frame& f) {
+             f.tail = {0, 0, 0};
+         },
+         "CORRUPT",
+         {"R44"},
+         "after the frame's FDAT",
+         "3 bytes between frame 1's FDAT and frame 2",
+         "§3.13"},
     };
     for (const D& x : ds) {
         add_case([damaged, im, x] {
@@ -831,8 +930,9 @@ void frame_cases() {
             f[s.payload() + s.size] ^= 0x01;
             return frame_case(c.name, f, {ok(im[0]), err("CORRUPT"), ok(im[2])}, {"R39"}, "CRC mismatch", c.summary,
                               "§3.3, §3.4",
-                              std::string(c.summary) + ": frame 1 is refused (even an ancillary record that is "
-                              "skipped is checked first); frames 0 and 2 decode.");
+                              std::string(c.summary) +
+                                  ": frame 1 is refused (even an ancillary record that is "
+                                  "skipped is checked first); frames 0 and 2 decode.");
         });
     }
     add_case([] {
@@ -846,8 +946,7 @@ void frame_cases() {
         f[s.payload() + s.size - 1] ^= 0x20;
         return frame_case("invalid-frame-chain-corrupt", f,
                           {ok(b2.imgs[0]), err("CORRUPT"), ok(b2.imgs[2]), err("CORRUPT")}, {"R37", "R39"},
-                          "CRC mismatch", "A delta frame whose reference frame is damaged fails with its class",
-                          "§4.5",
+                          "CRC mismatch", "A delta frame whose reference frame is damaged fails with its class", "§4.5",
                           "Frame 1's FDAT fails its CRC; frame 3, a delta frame on frame 1, fails with the same "
                           "class. Frames 0 and 2 decode.");
     });
@@ -855,7 +954,9 @@ void frame_cases() {
 
 void frame_data_cases() {
     const Img img = small_img();
-    const Img tall = make_img(4, 10, 3, [](uint32_t x, uint32_t y) { return Px{uint8_t(x * 9), uint8_t(y * 7), 3, 255}; });
+    const Img tall = make_img(4, 10, 3, [](uint32_t x, uint32_t y) {
+        return Px{uint8_t(x * 9), uint8_t(y * 7), 3, 255};
+    });
     const std::vector<uint8_t> good_band = band(img, [](BandWriter& b) { b.greedy(); });
     auto fdat = [](std::initializer_list<std::vector<uint8_t>> parts) {
         std::vector<uint8_t> out;
@@ -871,7 +972,8 @@ void frame_data_cases() {
         const char* summary;
         uint8_t method;
     };
-    const std::vector<uint8_t> rows1 = band(tall, [](BandWriter& b) { b.greedy(); }, 0, 1);
+    const std::vector<uint8_t> rows1 = band(
+        tall, [](BandWriter& b) { b.greedy(); }, 0, 1);
     const std::vector<F> fs = {
         {"invalid-fdat-empty", img, {}, "R45", "band height", "An empty FDAT payload", 1},
         {"invalid-fdat-band-rows-cut", img, {0x82}, "R45", "band height", "FDAT payload 82: band_rows cut short", 1},
@@ -880,18 +982,23 @@ void frame_data_cases() {
         {"invalid-fdat-band-rows-0", img, fdat({{0x00}, good_band}), "R46", "band height", "band_rows 0", 1},
         {"invalid-fdat-band-rows-over-height", img, fdat({{0x03}, good_band}), "R46", "band height",
          "band_rows 3 in a frame 2 rows high", 1},
-        {"invalid-fdat-band-sizes-missing", tall, fdat({{0x01}, std::vector<uint8_t>(8, 1)}), "R47", "too short for its band table",
-         "10 bands of 1 row need 9 band sizes; 8 bytes follow band_rows", 1},
-        {"invalid-fdat-band-size-cut", img, {0x01, 0x85}, "R48", "band size out of range", "The only band size is a varint cut short", 1},
-        {"invalid-fdat-band-size-not-shortest", tall,
-         fdat({{0x05, uint8_t(0x80 | rows1.size()), 0x00}, rows1, rows1}), "R48", "band size out of range",
-         "A band size written with a needless zero group", 1},
-        {"invalid-fdat-band-size-too-large", img, fdat({{0x01, 0xE8, 0x07}, good_band}), "R48", "band size out of range",
-         "A band size of 1000 in a smaller payload", 1},
+        {"invalid-fdat-band-sizes-missing", tall, fdat({{0x01}, std::vector<uint8_t>(8, 1)}), "R47",
+         "too short for its band table", "10 bands of 1 row need 9 band sizes; 8 bytes follow band_rows", 1},
+        {"invalid-fdat-band-size-cut",
+         img,
+         {0x01, 0x85},
+         "R48",
+         "band size out of range",
+         "The only band size is a varint cut short",
+         1},
+        {"invalid-fdat-band-size-not-shortest", tall, fdat({{0x05, uint8_t(0x80 | rows1.size()), 0x00}, rows1, rows1}),
+         "R48", "band size out of range", "A band size written with a needless zero group", 1},
+        {"invalid-fdat-band-size-too-large", img, fdat({{0x01, 0xE8, 0x07}, good_band}), "R48",
+         "band size out of range", "A band size of 1000 in a smaller payload", 1},
         {"invalid-fdat-last-band-empty", img, fdat({{0x01, uint8_t(good_band.size())}, good_band}), "R49",
          "shorter than its bands", "The first band size takes every byte: the last band would be empty", 1},
-        {"invalid-stored-band-size", img, fdat({{0x01, 11}, std::vector<uint8_t>(25, 7)}), "R50",
-         "stored band size", "A stored frame whose first band is 11 bytes instead of 12", 0},
+        {"invalid-stored-band-size", img, fdat({{0x01, 11}, std::vector<uint8_t>(25, 7)}), "R50", "stored band size",
+         "A stored frame whose first band is 11 bytes instead of 12", 0},
         {"invalid-stored-extra-byte", img, fdat({{0x02}, std::vector<uint8_t>(25, 7)}), "R50", "stored band size",
          "A stored frame of one band with a byte too many", 0},
     };
@@ -909,9 +1016,12 @@ void table_cases() {
     std::vector<uint8_t> op(342, 0), value(256, 0);
     op[0] = 1, op[2] = 1;  // difference and run of 1
     value[0] = 1;
-    const std::vector<TableSpec> six = {{true, length_items(op)},    {true, length_items(value)},
-                                        {true, length_items(value)}, {true, length_items(value)},
-                                        {},                          {}};
+    const std::vector<TableSpec> six = {{true, length_items(op)},
+                                        {true, length_items(value)},
+                                        {true, length_items(value)},
+                                        {true, length_items(value)},
+                                        {},
+                                        {}};
     const std::array<uint8_t, 16> clen = clen_for(six);
     struct T {
         const char* name;
@@ -984,8 +1094,8 @@ void table_cases() {
     add_case([img] {
         std::vector<uint8_t> b = band(img, [](BandWriter& w) { w.greedy(); });
         b.resize(7);
-        return bad_frame0("invalid-tables-cut", with_band(img, b), "R56", "ends before its last pixel", "A band that ends inside its tables",
-                          "§6.3, §9.4",
+        return bad_frame0("invalid-tables-cut", with_band(img, b), "R56", "ends before its last pixel",
+                          "A band that ends inside its tables", "§6.3, §9.4",
                           "Frame 0's band is a valid band cut to 7 bytes, inside its tables (the band size agrees: "
                           "the payload ends there). Reported as CORRUPT (band data ends before its last pixel).");
     });
@@ -1007,35 +1117,50 @@ void table_cases() {
     std::vector<uint8_t> incomplete12(256, 0);
     for (unsigned k = 0; k < 12; ++k) incomplete12[k] = uint8_t(k + 1);
     const std::vector<S> ss = {
-        {"invalid-op-table-over-subscribed", [op_lengths](BandWriter& b) { b.set_lengths(kOp, 0, op_lengths({{0, 1}, {2, 1}, {43, 1}})); },
+        {"invalid-op-table-over-subscribed",
+         [op_lengths](BandWriter& b) {
+             b.set_lengths(kOp, 0, op_lengths({{0, 1}, {2, 1}, {43, 1}}));
+         },
          "R58", "over-subscribed", "OP lengths 1, 1, 1", img},
-        {"invalid-op-table-incomplete", [op_lengths](BandWriter& b) { b.set_lengths(kOp, 0, op_lengths({{0, 1}, {2, 2}})); },
+        {"invalid-op-table-incomplete",
+         [op_lengths](BandWriter& b) {
+             b.set_lengths(kOp, 0, op_lengths({{0, 1}, {2, 2}}));
+         },
          "R58", "incomplete", "OP lengths 1 and 2 only", img},
-        {"invalid-op-table-single-length-2", [op_lengths](BandWriter& b) { b.set_lengths(kOp, 0, op_lengths({{0, 2}})); },
+        {"invalid-op-table-single-length-2",
+         [op_lengths](BandWriter& b) {
+             b.set_lengths(kOp, 0, op_lengths({{0, 2}}));
+         },
          "R58", "single-symbol", "An OP table with one symbol of length 2", img},
-        {"invalid-table-needs-13-bits", [incomplete12](BandWriter& b) { b.set_lengths(kG, 0, incomplete12); },
-         "R58", "incomplete", "G lengths 1, 2, ... 12: complete only with a 13-bit code, which cannot exist", img},
+        {"invalid-table-needs-13-bits", [incomplete12](BandWriter& b) { b.set_lengths(kG, 0, incomplete12); }, "R58",
+         "incomplete", "G lengths 1, 2, ... 12: complete only with a 13-bit code, which cannot exist", img},
         {"invalid-op-table-absent", [](BandWriter& b) { b.set_absent(kOp, 0); }, "R59", "op code table is empty",
          "The OP table is absent", img},
-        {"invalid-diff-without-r-table", [](BandWriter& b) { b.set_absent(kR, 0); }, "R60",
-         "without all G/R/B", "Difference ops coded, table R absent", img},
-        {"invalid-alpha-op-in-rgb", [op_lengths](BandWriter& b) {
+        {"invalid-diff-without-r-table", [](BandWriter& b) { b.set_absent(kR, 0); }, "R60", "without all G/R/B",
+         "Difference ops coded, table R absent", img},
+        {"invalid-alpha-op-in-rgb",
+         [op_lengths](BandWriter& b) {
              std::vector<uint8_t> v = op_lengths({});
              v[0] = 2, v[1] = 2, v[2] = 2, v[43] = 2;  // symbol 1 has a code, never used
              b.set_lengths(kOp, 0, v);
-         }, "R61", "alpha op in a frame without alpha", "An RGB band whose OP table codes symbol 1 (unused)", img},
-        {"invalid-grad-alpha-in-rgb", [op_lengths](BandWriter& b) {
+         },
+         "R61", "alpha op in a frame without alpha", "An RGB band whose OP table codes symbol 1 (unused)", img},
+        {"invalid-grad-alpha-in-rgb",
+         [op_lengths](BandWriter& b) {
              std::vector<uint8_t> v = op_lengths({});
              v[0] = 2, v[2] = 2, v[43] = 2, v[341] = 2;
              b.set_lengths(kOp, 0, v);
-         }, "R61", "alpha op in a frame without alpha", "An RGB band whose OP table codes symbol 341 (unused)", img},
+         },
+         "R61", "alpha op in a frame without alpha", "An RGB band whose OP table codes symbol 341 (unused)", img},
         {"invalid-alpha-op-no-a-table", [](BandWriter& b) { b.set_absent(kA, 0); }, "R61", "without an A code table",
          "An RGBA band with alpha difference ops and no A table", rgba},
-        {"invalid-match-without-dist", [op_lengths](BandWriter& b) {
+        {"invalid-match-without-dist",
+         [op_lengths](BandWriter& b) {
              std::vector<uint8_t> v = op_lengths({});
              v[0] = 2, v[2] = 2, v[43] = 2, v[300] = 2;  // a match symbol with a code, never used
              b.set_lengths(kOp, 0, v);
-         }, "R62", "without a distance code table", "A match symbol coded, DIST absent", img},
+         },
+         "R62", "without a distance code table", "A match symbol coded, DIST absent", img},
     };
     for (const S& x : ss) {
         add_case([x] {
@@ -1096,23 +1221,47 @@ void op_stream_cases() {
         const char* summary;
     };
     const std::vector<O> os = {
-        {"invalid-column-distance-unset", [](BandWriter& b) { b.diff(); raw_match(b, 2, 43); },
+        {"invalid-column-distance-unset",
+         [](BandWriter& b) {
+             b.diff();
+             raw_match(b, 2, 43);
+         },
          "R63", "column match distance", "A match with DIST symbol 43 before any match"},
-        {"invalid-column-distance-other-column", [](BandWriter& b) {
+        {"invalid-column-distance-other-column",
+         [](BandWriter& b) {
              b.diff();
              b.diff();
              b.raw(kOp, 299);  // match of 1 at position 2 (column 2), distance 2: sets column 2 only
              b.raw(kDist, 2);
              raw_match(b, 1, 43);  // position 3: column 3 has no distance
-         }, "R63", "column match distance", "DIST 43 in a column where no match has been, after one in another column"},
-        {"invalid-run-past-end", [](BandWriter& b) { b.diff(); raw_run(b, 8); }, "R64", "run goes past the end",
-         "A run of 8 at position 1 of 8"},
-        {"invalid-match-past-end", [](BandWriter& b) { b.diff(); b.diff(); raw_match(b, 7, -1, 1); }, "R64",
-         "match goes past the end", "A match of 7 at position 2 of 8"},
-        {"invalid-match-before-start", [](BandWriter& b) { b.diff(); b.diff(); raw_match(b, 1, -1, 3); }, "R65",
-         "before the start", "A match of distance 3 at position 2"},
-        {"invalid-match-above-in-first-row", [](BandWriter& b) { b.diff(); raw_match(b, 1, 0); }, "R65",
-         "before the start", "DIST symbol 0 (the row above) in the first row of an intra band"},
+         },
+         "R63", "column match distance", "DIST 43 in a column where no match has been, after one in another column"},
+        {"invalid-run-past-end",
+         [](BandWriter& b) {
+             b.diff();
+             raw_run(b, 8);
+         },
+         "R64", "run goes past the end", "A run of 8 at position 1 of 8"},
+        {"invalid-match-past-end",
+         [](BandWriter& b) {
+             b.diff();
+             b.diff();
+             raw_match(b, 7, -1, 1);
+         },
+         "R64", "match goes past the end", "A match of 7 at position 2 of 8"},
+        {"invalid-match-before-start",
+         [](BandWriter& b) {
+             b.diff();
+             b.diff();
+             raw_match(b, 1, -1, 3);
+         },
+         "R65", "before the start", "A match of distance 3 at position 2"},
+        {"invalid-match-above-in-first-row",
+         [](BandWriter& b) {
+             b.diff();
+             raw_match(b, 1, 0);
+         },
+         "R65", "before the start", "DIST symbol 0 (the row above) in the first row of an intra band"},
     };
     for (const O& x : os) {
         add_case([img, x] {
@@ -1165,7 +1314,9 @@ void op_stream_cases() {
                           "A valid band without its last byte", "§5.10");
     });
     add_case([img, whole] {
-        std::vector<uint8_t> fdat = bands_fdat(1, {{}, band(img, [](BandWriter& b) { b.greedy(); }, 1, 1)});
+        std::vector<uint8_t> fdat = bands_fdat(1, {{},
+                                                   band(
+                                                       img, [](BandWriter& b) { b.greedy(); }, 1, 1)});
         return bad_frame0("invalid-band-no-bytes", with_fdat(img, fdat), "R66", "ends before its last pixel",
                           "A band of 0 bytes (band size 0, not the last band)", "§4.1, §9.4",
                           "Frame 0 has two bands; band 0's size is 0: its grouping field already lies beyond its "

@@ -110,7 +110,8 @@ void small_cases() {
         s.copy(4, 2);
         s.copy(1, 1);
         s.add(p1);
-        for (unsigned k = 0; s.px.size() < 40; ++k) s.add(Px{uint8_t(100 + 3 * k), uint8_t(50 + k), uint8_t(20 + 2 * k)});
+        for (unsigned k = 0; s.px.size() < 40; ++k)
+            s.add(Px{uint8_t(100 + 3 * k), uint8_t(50 + k), uint8_t(20 + 2 * k)});
         const Img img = s.image(1, 3);
         File f;
         f.frames.push_back(coded_frame(img, img.h, [](BandWriter& b) {
@@ -155,11 +156,12 @@ void small_cases() {
                            {"size:Nx1", "rgba", "grad:first-row", "op:grad-alpha", "op:diff-alpha"}});
     });
     add_case([] {
-        return valid_case("valid-no-frames", File{}, {},
-                          {"A file with no frames",
-                           "§3.1, §3.11",
-                           "Signature, QHDR, an index of 0 entries at offset 28, the trailer. It opens and has 0 frames.",
-                           {"file:no-frames"}});
+        return valid_case(
+            "valid-no-frames", File{}, {},
+            {"A file with no frames",
+             "§3.1, §3.11",
+             "Signature, QHDR, an index of 0 entries at offset 28, the trailer. It opens and has 0 frames.",
+             {"file:no-frames"}});
     });
 }
 
@@ -311,8 +313,8 @@ void op_cases() {
             b.greedy(40);
             b.match(20, 20, Dist::kAbove);
             b.match(1, 7);
-            b.match(30, 45);                // long length class, long distance class, across rows
-            b.match(25, 45, Dist::kColumn); // the column distance, wrapping to the next row
+            b.match(30, 45);                 // long length class, long distance class, across rows
+            b.match(25, 45, Dist::kColumn);  // the column distance, wrapping to the next row
             b.greedy(120);
             b.match(12, 3);  // overlaps itself: repeats the last 3 pixels
             b.match(8, 1);
@@ -320,16 +322,17 @@ void op_cases() {
             b.match(10, 300);
             b.greedy();
         }));
-        return valid_case("valid-op-match", f, {img},
-                          {"Match ops: every distance form, long and short lengths and distances, overlap, row wrap",
-                           "§5.6, §5.12",
-                           "RGB 20 x 20, noise with copies: a row copied from above (DIST 0), a match of length 1, "
-                           "a match of length 30 at distance 45 (long classes for both, across rows), the next 25 "
-                           "pixels at the same distance with DIST symbol 43 (column distance, the match wrapping to "
-                           "the next row), overlapping matches of distance 3 and 1, and a distance of 300 "
-                           "(class 20, 8 extra bits).",
-                           {"op:match", "dist:above", "dist:direct-class", "dist:long-class", "dist:column",
-                           "match:overlap", "match:len-1", "match:direct-class", "match:long-class", "match:wraps-rows"}});
+        return valid_case(
+            "valid-op-match", f, {img},
+            {"Match ops: every distance form, long and short lengths and distances, overlap, row wrap",
+             "§5.6, §5.12",
+             "RGB 20 x 20, noise with copies: a row copied from above (DIST 0), a match of length 1, "
+             "a match of length 30 at distance 45 (long classes for both, across rows), the next 25 "
+             "pixels at the same distance with DIST symbol 43 (column distance, the match wrapping to "
+             "the next row), overlapping matches of distance 3 and 1, and a distance of 300 "
+             "(class 20, 8 extra bits).",
+             {"op:match", "dist:above", "dist:direct-class", "dist:long-class", "dist:column", "match:overlap",
+              "match:len-1", "match:direct-class", "match:long-class", "match:wraps-rows"}});
     });
     add_case([] {
         Rng rng(12);
@@ -393,28 +396,31 @@ void delta_cases() {
             const Img f1 = s.image(16, channels);
             File f;
             f.frames.push_back(qohi_frame(f0, "f0"));
-            f.frames.push_back(coded_frame(f1, f1.h, [rgba](BandWriter& b) {
-                b.match(16, 16, Dist::kAbove);
-                b.refrun(20);
-                for (int k = 0; k < 3; ++k) b.refdiff(rgba);
-                b.match(10, 130);
-                b.match(20, 60);
-                b.refrun(5);
-                b.greedy();
-            }, "f1", &f0, 1));
+            f.frames.push_back(coded_frame(
+                f1, f1.h,
+                [rgba](BandWriter& b) {
+                    b.match(16, 16, Dist::kAbove);
+                    b.refrun(20);
+                    for (int k = 0; k < 3; ++k) b.refdiff(rgba);
+                    b.match(10, 130);
+                    b.match(20, 60);
+                    b.refrun(5);
+                    b.greedy();
+                },
+                "f1", &f0, 1));
             return valid_case(rgba ? "valid-delta-ops-rgba" : "valid-delta-ops", f, {f0, f1},
                               {std::string("Delta frame") + (rgba ? " (RGBA)" : "") +
-                               ": reference runs and differences, matches into the reference band",
+                                   ": reference runs and differences, matches into the reference band",
                                "§4.5, §5.11, §5.12",
                                "Frame 1 refers to frame 0. Its band starts with a match of distance 16 (DIST 0) in "
                                "its first row, which copies the reference band's last row; then a reference run of "
                                "20 (long class) and one of 5, three reference differences" +
-                               std::string(rgba ? " with alpha (symbol 384)" : " (symbol 383)") +
-                               ", a match wholly inside the reference band (distance 130) and one across its end "
-                               "(distance 60), and a mix of reference runs and differences.",
+                                   std::string(rgba ? " with alpha (symbol 384)" : " (symbol 383)") +
+                                   ", a match wholly inside the reference band (distance 130) and one across its end "
+                                   "(distance 60), and a mix of reference runs and differences.",
                                {"delta", "op:refrun", "refrun:direct-class", "refrun:long-class",
-                               rgba ? "op:refdiff-alpha" : "op:refdiff", "match:from-ref", "match:across-ref-boundary",
-                               "match:above-from-ref"}});
+                                rgba ? "op:refdiff-alpha" : "op:refdiff", "match:from-ref", "match:across-ref-boundary",
+                                "match:above-from-ref"}});
         });
     }
     add_case([] {
@@ -449,8 +455,8 @@ void delta_cases() {
                            "3); frame 4 is intra; frame 5 refers to frame 1 (ref_distance 4), so frame 1 has two "
                            "dependants; frame 6 refers to frame 0 (ref_distance 6) with 3 bands of 2 rows where "
                            "frame 0 has one band.",
-                           {"delta", "delta:chain-2+", "delta:depth-at-max", "delta:ref-distance-gt1", "delta:ref-stored",
-                           "delta:shared-ref", "delta:band-layout-differs", "file:multi-frame"}});
+                           {"delta", "delta:chain-2+", "delta:depth-at-max", "delta:ref-distance-gt1",
+                            "delta:ref-stored", "delta:shared-ref", "delta:band-layout-differs", "file:multi-frame"}});
     });
     add_case([] {
         File f;
@@ -463,7 +469,8 @@ void delta_cases() {
         Img last = imgs[0];
         last.px[0].g = uint8_t(last.px[0].g + 1);
         imgs.push_back(last);
-        f.frames.push_back(coded_frame(last, 1, [](BandWriter& b) { b.refdiff(); }, "", &imgs[0], 129));
+        f.frames.push_back(coded_frame(
+            last, 1, [](BandWriter& b) { b.refdiff(); }, "", &imgs[0], 129));
         return valid_case("valid-delta-distance-129", f, imgs,
                           {"A reference 129 frames back (2-byte ref_distance)",
                            "§1.3, §3.7",
@@ -484,11 +491,14 @@ void table_cases() {
         for (uint32_t y = 0; y < 24; ++y) {
             for (uint32_t x = 0; x < 32; ++x) {
                 Px p;
-                if (x < 8) p = Px{60, 70, 80, 255};
-                else if (x < 16) p = Px{uint8_t(100 + x + y), uint8_t(90 + x), uint8_t(80 + y), 255};
+                if (x < 8)
+                    p = Px{60, 70, 80, 255};
+                else if (x < 16)
+                    p = Px{uint8_t(100 + x + y), uint8_t(90 + x), uint8_t(80 + y), 255};
                 else if (x < 24)
                     p = Px{uint8_t(128 + rng.next() % 9), uint8_t(128 + rng.next() % 9), uint8_t(128 + rng.next() % 9)};
-                else p = rng.px();
+                else
+                    p = rng.px();
                 img.at(x, y) = p;
             }
             if (y % 8 == 2) img.at(4, y) = Px{61, 70, 80, 255};  // a dot in a flat area: dG = 0, activity 0
@@ -500,16 +510,14 @@ void table_cases() {
         for (uint32_t b = 0; b < 3; ++b) {
             BandWriter w(img, b * 8, 8, nullptr, modes[b]);
             for (uint32_t r = 0; r < 8; ++r) {
-                if (r == 4) w.match(32, 32, Dist::kAbove);
-                else w.greedy(uint64_t(r + 1) * 32);
+                if (r == 4)
+                    w.match(32, 32, Dist::kAbove);
+                else
+                    w.greedy(uint64_t(r + 1) * 32);
             }
             bands.push_back(w.finish());
         }
-        File f;
-        Frame fr;
-        fr.h = Header{32, 24, 3, 8, 1, 0, 0, "contexts"};
-        fr.fdat = bands_fdat(8, bands);
-        f.frames.push_back(fr);
+        const File f = one_frame_file(Header{32, 24, 3, 8, 1, 0, 0, "contexts"}, bands_fdat(8, bands));
         return valid_case("valid-context-groupings", f, {img},
                           {"Context-selected tables: grouping modes 1 and 2 for OP, G and R/B, every context used",
                            "§5.1, §5.14",
@@ -518,7 +526,7 @@ void table_cases() {
                            "areas with a dot, gentle gradients, moderate and strong noise give every G context and "
                            "every R/B context.",
                            {"grouping:op-1", "grouping:op-2", "grouping:g-1", "grouping:g-2", "grouping:rb-1",
-                           "grouping:rb-2", "ctx:op-all", "ctx:g-all", "ctx:rb-all", "bands:several"}});
+                            "grouping:rb-2", "ctx:op-all", "ctx:g-all", "ctx:rb-all", "bands:several"}});
     });
     add_case([] {
         Img img(8, 4, 3, Px{0, 0, 0, 255});
@@ -540,11 +548,7 @@ void table_cases() {
         std::vector<uint8_t> a(256, 0);
         a[3] = 1;
         b1.set_lengths(kA, 0, a);  // table A in an RGB frame: read, never used
-        File f;
-        Frame fr;
-        fr.h = Header{8, 4, 3, 8, 1, 0, 0, ""};
-        fr.fdat = bands_fdat(2, {b0.finish(), b1.finish()});
-        f.frames.push_back(fr);
+        const File f = one_frame_file(Header{8, 4, 3, 8, 1, 0, 0, ""}, bands_fdat(2, {b0.finish(), b1.finish()}));
         return valid_case("valid-tables-unused", f, {img},
                           {"Tables present that the op stream never uses; absent and single-symbol tables",
                            "§5.9, §6.2",
@@ -570,11 +574,7 @@ void table_cases() {
         op[13] = 12;
         b.set_lengths(kOp, 0, op);
         b.set_deep_clen();
-        File f;
-        Frame fr;
-        fr.h = Header{30, 3, 3, 8, 1, 0, 0, ""};
-        fr.fdat = bands_fdat(3, {b.finish()});
-        f.frames.push_back(fr);
+        const File f = one_frame_file(Header{30, 3, 3, 8, 1, 0, 0, ""}, bands_fdat(3, {b.finish()}));
         return valid_case("valid-tables-longest-codes", f, {img},
                           {"Codes of the longest lengths: 12-bit op codes, 7-bit code-length codes",
                            "§6.1 - §6.3",
@@ -598,13 +598,10 @@ void table_cases() {
         std::vector<uint8_t> gl(256, 0);
         for (int s = 0; s < 4; ++s) gl[size_t(s)] = 2;
         b.set_lengths(kG, 0, gl);
-        b.set_items(kG, 0, {lit(2), repeat_prev(3), lit(0), lit(0), repeat_prev(3), zeros(3), zeros(10), zeros(11),
-                            zeros(138), zeros(85)});
-        File f;
-        Frame fr;
-        fr.h = Header{8, 2, 3, 8, 1, 0, 0, ""};
-        fr.fdat = bands_fdat(2, {b.finish()});
-        f.frames.push_back(fr);
+        b.set_items(kG, 0,
+                    {lit(2), repeat_prev(3), lit(0), lit(0), repeat_prev(3), zeros(3), zeros(10), zeros(11), zeros(138),
+                     zeros(85)});
+        const File f = one_frame_file(Header{8, 2, 3, 8, 1, 0, 0, ""}, bands_fdat(2, {b.finish()}));
         return valid_case("valid-tables-length-items", f, {img},
                           {"Every kind of code-length item, including symbol 13 repeating zeros",
                            "§6.3",
@@ -612,7 +609,7 @@ void table_cases() {
                            "x3 (of zeros), zeros x3 (symbol 14, shortest), zeros x10 (14, longest), zeros x11 (15, "
                            "shortest), zeros x138 (15, longest), zeros x85.",
                            {"items:literal-zero", "items:13-nonzero", "items:13-zero", "items:14", "items:14-max",
-                           "items:15", "items:15-max"}});
+                            "items:15", "items:15-max"}});
     });
 }
 
@@ -645,7 +642,7 @@ void layout_cases() {
                            "than 127 bytes (2-byte band size), whose extent makes the next index offset difference 2 "
                            "bytes long; a 200 x 1 frame (2-byte width).",
                            {"method:qohi", "bands:several", "bands:partial-last", "varint:multibyte-band-rows",
-                           "varint:multibyte-band-size", "varint:multibyte-offset", "varint:multibyte-dims"}});
+                            "varint:multibyte-band-size", "varint:multibyte-offset", "varint:multibyte-dims"}});
     });
     for (const bool tall : {false, true}) {
         add_case([tall] {
@@ -658,17 +655,18 @@ void layout_cases() {
                 b.run(n - 2);
                 b.diff(tall);
             }));
-            return valid_case(tall ? "valid-large-tall" : "valid-large-wide", f, {img},
-                              {tall ? "1 x 2^24 RGBA, the tallest frame, in 3 ops" : "2^24 x 1 RGB, the widest frame, in 3 ops",
-                               "§3.7, §5.6, §8",
-                               std::string("The largest dimension the format allows (") +
-                               (tall ? "height" : "width") +
-                               " 16,777,216, varint 80 80 80 08): a difference op, a run of 16,777,214 pixels "
-                               "(length class 35, 23 extra bits) and a last difference op. The input is tiny; the "
-                               "decoded frame is " + (tall ? "64" : "48") + " MiB.",
-                               {tall ? "size:max-height" : "size:max-width", "run:class-35", "varint:multibyte-dims"},
-                               {},
-                               {"large"}});
+            return valid_case(
+                tall ? "valid-large-tall" : "valid-large-wide", f, {img},
+                {tall ? "1 x 2^24 RGBA, the tallest frame, in 3 ops" : "2^24 x 1 RGB, the widest frame, in 3 ops",
+                 "§3.7, §5.6, §8",
+                 std::string("The largest dimension the format allows (") + (tall ? "height" : "width") +
+                     " 16,777,216, varint 80 80 80 08): a difference op, a run of 16,777,214 pixels "
+                     "(length class 35, 23 extra bits) and a last difference op. The input is tiny; the "
+                     "decoded frame is " +
+                     (tall ? "64" : "48") + " MiB.",
+                 {tall ? "size:max-height" : "size:max-width", "run:class-35", "varint:multibyte-dims"},
+                 {},
+                 {"large"}});
         });
     }
 }
@@ -728,14 +726,15 @@ void record_cases() {
             imgs.push_back(Img(4, 2, 3, colour(unsigned(k))));
             f.frames.push_back(qohi_frame(imgs.back(), names[k]));
         }
-        return valid_case("valid-names", f, imgs,
-                          {"Frame names: none, sub-folders, 2/3/4-byte UTF-8, long names, front-coded in the index",
-                           "§3.8, §3.11",
-                           "Ten frames named \"\", a/b/c.png, a/b/d.png, x/é.png, x/ê.png (sharing 3 bytes: the prefix "
-                           "ends inside the UTF-8 sequence), 日本/画像.png, emoji/😀.png, a 304-byte name and one sharing "
-                           "300 bytes with it (2-byte name_size and shared), and \"\" again.",
-                           {"name:none", "name:subfolder", "name:utf8-2", "name:utf8-3", "name:utf8-4", "name:long",
-                           "index:shared", "index:shared-mid-utf8", "index:shared-multibyte", "file:multi-frame"}});
+        return valid_case(
+            "valid-names", f, imgs,
+            {"Frame names: none, sub-folders, 2/3/4-byte UTF-8, long names, front-coded in the index",
+             "§3.8, §3.11",
+             "Ten frames named \"\", a/b/c.png, a/b/d.png, x/é.png, x/ê.png (sharing 3 bytes: the prefix "
+             "ends inside the UTF-8 sequence), 日本/画像.png, emoji/😀.png, a 304-byte name and one sharing "
+             "300 bytes with it (2-byte name_size and shared), and \"\" again.",
+             {"name:none", "name:subfolder", "name:utf8-2", "name:utf8-3", "name:utf8-4", "name:long", "index:shared",
+              "index:shared-mid-utf8", "index:shared-multibyte", "file:multi-frame"}});
     });
     add_case([] {
         const Img a = synthetic(6, 4, 3, 53);
@@ -786,7 +785,8 @@ void encoder_cases() {
     add_case([] {
         const Img img = synthetic(64, 48, 3, 61);
         return valid_case("valid-encoder-effort0", library_file({img}, 0, false, {"effort0"}), {img},
-                          {"libqohi's output at effort 0 (the default)", "§10",
+                          {"libqohi's output at effort 0 (the default)",
+                           "§10",
                            "A synthetic 64 x 48 picture (gradient, repeated glyph rows, flat areas, light noise) "
                            "encoded by qohi_writer at effort 0: runs, index ops, differences and matches from the "
                            "row above, one table per family.",
@@ -796,7 +796,8 @@ void encoder_cases() {
     add_case([] {
         const Img img = synthetic(96, 96, 3, 62);
         return valid_case("valid-encoder-effort1", library_file({img}, 1, false, {"effort1"}), {img},
-                          {"libqohi's output at effort 1", "§10",
+                          {"libqohi's output at effort 1",
+                           "§10",
                            "The synthetic picture at 96 x 96 encoded at effort 1: hash-chain matches with column "
                            "distances, gradient ops and context groupings chosen per band.",
                            {"op:grad", "dist:column", "op:match"},
@@ -814,7 +815,8 @@ void encoder_cases() {
         const std::vector<uint8_t> file =
             library_file(imgs, 1, true, {"set/v0.png", "set/v1.png", "set/v2.png", "set/v3.png"}, true);
         return valid_case("valid-encoder-collection", file, imgs,
-                          {"A collection written by libqohi with automatic references", "§4.5, §10",
+                          {"A collection written by libqohi with automatic references",
+                           "§4.5, §10",
                            "Four RGBA variants of one picture with names and a text record each, written with "
                            "QOHI_REFERENCE_AUTO at effort 1: the writer codes later frames against earlier ones.",
                            {"delta", "op:refrun", "record:text", "index:shared"},
@@ -823,7 +825,8 @@ void encoder_cases() {
     add_case([] {
         const Img img = noise(20, 20, 3, 64);
         return valid_case("valid-encoder-stored", library_file({img}, 0, false, {"noise"}), {img},
-                          {"libqohi stores a noise image (method 0) rather than code it larger", "§10",
+                          {"libqohi stores a noise image (method 0) rather than code it larger",
+                           "§10",
                            "20 x 20 RGB noise: the QOHI method would not be smaller than the raw pixels.",
                            {"method:stored"},
                            {"encoder:stored-fallback"}});

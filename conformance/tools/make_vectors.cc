@@ -190,8 +190,7 @@ const std::vector<ErrorRow>& error_rows() {
         {"R10", "`QHDR.reserved` != 0", "file", "CORRUPT"},
         {"R11", "File shorter than 52 bytes", "file", "TRUNCATED"},
         {"R12", "Bytes appended after `QEND`", "file", "TRUNCATED"},
-        {"R13", "Last 24 bytes not a valid `QEND` (length past the end, CRC, type, length != 12)", "file",
-         "TRUNCATED"},
+        {"R13", "Last 24 bytes not a valid `QEND` (length past the end, CRC, type, length != 12)", "file", "TRUNCATED"},
         {"R14", "`index_offset` < 28 or > file size - 36", "file", "CORRUPT"},
         {"R15", "`QIDX` record does not fit before the trailer", "file", "CORRUPT"},
         {"R16", "CRC mismatch in `QIDX`", "file", "CORRUPT"},
@@ -300,13 +299,20 @@ std::vector<uint8_t> png(const Img& img) {
 
 std::string class_name(qohi_status s) {
     switch (s) {
-        case QOHI_ERROR_NOT_QOHI: return "NOT_QOHI";
-        case QOHI_ERROR_TRUNCATED: return "TRUNCATED";
-        case QOHI_ERROR_CORRUPT: return "CORRUPT";
-        case QOHI_ERROR_UNSUPPORTED: return "UNSUPPORTED";
-        case QOHI_ERROR_LIMIT: return "LIMIT";
-        case QOHI_OK: return "OK";
-        default: return std::string("status ") + std::to_string(int(s)) + " (" + qohi_status_string(s) + ")";
+        case QOHI_ERROR_NOT_QOHI:
+            return "NOT_QOHI";
+        case QOHI_ERROR_TRUNCATED:
+            return "TRUNCATED";
+        case QOHI_ERROR_CORRUPT:
+            return "CORRUPT";
+        case QOHI_ERROR_UNSUPPORTED:
+            return "UNSUPPORTED";
+        case QOHI_ERROR_LIMIT:
+            return "LIMIT";
+        case QOHI_OK:
+            return "OK";
+        default:
+            return std::string("status ") + std::to_string(int(s)) + " (" + qohi_status_string(s) + ")";
     }
 }
 
@@ -377,8 +383,8 @@ std::set<std::string> check_with_tracer(const Case& c) {
     if (!t.error.empty()) die(c.name + ": the tracer fails: " + t.error);
     check(t.frames.size() == c.frames.size(), c.name + ": the tracer sees another frame count");
     for (size_t i = 0; i < t.frames.size(); ++i)
-        check(t.frames[i] == c.frames[i].img, c.name + ": the tracer decodes frame " + std::to_string(i) +
-                                                  " to other pixels");
+        check(t.frames[i] == c.frames[i].img,
+              c.name + ": the tracer decodes frame " + std::to_string(i) + " to other pixels");
     for (const std::string& f : c.features) {
         const Feature* cat = nullptr;
         for (const Feature& k : features())

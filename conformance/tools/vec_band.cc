@@ -53,11 +53,15 @@ BandWriter::BandWriter(const Img& img, uint32_t y0, uint32_t rows, const Img* re
 
 unsigned BandWriter::groups(Family f) const {
     switch (f) {
-        case kOp: return 1u << modes_.op;
-        case kG: return 1u << modes_.g;
+        case kOp:
+            return 1u << modes_.op;
+        case kG:
+            return 1u << modes_.g;
         case kR:
-        case kB: return 1u << modes_.rb;
-        default: return 1;
+        case kB:
+            return 1u << modes_.rb;
+        default:
+            return 1;
     }
 }
 
@@ -77,9 +81,9 @@ void BandWriter::expect(const Px& got, const std::string& op) const {
     const Px& want = src_[out_.size()];
     if (got != want) {
         die(op + " at position " + std::to_string(out_.size()) + " gives (" + std::to_string(got.r) + "," +
-            std::to_string(got.g) + "," + std::to_string(got.b) + "," + std::to_string(got.a) +
-            "), the source has (" + std::to_string(want.r) + "," + std::to_string(want.g) + "," +
-            std::to_string(want.b) + "," + std::to_string(want.a) + ")");
+            std::to_string(got.g) + "," + std::to_string(got.b) + "," + std::to_string(got.a) + "), the source has (" +
+            std::to_string(want.r) + "," + std::to_string(want.g) + "," + std::to_string(want.b) + "," +
+            std::to_string(want.a) + ")");
     }
 }
 
@@ -105,8 +109,7 @@ void BandWriter::difference(unsigned s, const Px& base, bool alpha) {
     const unsigned k = rb_context(dg);
     symbol(kR, group_of(kR, k), drg);
     symbol(kB, group_of(kB, k), dbg);
-    const Px got{uint8_t(base.r + dg + drg), uint8_t(base.g + dg), uint8_t(base.b + dg + dbg),
-                 alpha ? want.a : base.a};
+    const Px got{uint8_t(base.r + dg + drg), uint8_t(base.g + dg), uint8_t(base.b + dg + dbg), alpha ? want.a : base.a};
     expect(got, "difference op " + std::to_string(s));
     produce(got, true);
 }
@@ -256,8 +259,7 @@ std::vector<uint8_t> BandWriter::finish(bool complete) {
     // Counts of every table's symbols.
     std::map<std::pair<int, unsigned>, std::vector<uint32_t>> counts;
     for (unsigned f = 0; f < kFamilies; ++f)
-        for (unsigned g = 0; g < groups(Family(f)); ++g)
-            counts[{int(f), g}].assign(alphabet(Family(f), delta), 0);
+        for (unsigned g = 0; g < groups(Family(f)); ++g) counts[{int(f), g}].assign(alphabet(Family(f), delta), 0);
     for (const Event& e : events_) {
         if (e.family < 0) continue;
         std::vector<uint32_t>& c = counts.at({e.family, e.group});

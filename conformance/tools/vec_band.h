@@ -48,13 +48,13 @@ public:
 
     // Ops (§5.4). Each one produces the next source pixels or stops the
     // generator with a message.
-    void diff(bool alpha = false);         // symbols 0, 1
-    void grad(bool alpha = false);         // 340, 341
-    void refdiff(bool alpha = false);      // 383, 384
-    void run(uint64_t length);             // 2 ... 42
-    void refrun(uint64_t length);          // 342 ... 382
-    void index();                          // 43 ... 298, the entry of the pixel's hash
-    void index_entry(unsigned entry);      // an index op on a given entry (it may be unwritten)
+    void diff(bool alpha = false);     // symbols 0, 1
+    void grad(bool alpha = false);     // 340, 341
+    void refdiff(bool alpha = false);  // 383, 384
+    void run(uint64_t length);         // 2 ... 42
+    void refrun(uint64_t length);      // 342 ... 382
+    void index();                      // 43 ... 298, the entry of the pixel's hash
+    void index_entry(unsigned entry);  // an index op on a given entry (it may be unwritten)
     void match(uint64_t length, uint64_t distance, Dist form = Dist::kClass);  // 299 ... 339
     // Simple ops up to position `end` (default: the end of the band).
     void greedy(uint64_t end = UINT64_MAX, const Greedy& how = Greedy());

@@ -24,12 +24,12 @@ struct FrameExpect {
 };
 
 struct Case {
-    std::string name;         // folder name
-    std::string summary;      // one line
-    std::string details;      // how the vector is made, what it exercises
-    std::string spec;         // spec sections
+    std::string name;     // folder name
+    std::string summary;  // one line
+    std::string details;  // how the vector is made, what it exercises
+    std::string spec;     // spec sections
     std::vector<uint8_t> file;
-    std::string open_error;   // the class when the file must not open
+    std::string open_error;  // the class when the file must not open
     std::vector<FrameExpect> frames;
     // Features the tracer must find (valid frames only; see kFeatures).
     std::vector<std::string> features;
@@ -116,6 +116,9 @@ Frame stored_frame(const Img& img, const std::string& name = "", uint32_t band_r
 Frame coded_frame(const Img& img, uint32_t band_rows, const std::function<void(BandWriter&)>& ops = nullptr,
                   const std::string& name = "", const Img* ref = nullptr, uint64_t dist = 0);
 
+// A file of one frame with this header and FDAT payload.
+File one_frame_file(const Header& h, std::vector<uint8_t> fdat);
+
 // Metadata record payloads (§3.9).
 Record keyed_record(const std::string& type, const std::string& key, const std::string& data);
 Record plain_record(const std::string& type, const std::string& data);
@@ -124,10 +127,14 @@ Record plain_record(const std::string& type, const std::string& data);
 struct About {
     std::string summary, spec, details;
     std::vector<std::string> features, claims, tags;
-    About(std::string s, std::string sp, std::string d, std::vector<std::string> f,
-          std::vector<std::string> c = {}, std::vector<std::string> t = {})
-        : summary(std::move(s)), spec(std::move(sp)), details(std::move(d)), features(std::move(f)),
-          claims(std::move(c)), tags(std::move(t)) {}
+    About(std::string s, std::string sp, std::string d, std::vector<std::string> f, std::vector<std::string> c = {},
+          std::vector<std::string> t = {})
+        : summary(std::move(s)),
+          spec(std::move(sp)),
+          details(std::move(d)),
+          features(std::move(f)),
+          claims(std::move(c)),
+          tags(std::move(t)) {}
 };
 
 // A file (built from `f`, or its bytes) whose frames all decode, to the

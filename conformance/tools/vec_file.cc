@@ -55,8 +55,7 @@ std::vector<uint8_t> header_payload(const Header& h) {
 
 std::vector<uint8_t> index_entry(const Header& h, uint64_t offset_delta, const std::string& previous_name) {
     size_t shared = 0;
-    while (shared < h.name.size() && shared < previous_name.size() && h.name[shared] == previous_name[shared])
-        ++shared;
+    while (shared < h.name.size() && shared < previous_name.size() && h.name[shared] == previous_name[shared]) ++shared;
     std::vector<uint8_t> out;
     put_varint(out, offset_delta);
     put_varint(out, shared);

@@ -41,11 +41,11 @@ void put_header_fields(std::vector<uint8_t>& out, const Header& h, const std::st
 
 struct Frame {
     Header h;
-    std::vector<Record> before;  // between FHDR and FDAT (metadata, ancillary, ...)
-    std::vector<uint8_t> fdat;   // the FDAT payload
-    std::vector<Record> after;   // inside the frame's extent after FDAT (invalid)
-    std::vector<uint8_t> tail;   // raw bytes ending the extent (invalid)
-    std::vector<Record> lead;    // records before FHDR, inside the extent (invalid)
+    std::vector<Record> before;                // between FHDR and FDAT (metadata, ancillary, ...)
+    std::vector<uint8_t> fdat;                 // the FDAT payload
+    std::vector<Record> after;                 // inside the frame's extent after FDAT (invalid)
+    std::vector<uint8_t> tail;                 // raw bytes ending the extent (invalid)
+    std::vector<Record> lead;                  // records before FHDR, inside the extent (invalid)
     std::optional<std::vector<uint8_t>> fhdr;  // FHDR payload instead of header_payload(h)
     bool no_fhdr = false, no_fdat = false;
 };
@@ -66,9 +66,9 @@ struct File {
     // this returns the entry's bytes (offset difference included).
     std::function<std::optional<std::vector<uint8_t>>(const EntryContext&)> raw_entry;
     std::function<void(std::vector<uint8_t>&)> edit_index;  // edits the finished QIDX payload
-    std::optional<uint64_t> index_offset;                  // trailer overrides
+    std::optional<uint64_t> index_offset;                   // trailer overrides
     std::optional<uint32_t> trailer_count;
-    std::vector<Record> after_index;  // records between QIDX and QEND (invalid)
+    std::vector<Record> after_index;   // records between QIDX and QEND (invalid)
     std::vector<Record> before_index;  // records between the last frame (or QHDR) and QIDX (invalid)
 };
 

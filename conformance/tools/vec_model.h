@@ -144,7 +144,7 @@ struct LenItem {
 };
 inline LenItem lit(unsigned length) { return {length, 0, 0}; }
 inline LenItem repeat_prev(unsigned count) { return {13, count - 3, 2}; }  // 3..6
-inline LenItem zeros(unsigned count) {                                       // 3..138
+inline LenItem zeros(unsigned count) {                                     // 3..138
     return count <= 10 ? LenItem{14, count - 3, 3} : LenItem{15, count - 11, 7};
 }
 
@@ -218,9 +218,12 @@ inline void write_table_section(BitSink& out, unsigned field, const std::array<u
 enum Family { kOp = 0, kG, kR, kB, kA, kDist, kFamilies };
 inline unsigned alphabet(Family f, bool delta) {
     switch (f) {
-        case kOp: return delta ? 385 : 342;
-        case kDist: return 44;
-        default: return 256;
+        case kOp:
+            return delta ? 385 : 342;
+        case kDist:
+            return 44;
+        default:
+            return 256;
     }
 }
 

@@ -10,7 +10,9 @@ struct Failure {
 };
 [[noreturn]] void fail(const std::string& what) { throw Failure{what}; }
 
-uint32_t u32_at(const uint8_t* p) { return uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 | uint32_t(p[3]) << 24; }
+uint32_t u32_at(const uint8_t* p) {
+    return uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 | uint32_t(p[3]) << 24;
+}
 uint64_t u64_at(const uint8_t* p) { return uint64_t(u32_at(p)) | uint64_t(u32_at(p + 4)) << 32; }
 
 // A record payload read field by field (§1.3).
@@ -527,8 +529,10 @@ private:
                 prev = out.back();
             } else if (s <= 341) {
                 const Px pr = predict(out, p, w, prev);
-                if (p < w) note("grad:first-row");
-                else if (x == 0) note("grad:first-column");
+                if (p < w)
+                    note("grad:first-row");
+                else if (x == 0)
+                    note("grad:first-column");
                 else {
                     const Px& up = out[p - w];
                     const Px& ul = out[p - w - 1];

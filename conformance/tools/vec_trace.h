@@ -17,8 +17,8 @@
 namespace vec {
 
 struct Trace {
-    std::string error;         // "" if the file decoded
-    std::vector<Img> frames;   // every frame, in order
+    std::string error;        // "" if the file decoded
+    std::vector<Img> frames;  // every frame, in order
     std::set<std::string> features;
 };
 

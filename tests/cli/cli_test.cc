@@ -680,7 +680,8 @@ TEST_F(CliTest, DecoderErrorsNameTheirClass) {
     auto at = std::search(crc.begin(), crc.end(), fdat.begin(), fdat.end());
     ASSERT_NE(at, crc.end());
     const size_t payload = size_t(at - crc.begin()) + 8;
-    const size_t size = crc[payload - 4] | crc[payload - 3] << 8 | crc[payload - 2] << 16 | size_t(crc[payload - 1]) << 24;
+    const size_t size =
+        crc[payload - 4] | crc[payload - 3] << 8 | crc[payload - 2] << 16 | size_t(crc[payload - 1]) << 24;
     crc[payload + size] ^= 1;  // the FDAT record's CRC
     write_bytes(path("crc.qohi"), crc);
     struct Case {
