@@ -89,4 +89,57 @@ Frame stored_frame(const Img& img, const std::string& name, uint32_t band_rows) 
     return f;
 }
 
+// A case whose file must not open.
+Case open_case(const std::string& name, const std::vector<uint8_t>& file, const std::string& cls,
+               const std::vector<std::string>& rows, const std::string& message, const std::string& summary,
+               const std::string& spec, const std::string& details) {
+    Case c;
+    c.name = name;
+    c.file = file;
+    c.open_error = cls;
+    c.errors = rows;
+    c.message = message;
+    c.summary = summary;
+    c.spec = spec;
+    c.details = details.empty() ? summary + "." : details;
+    return c;
+}
+
+// A case whose file opens and whose frames decode as `frames` says.
+Case frame_case(const std::string& name, const std::vector<uint8_t>& file, const std::vector<FrameExpect>& frames,
+                const std::vector<std::string>& rows, const std::string& message, const std::string& summary,
+                const std::string& spec, const std::string& details) {
+    Case c = open_case(name, file, "", rows, message, summary, spec, details);
+    c.frames = frames;
+    return c;
+}
+
+// A two-frame file: frame 0 holds `img`'s header (method `method`) with the
+// FDAT payload `fdat`, frame 1 a valid frame.
+const Img& good_img() {
+    static const Img img = gradient(3, 2, 4);
+    return img;
+}
+std::vector<uint8_t> with_fdat(const Img& img, const std::vector<uint8_t>& fdat, uint8_t method) {
+    File f;
+    Frame fr;
+    fr.h = Header{img.w, img.h, uint8_t(img.c), 8, method, 0, 0, "bad"};
+    fr.fdat = fdat;
+    f.frames = {fr, qohi_frame(good_img(), "good")};
+    return build(f);
+}
+// The same with a band (one band covering the frame).
+std::vector<uint8_t> with_band(const Img& img, const std::vector<uint8_t>& band) {
+    std::vector<uint8_t> fdat;
+    put_varint(fdat, img.h);
+    fdat.insert(fdat.end(), band.begin(), band.end());
+    return with_fdat(img, fdat);
+}
+// A case on frame 0 of with_fdat()/with_band().
+Case bad_frame0(const std::string& name, const std::vector<uint8_t>& file, const std::string& row,
+                const std::string& message, const std::string& summary, const std::string& spec,
+                const std::string& details) {
+    return frame_case(name, file, {err("CORRUPT"), ok(good_img())}, {row}, message, summary, spec, details);
+}
+
 }  // namespace vec

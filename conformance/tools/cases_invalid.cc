@@ -38,31 +38,6 @@ std::vector<FrameExpect> all_ok(const std::vector<Img>& imgs) {
     return v;
 }
 
-// A case whose file must not open.
-Case open_case(const std::string& name, const std::vector<uint8_t>& file, const std::string& cls,
-               const std::vector<std::string>& rows, const std::string& message, const std::string& summary,
-               const std::string& spec, const std::string& details = "") {
-    Case c;
-    c.name = name;
-    c.file = file;
-    c.open_error = cls;
-    c.errors = rows;
-    c.message = message;
-    c.summary = summary;
-    c.spec = spec;
-    c.details = details.empty() ? summary + "." : details;
-    return c;
-}
-
-// A case whose file opens and whose frames decode as `frames` says.
-Case frame_case(const std::string& name, const std::vector<uint8_t>& file, const std::vector<FrameExpect>& frames,
-                const std::vector<std::string>& rows, const std::string& message, const std::string& summary,
-                const std::string& spec, const std::string& details = "") {
-    Case c = open_case(name, file, "", rows, message, summary, spec, details);
-    c.frames = frames;
-    return c;
-}
-
 // The base file with frame `i` changed by `edit`, its FHDR and index entry
 // agreeing with the new header: for the validity checks of §3.7, which a
 // random-access reader makes on the index and a sequential one on FHDR.
@@ -71,34 +46,6 @@ std::vector<uint8_t> base_with_header(size_t i, const std::function<void(Header&
     b.f.max_depth = max_depth;
     edit(b.f.frames[i].h);
     return build(b.f);
-}
-
-// A two-frame file: frame 0 holds `img`'s header (method `method`) with the
-// FDAT payload `fdat`, frame 1 a valid frame.
-const Img& good_img() {
-    static const Img img = gradient(3, 2, 4);
-    return img;
-}
-std::vector<uint8_t> with_fdat(const Img& img, const std::vector<uint8_t>& fdat, uint8_t method = 1) {
-    File f;
-    Frame fr;
-    fr.h = Header{img.w, img.h, uint8_t(img.c), 8, method, 0, 0, "bad"};
-    fr.fdat = fdat;
-    f.frames = {fr, qohi_frame(good_img(), "good")};
-    return build(f);
-}
-// The same with a band (one band covering the frame).
-std::vector<uint8_t> with_band(const Img& img, const std::vector<uint8_t>& band) {
-    std::vector<uint8_t> fdat;
-    put_varint(fdat, img.h);
-    fdat.insert(fdat.end(), band.begin(), band.end());
-    return with_fdat(img, fdat);
-}
-// A case on frame 0 of with_fdat()/with_band().
-Case bad_frame0(const std::string& name, const std::vector<uint8_t>& file, const std::string& row,
-                const std::string& message, const std::string& summary, const std::string& spec,
-                const std::string& details = "") {
-    return frame_case(name, file, {err("CORRUPT"), ok(good_img())}, {row}, message, summary, spec, details);
 }
 
 // A delta-frame file: frame 0 intra, frame 1 a delta frame on it with the
@@ -222,8 +169,8 @@ void qhdr_cases() {
                          "QHDR payload changed without its CRC", "§3.3");
     });
     add_case([good] {
-        std::vector<uint8_t> f(good.begin(), good.begin() + 8);
-        f.insert(f.end(), good.begin() + 28, good.end());
+        std::vector<uint8_t> f = good;
+        f.erase(f.begin() + 8, f.begin() + 28);  // the QHDR record
         return open_case("invalid-qhdr-missing", f, "CORRUPT", {"R05"}, "first record is",
                          "The first record is the first frame's FHDR (no QHDR)", "§3.6");
     });
@@ -282,6 +229,38 @@ void trailer_cases() {
         f.push_back(0);
         return open_case("invalid-appended-byte", f, "TRUNCATED", {"R12"}, "no valid trailer",
                          "A valid file with one byte appended after QEND", "§3.12, §3.14");
+    });
+    add_case([good] {
+        std::vector<uint8_t> f = good;
+        f.insert(f.end(), good.end() - 24, good.end());  // the trailer twice
+        return open_case("invalid-appended-trailer-copy", f, "CORRUPT", {"R12"}, "between the index and the trailer",
+                         "A valid file with a second copy of its trailer appended", "§3.12, §3.14",
+                         "The last 24 bytes are a valid QEND record again (the same index offset), so the file "
+                         "is read through it, and the index no longer ends where the trailer starts: CORRUPT, "
+                         "not TRUNCATED.");
+    });
+    add_case([] {
+        // A stored frame whose pixels are the 24 bytes of a QEND record
+        // (index_offset 28, 1 frame), the file cut right after them.
+        std::vector<uint8_t> qend;
+        for (char ch : std::string("QEND")) qend.push_back(uint8_t(ch));
+        put_u32(qend, 12);
+        put_u64(qend, 28);
+        put_u32(qend, 1);
+        put_u32(qend, 0);  // the CRC, below
+        fix_crc(qend, Span{0, "QEND", 12});
+        Img img(8, 1, 3);
+        for (size_t k = 0; k < 8; ++k) img.px[k] = Px{qend[3 * k], qend[3 * k + 1], qend[3 * k + 2], 255};
+        File f;
+        f.frames = {stored_frame(img), qohi_frame(gradient(3, 3, 3))};
+        const std::vector<uint8_t> whole = build(f);
+        const Span fdat = find(whole, "FDAT");
+        return open_case("invalid-cut-after-embedded-qend", cut(whole, fdat.end() - 4), "CORRUPT", {"R17"},
+                         "does not point at the index",
+                         "A file cut right after stored pixels that happen to form a valid QEND record", "§3.12, §9.2",
+                         "The one exception to \"a cut file is TRUNCATED\" (§9.2): the last 24 bytes of the cut "
+                         "file are stored pixels that form a valid QEND record pointing at offset 28, where an "
+                         "FHDR is, not a QIDX: CORRUPT.");
     });
     add_case([good] {
         std::vector<uint8_t> f = good;
@@ -524,7 +503,7 @@ void index_cases() {
          "Frame 2 (RGBA) refers to frame 0 (RGB)", 16},
         {"invalid-ref-other-bit-depth", 2, [](Header& h) { h.depth = 16; }, "R29", "differs in size or channels",
          "Frame 2 (16-bit, reserved) refers to frame 0 (8-bit): the size check comes first", 16},
-        {"invalid-stored-with-reference", 2, [](Header& h) { h.method = 0; }, "R30", "stored but has a reference",
+        {"invalid-stored-with-reference", 2, [](Header& h) { h.method = 0; }, "R30", "not a QOHI frame",
          "Frame 2 is stored (method 0) and has a reference", 16},
         {"invalid-chain-over-max-depth-0", 2, [](Header&) {}, "R31", "reference chain longer",
          "A delta frame in a file whose max_chain_depth is 0", 0},
@@ -685,17 +664,17 @@ void frame_cases() {
     });
     add_case([a, d] {
         File f;
-        Frame dm = stub_frame(Header{4, 3, 3, 8, 1, 0, 1, "on-dici"});
-        f.frames = {qohi_frame(a, "ok-0"), stub_frame(Header{4, 3, 3, 8, 2, 0, 0, "dici"}),
+        Frame dm = stub_frame(Header{4, 3, 3, 8, 1, 0, 1, "on-method-3"});
+        f.frames = {qohi_frame(a, "ok-0"), stub_frame(Header{4, 3, 3, 8, 3, 0, 0, "method-3"}),
                     stub_frame(Header{4, 3, 3, 8, 255, 0, 0, "method-255"}), dm, qohi_frame(d, "ok-4")};
-        f.frames[3].h.dist = 2;  // refers to frame 1 (method 2)
+        f.frames[3].h.dist = 2;  // refers to frame 1 (method 3)
         return frame_case("invalid-frame-method", build(f),
                           {ok(a), err("UNSUPPORTED"), err("UNSUPPORTED"), err("UNSUPPORTED"), ok(d)}, {"R34", "R36"},
-                          "method", "Methods 2 and 255 (reserved), and a delta frame whose reference has method 2",
+                          "method", "Methods 3 and 255 (reserved), and a delta frame whose reference has method 3",
                           "§3.7, §4.4, §4.5",
-                          "Frame 1 has method 2 (reserved for DICI), frame 2 method 255; frame 3 is a valid QOHI "
-                          "delta frame on frame 1, refused because its reference cannot be decoded. Frames 0 and "
-                          "4 decode.");
+                          "Frame 1 has method 3, the first reserved one, frame 2 method 255; frame 3 is a valid "
+                          "QOHI delta frame on frame 1, refused because its reference cannot be decoded. Frames 0 "
+                          "and 4 decode.");
     });
     add_case([four, a, d] {
         File f;
@@ -725,7 +704,7 @@ void frame_cases() {
     });
     add_case([a] {
         File f;
-        Frame m2 = stub_frame(Header{16385, 16384, 3, 8, 2, 0, 0, "dici-huge"});
+        Frame m2 = stub_frame(Header{16385, 16384, 3, 8, 3, 0, 0, "method-3-huge"});
         m2.fdat = huge_run_fdat();
         Frame dl;
         dl.h = Header{16385, 16384, 3, 8, 1, 0, 1, "delta-huge"};
@@ -738,7 +717,7 @@ void frame_cases() {
                           {err("UNSUPPORTED"), err("LIMIT"), err("UNSUPPORTED"), ok(a)}, {"R34", "R35", "R36"},
                           "method", "The order of the frame checks: decodability, then the pixel limit, then the chain",
                           "§3.13, §7.3, §9.4",
-                          "Three frames over the default pixel limit: frame 0 with method 2 is UNSUPPORTED (its "
+                          "Three frames over the default pixel limit: frame 0 with method 3 is UNSUPPORTED (its "
                           "own decodability comes before the limit), frame 1, a QOHI delta frame on frame 0, is "
                           "LIMIT (the limit comes before its reference chain's decodability), frame 2 with a "
                           "reserved flag is UNSUPPORTED. Frame 3 decodes.");

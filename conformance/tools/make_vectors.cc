@@ -87,6 +87,7 @@ const std::vector<Feature>& features() {
         {"index:shared-multibyte", "`shared` of 128 or more (2-byte varint)", "§3.11", {}},
         {"method:stored", "Method 0, stored bands", "§4.2", {}},
         {"method:qohi", "Method 1, QOHI bands", "§4.3", {}},
+        {"method:dici", "Method 2, DICI bands", "§4.4", {}},
         {"bands:several", "Several bands in a frame", "§4.1", {}},
         {"bands:partial-last", "`band_rows` not dividing the height (a shorter last band)", "§4.1", {}},
         {"bands:one-row", "Bands of one row", "§4.1", {}},
@@ -158,11 +159,27 @@ const std::vector<Feature>& features() {
         {"refrun:long-class", "Reference runs of long classes", "§5.11", {}},
         {"op:refdiff", "Reference difference (symbol 383)", "§5.11", {}},
         {"op:refdiff-alpha", "Reference difference with alpha (symbol 384)", "§5.11", {}},
+        // DICI (§4.4).
+        {"dici:palette-1", "DICI palette of 1 colour (size class e = 0)", "§4.4", {}},
+        {"dici:palette-2", "DICI palette of 2 colours (e = 1, no extra bits)", "§4.4", {}},
+        {"dici:palette-large", "DICI palettes with e >= 2 (extra bits)", "§4.4", {}},
+        {"dici:palette-duplicates", "DICI palette with a colour twice", "§4.4", {}},
+        {"dici:rank-direct", "DICI ranks of direct classes", "§4.4", {}},
+        {"dici:rank-long", "DICI ranks of long classes (palettes of more than 16 colours)", "§4.4", {}},
+        {"dici:run-direct", "DICI runs of direct classes", "§4.4", {}},
+        {"dici:run-long", "DICI runs of long classes", "§4.4", {}},
+        {"dici:run-from-start", "DICI run at the band's start (prev = palette[0])", "§4.4", {}},
+        {"dici:copy-direct", "DICI copies from above of direct classes", "§4.4", {}},
+        {"dici:copy-long", "DICI copies from above of long classes", "§4.4", {}},
+        {"dici:copy-overlap", "DICI copy longer than a row (repeating its own pixels)", "§4.4", {}},
+        {"dici:ctx-all", "Every DICI op context 0-2 (a table each)", "§4.4", numbered("dici:ctx-", 0, 2)},
+        {"dici:table-empty", "DICI bands with an empty (unused) table", "§4.4", {}},
         // Stated by the case (how it was made), not traced.
         {"encoder:effort-0", "Written by libqohi at effort 0 (claimed)", "§10", {}},
         {"encoder:effort-1", "Written by libqohi at effort 1 (claimed)", "§10", {}},
         {"encoder:auto-reference", "libqohi's writer choosing references (claimed)", "§10", {}},
         {"encoder:stored-fallback", "libqohi falling back to the stored method (claimed)", "§10", {}},
+        {"encoder:dici", "libqohi choosing DICI, or forced to it (claimed)", "§10", {}},
         {"metadata:malformed", "Malformed metadata records that must not stop the pixels (claimed)", "§3.9", {}},
         {"limit:default", "A frame just above the default pixel limit 2^28 (claimed)", "§8, §9.2", {}},
     };
@@ -189,7 +206,7 @@ const std::vector<ErrorRow>& error_rows() {
         {"R09", "`QHDR.flags` != 0", "file", "UNSUPPORTED"},
         {"R10", "`QHDR.reserved` != 0", "file", "CORRUPT"},
         {"R11", "File shorter than 52 bytes", "file", "TRUNCATED"},
-        {"R12", "Bytes appended after `QEND`", "file", "TRUNCATED"},
+        {"R12", "Bytes appended after `QEND` (CORRUPT when they end with a valid `QEND` record)", "file", "TRUNCATED"},
         {"R13", "Last 24 bytes not a valid `QEND` (length past the end, CRC, type, length != 12)", "file", "TRUNCATED"},
         {"R14", "`index_offset` < 28 or > file size - 36", "file", "CORRUPT"},
         {"R15", "`QIDX` record does not fit before the trailer", "file", "CORRUPT"},
@@ -209,11 +226,11 @@ const std::vector<ErrorRow>& error_rows() {
          "CORRUPT"},
         {"R28", "Frame offsets: frame 0 not at 28, < previous + 12, >= `index_offset`", "file", "CORRUPT"},
         {"R29", "Reference frame of another width, height, channel count or bit depth", "file", "CORRUPT"},
-        {"R30", "Stored frame (method 0) with a reference", "file", "CORRUPT"},
+        {"R30", "Stored or DICI frame (method 0 or 2) with a reference", "file", "CORRUPT"},
         {"R31", "Chain depth larger than `QHDR.max_chain_depth`", "file", "CORRUPT"},
         {"R32", "Bytes after the last index entry", "file", "CORRUPT"},
         {"R33", "No frames, and `index_offset` != 28", "file", "CORRUPT"},
-        {"R34", "Frame with channels 1/2, bit depth 16, method > 1 or a reserved flag", "frame", "UNSUPPORTED"},
+        {"R34", "Frame with channels 1/2, bit depth 16, method > 2 or a reserved flag", "frame", "UNSUPPORTED"},
         {"R35", "Frame larger than the caller's pixel limit", "frame", "LIMIT"},
         {"R36", "A frame of the reference chain fails the decodability checks", "frame", "UNSUPPORTED"},
         {"R37", "A frame of the reference chain fails to decode", "frame", "its class"},
@@ -248,6 +265,13 @@ const std::vector<ErrorRow>& error_rows() {
         {"R66", "Band bits end before its last pixel", "frame", "CORRUPT"},
         {"R67", "A whole unused byte after the last pixel", "frame", "CORRUPT"},
         {"R68", "Non-zero padding bits after the last pixel", "frame", "CORRUPT"},
+        {"R69", "DICI palette size class e > 29; N above the band's pixels; palette bits past the band", "frame",
+         "CORRUPT"},
+        {"R70", "DICI op read with an empty OP table (its context's)", "frame", "CORRUPT"},
+        {"R71", "DICI rank L - 1 >= N", "frame", "CORRUPT"},
+        {"R72", "DICI run or copy longer than the pixels left in the band", "frame", "CORRUPT"},
+        {"R73", "DICI copy from above starting in the band's first row", "frame", "CORRUPT"},
+        {"R74", "DICI band: bits end before its last pixel, a whole unused byte, non-zero padding", "frame", "CORRUPT"},
         // The paragraphs after the table.
         {"S01", "Sequential readers: a record other than `FHDR`/`QIDX` after `QHDR` or after an `FDAT`", "frame",
          "CORRUPT"},
@@ -495,7 +519,7 @@ std::string coverage(const std::vector<Case>& cases, const std::map<std::string,
         o << "| " << f.text << " (`" << f.id << "`) | " << f.spec << " | " << join(names, ", ") << " |\n";
     }
     o << "\n### Invalid inputs (spec §9.3)\n\n"
-      << "Rows R01-R68 are the rows of the table in §9.3, in its order; S01-S03 the sequential readers' "
+      << "Rows R01-R74 are the rows of the table in §9.3, in its order; S01-S03 the sequential readers' "
          "additional rules after it.\n\n"
       << "| Row | Invalid input | Scope | Class | Cases |\n|---|---|---|---|---|\n";
     for (const ErrorRow& e : error_rows()) {
@@ -537,6 +561,7 @@ int main(int argc, char** argv) {
         return 2;
     }
     add_valid_cases();
+    add_dici_cases();
     add_invalid_cases();
     std::vector<Case> cases;
     std::map<std::string, std::set<std::string>> traced;

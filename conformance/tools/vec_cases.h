@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "vec_band.h"
+#include "vec_dici.h"
 #include "vec_file.h"
 #include "vec_model.h"
 
@@ -53,6 +54,7 @@ inline FrameExpect err(const std::string& cls) { return FrameExpect{false, Img()
 // Case sets.
 void add_valid_cases();
 void add_invalid_cases();
+void add_dici_cases();
 
 // Shared helpers for the case files.
 struct Rng {
@@ -142,6 +144,25 @@ struct About {
 Case valid_case(const std::string& name, const std::vector<uint8_t>& file, const std::vector<Img>& imgs,
                 const About& about);
 Case valid_case(const std::string& name, const File& f, const std::vector<Img>& imgs, const About& about);
+
+// A case whose file must not open, with the rows of §9.3 it covers and a
+// part of libqohi's message for it.
+Case open_case(const std::string& name, const std::vector<uint8_t>& file, const std::string& cls,
+               const std::vector<std::string>& rows, const std::string& message, const std::string& summary,
+               const std::string& spec, const std::string& details = "");
+// A case whose file opens and whose frames decode as `frames` says.
+Case frame_case(const std::string& name, const std::vector<uint8_t>& file, const std::vector<FrameExpect>& frames,
+                const std::vector<std::string>& rows, const std::string& message, const std::string& summary,
+                const std::string& spec, const std::string& details = "");
+// A two-frame file: frame 0 holds `img`'s header (method `method`) with the
+// FDAT payload `fdat`, frame 1 (good_img()) a valid frame; with_band() gives
+// frame 0 one band. bad_frame0() is a case whose frame 0 is CORRUPT.
+const Img& good_img();
+std::vector<uint8_t> with_fdat(const Img& img, const std::vector<uint8_t>& fdat, uint8_t method = 1);
+std::vector<uint8_t> with_band(const Img& img, const std::vector<uint8_t>& band);
+Case bad_frame0(const std::string& name, const std::vector<uint8_t>& file, const std::string& row,
+                const std::string& message, const std::string& summary, const std::string& spec,
+                const std::string& details = "");
 
 }  // namespace vec
 

@@ -197,11 +197,9 @@ std::vector<uint8_t> lengths_for(const std::vector<uint32_t>& counts, unsigned m
 // skews it so that the rarest item symbols get 7-bit codes.
 std::array<uint8_t, 16> clen_for(const std::vector<TableSpec>& tables, bool deep = false);
 
-// The start of a band (§5.1, §6.3): the grouping field, the code-length code
-// `clen` and the tables in stream order.
-inline void write_table_section(BitSink& out, unsigned field, const std::array<uint8_t, 16>& clen,
-                                const std::vector<TableSpec>& tables) {
-    out.put(field, 6);
+// The code tables of a band (§6.3): the code-length code `clen`, then
+// `tables` in stream order.
+inline void write_tables(BitSink& out, const std::array<uint8_t, 16>& clen, const std::vector<TableSpec>& tables) {
     for (uint8_t l : clen) out.put(l, 3);
     const Canonical pre = canonical(std::vector<uint8_t>(clen.begin(), clen.end()));
     for (const TableSpec& t : tables) {
@@ -212,6 +210,13 @@ inline void write_table_section(BitSink& out, unsigned field, const std::array<u
             out.put(it.extra, it.nbits);
         }
     }
+}
+
+// The start of a QOHI band (§5.1, §6.3): the grouping field, then the tables.
+inline void write_table_section(BitSink& out, unsigned field, const std::array<uint8_t, 16>& clen,
+                                const std::vector<TableSpec>& tables) {
+    out.put(field, 6);
+    write_tables(out, clen, tables);
 }
 
 // Families of code tables (§5.1) in stream order, and their alphabets.

@@ -1,6 +1,7 @@
 #include "vec_trace.h"
 
 #include <map>
+#include <set>
 
 namespace vec {
 namespace {
@@ -171,10 +172,10 @@ private:
         name_features(h.name);
         if (h.w == 0 || h.h == 0 || h.w * h.h > (uint64_t(1) << 29)) fail("frame size");
         if (h.c != 3 && h.c != 4) fail("channels this tracer cannot decode");
-        if (h.depth != 8 || h.method > 1 || (h.flags & 0xFE)) fail("reserved header values");
+        if (h.depth != 8 || h.method > 2 || (h.flags & 0xFE)) fail("reserved header values");
         if (h.flags & 1) note("flag:baseline");
         note(h.c == 3 ? "rgb" : "rgba");
-        note(h.method == 0 ? "method:stored" : "method:qohi");
+        note(h.method == 0 ? "method:stored" : h.method == 1 ? "method:qohi" : "method:dici");
         if (h.w == 1 && h.h == 1) note("size:1x1");
         if (h.w == 1 && h.h > 1) note("size:1xN");
         if (h.h == 1 && h.w > 1) note("size:Nx1");
@@ -186,7 +187,7 @@ private:
             if (h.dist > i) fail("reference before the first frame");
             const uint32_t r = uint32_t(i - h.dist);
             const Header& g = headers_[r];
-            if (g.w != h.w || g.h != h.h || g.c != h.c || h.method == 0) fail("bad reference");
+            if (g.w != h.w || g.h != h.h || g.c != h.c || h.method != 1) fail("bad reference");
             depth = depths_[r] + 1;
             if (depth > max_depth_) fail("chain too deep");
             ref = &frames_[r];
@@ -254,6 +255,11 @@ private:
                     const uint8_t* s = data + k * h.c;
                     p = Px{s[0], s[1], s[2], h.c == 4 ? s[3] : uint8_t(255)};
                 }
+                continue;
+            }
+            if (h.method == 2) {
+                const std::vector<Px> out = decode_dici_band(data, size_t(n), img.w, count, h.c);
+                std::copy(out.begin(), out.end(), img.px.begin() + long(first));
                 continue;
             }
             std::vector<Px> refband;
@@ -567,6 +573,71 @@ private:
             for (const Table& t : *fam)
                 if (!t.empty && !t.decoded) note("table:unused-present");
         if ((!at.empty && !at.decoded) || (!dt.empty && !dt.decoded)) note("table:unused-present");
+        return out;
+    }
+
+    // §4.4, §7.5a.
+    std::vector<Px> decode_dici_band(const uint8_t* data, size_t size, uint32_t w, size_t n, unsigned channels) {
+        Bits in{data, size};
+        const unsigned e = unsigned(in.read(5));
+        if (e > 29) fail("palette size class");
+        const uint64_t colours = e == 0 ? 1 : 1 + (uint64_t(1) << (e - 1)) + (e >= 2 ? in.read(e - 1) : 0);
+        if (colours > n) fail("palette larger than the band");
+        if (colours * channels * 8 + in.pos > uint64_t(size) * 8) fail("palette runs past the band");
+        note(e == 0 ? "dici:palette-1" : e == 1 ? "dici:palette-2" : "dici:palette-large");
+        std::vector<Px> palette;
+        std::set<uint64_t> seen;
+        for (uint64_t k = 0; k < colours; ++k) {
+            Px p;
+            p.r = uint8_t(in.read(8)), p.g = uint8_t(in.read(8)), p.b = uint8_t(in.read(8));
+            p.a = channels == 4 ? uint8_t(in.read(8)) : 255;
+            if (!seen.insert(uint64_t(p.r) | uint64_t(p.g) << 8 | uint64_t(p.b) << 16 | uint64_t(p.a) << 24).second)
+                note("dici:palette-duplicates");
+            palette.push_back(p);
+        }
+        std::vector<uint8_t> clen(16);
+        for (auto& l : clen) l = uint8_t(in.read(3));
+        Table pre;
+        pre.build(clen, 7);
+        std::vector<Table> tables;
+        for (int t = 0; t < 3; ++t) tables.push_back(read_table(in, pre, 123));
+        std::vector<Px> out;
+        out.reserve(n);
+        Px prev = palette[0];
+        unsigned ctx = 0;
+        while (out.size() < n) {
+            const uint64_t p = out.size();
+            if (tables[ctx].empty) fail("op with an empty table");
+            note("dici:ctx-" + std::to_string(ctx));
+            const unsigned s = decode_symbol(in, tables[ctx]);
+            ctx = s / 41;
+            const uint64_t len = length(s % 41, in);
+            const char* cls = s % 41 < 16 ? "direct" : "long";
+            if (ctx == 0) {
+                if (len - 1 >= colours) fail("rank beyond the palette");
+                note(std::string("dici:rank-") + cls);
+                prev = palette[size_t(len - 1)];
+                out.push_back(prev);
+                continue;
+            }
+            if (len > n - p) fail("run or copy past the band");
+            if (ctx == 1) {
+                note(std::string("dici:run-") + cls);
+                if (p == 0) note("dici:run-from-start");
+                out.insert(out.end(), size_t(len), prev);
+            } else {
+                if (p < w) fail("copy from above in the first row");
+                note(std::string("dici:copy-") + cls);
+                if (len > w) note("dici:copy-overlap");
+                for (uint64_t k = 0; k < len; ++k) out.push_back(out[size_t(out.size() - w)]);
+                prev = out.back();
+            }
+        }
+        if (in.overran) fail("band data ends before its last pixel");
+        const uint64_t left = uint64_t(size) * 8 - in.pos;
+        if (left >= 8 || in.read(unsigned(left)) != 0) fail("unused bits or padding");
+        for (const Table& t : tables)
+            if (t.empty) note("dici:table-empty");
         return out;
     }
 
