@@ -213,14 +213,7 @@ void invalid_dici() {
         fdat.insert(fdat.end(), b.begin(), b.end());
         return with_fdat(img, fdat, 2);
     };
-    struct D {
-        const char* name;
-        std::function<void(DiciWriter&)> ops;
-        const char* row;
-        const char* message;
-        const char* summary;
-    };
-    const std::vector<D> ds = {
+    const std::vector<WriterCase<DiciWriter>> ds = {
         {"invalid-dici-palette-class-30", [](DiciWriter& w) { w.set_size_field(30, 5); }, "R69", "palette size class",
          "A palette size field e = 30 (more than 2^29 colours)"},
         {"invalid-dici-palette-over-pixels", [](DiciWriter& w) { w.set_size_field(4, 5 + 3); }, "R69",
@@ -263,7 +256,7 @@ void invalid_dici() {
          },
          "R73", "first row", "A copy from above at position 1, in the band's first row"},
     };
-    for (const D& x : ds) {
+    for (const WriterCase<DiciWriter>& x : ds) {
         add_case([x, dici_band] {
             return bad_frame0(x.name, dici_band(x.ops), x.row, x.message, x.summary, "§4.4",
                               std::string(x.summary) +

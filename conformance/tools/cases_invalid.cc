@@ -1192,14 +1192,7 @@ void table_cases() {
 
 void op_stream_cases() {
     const Img img = small_img();  // N = 8, width 4
-    struct O {
-        const char* name;
-        std::function<void(BandWriter&)> ops;
-        const char* row;
-        const char* message;
-        const char* summary;
-    };
-    const std::vector<O> os = {
+    const std::vector<WriterCase<BandWriter>> os = {
         {"invalid-column-distance-unset",
          [](BandWriter& b) {
              b.diff();
@@ -1242,7 +1235,7 @@ void op_stream_cases() {
          },
          "R65", "before the start", "DIST symbol 0 (the row above) in the first row of an intra band"},
     };
-    for (const O& x : os) {
+    for (const WriterCase<BandWriter>& x : os) {
         add_case([img, x] {
             BandWriter b(img, 0, img.h);
             x.ops(b);

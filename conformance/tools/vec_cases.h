@@ -145,6 +145,18 @@ Case valid_case(const std::string& name, const std::vector<uint8_t>& file, const
                 const About& about);
 Case valid_case(const std::string& name, const File& f, const std::vector<Img>& imgs, const About& about);
 
+// A row of a table of invalid cases made by one kind of writer (BandWriter,
+// DiciWriter): the case's name, what it does to the writer, the row of §9.3
+// it covers, a part of libqohi's message, a summary.
+template <class Writer>
+struct WriterCase {
+    const char* name;
+    std::function<void(Writer&)> ops;
+    const char* row;
+    const char* message;
+    const char* summary;
+};
+
 // A case whose file must not open, with the rows of §9.3 it covers and a
 // part of libqohi's message for it.
 Case open_case(const std::string& name, const std::vector<uint8_t>& file, const std::string& cls,
