@@ -1079,14 +1079,6 @@ void table_cases() {
                           "the payload ends there). Reported as CORRUPT (band data ends before its last pixel).");
     });
     // Symbol tables (§6.2) and what the op stream needs (§5.9).
-    struct S {
-        const char* name;
-        std::function<void(BandWriter&)> set;
-        const char* row;
-        const char* message;
-        const char* summary;
-        Img image;
-    };
     static const Img rgba = noise(4, 2, 4, 91);
     auto op_lengths = [](std::initializer_list<std::pair<unsigned, uint8_t>> l) {
         std::vector<uint8_t> v(342, 0);
@@ -1095,61 +1087,63 @@ void table_cases() {
     };
     std::vector<uint8_t> incomplete12(256, 0);
     for (unsigned k = 0; k < 12; ++k) incomplete12[k] = uint8_t(k + 1);
-    const std::vector<S> ss = {
+    const std::vector<WriterCase<BandWriter>> ss = {
         {"invalid-op-table-over-subscribed",
          [op_lengths](BandWriter& b) {
              b.set_lengths(kOp, 0, op_lengths({{0, 1}, {2, 1}, {43, 1}}));
          },
-         "R58", "over-subscribed", "OP lengths 1, 1, 1", img},
+         "R58", "over-subscribed", "OP lengths 1, 1, 1"},
         {"invalid-op-table-incomplete",
          [op_lengths](BandWriter& b) {
              b.set_lengths(kOp, 0, op_lengths({{0, 1}, {2, 2}}));
          },
-         "R58", "incomplete", "OP lengths 1 and 2 only", img},
+         "R58", "incomplete", "OP lengths 1 and 2 only"},
         {"invalid-op-table-single-length-2",
          [op_lengths](BandWriter& b) {
              b.set_lengths(kOp, 0, op_lengths({{0, 2}}));
          },
-         "R58", "single-symbol", "An OP table with one symbol of length 2", img},
+         "R58", "single-symbol", "An OP table with one symbol of length 2"},
         {"invalid-table-needs-13-bits", [incomplete12](BandWriter& b) { b.set_lengths(kG, 0, incomplete12); }, "R58",
-         "incomplete", "G lengths 1, 2, ... 12: complete only with a 13-bit code, which cannot exist", img},
+         "incomplete", "G lengths 1, 2, ... 12: complete only with a 13-bit code, which cannot exist"},
         {"invalid-op-table-absent", [](BandWriter& b) { b.set_absent(kOp, 0); }, "R59", "op code table is empty",
-         "The OP table is absent", img},
+         "The OP table is absent"},
         {"invalid-diff-without-r-table", [](BandWriter& b) { b.set_absent(kR, 0); }, "R60", "without all G/R/B",
-         "Difference ops coded, table R absent", img},
+         "Difference ops coded, table R absent"},
         {"invalid-alpha-op-in-rgb",
          [op_lengths](BandWriter& b) {
              std::vector<uint8_t> v = op_lengths({});
              v[0] = 2, v[1] = 2, v[2] = 2, v[43] = 2;  // symbol 1 has a code, never used
              b.set_lengths(kOp, 0, v);
          },
-         "R61", "alpha op in a frame without alpha", "An RGB band whose OP table codes symbol 1 (unused)", img},
+         "R61", "alpha op in a frame without alpha", "An RGB band whose OP table codes symbol 1 (unused)"},
         {"invalid-grad-alpha-in-rgb",
          [op_lengths](BandWriter& b) {
              std::vector<uint8_t> v = op_lengths({});
              v[0] = 2, v[2] = 2, v[43] = 2, v[341] = 2;
              b.set_lengths(kOp, 0, v);
          },
-         "R61", "alpha op in a frame without alpha", "An RGB band whose OP table codes symbol 341 (unused)", img},
+         "R61", "alpha op in a frame without alpha", "An RGB band whose OP table codes symbol 341 (unused)"},
         {"invalid-alpha-op-no-a-table", [](BandWriter& b) { b.set_absent(kA, 0); }, "R61", "without an A code table",
-         "An RGBA band with alpha difference ops and no A table", rgba},
+         "An RGBA band with alpha difference ops and no A table"},
         {"invalid-match-without-dist",
          [op_lengths](BandWriter& b) {
              std::vector<uint8_t> v = op_lengths({});
              v[0] = 2, v[2] = 2, v[43] = 2, v[300] = 2;  // a match symbol with a code, never used
              b.set_lengths(kOp, 0, v);
          },
-         "R62", "without a distance code table", "A match symbol coded, DIST absent", img},
+         "R62", "without a distance code table", "A match symbol coded, DIST absent"},
     };
-    for (const S& x : ss) {
-        add_case([x] {
-            BandWriter b(x.image, 0, x.image.h);
+    for (const WriterCase<BandWriter>& x : ss) {
+        // RGBA where the case is about an alpha op, RGB otherwise.
+        const Img& image = std::string(x.name) == "invalid-alpha-op-no-a-table" ? rgba : img;
+        add_case([x, image] {
+            BandWriter b(image, 0, image.h);
             Greedy g;
             g.runs = g.index = false;
             b.greedy(UINT64_MAX, g);
-            x.set(b);
+            x.ops(b);
             b.set_lenient();
-            return bad_frame0(x.name, with_band(x.image, b.finish()), x.row, x.message, x.summary, "§5.9, §6.2",
+            return bad_frame0(x.name, with_band(image, b.finish()), x.row, x.message, x.summary, "§5.9, §6.2",
                               std::string(x.summary) + " (frame 0, one band of difference ops); frame 1 decodes.");
         });
     }
