@@ -2,7 +2,8 @@
 # Regenerates the seed corpora fuzz/corpus/<target>/ from libqohi itself:
 # synthetic single and multi-frame files, writer inputs and code tables
 # (qohi_fuzz_seeds, fuzz/make_seeds.cc), plus the PNGs of tests/data encoded
-# one by one and packed as a collection by qohienc.
+# one by one and packed as a collection by qohienc, plus the inputs of the
+# conformance vectors (conformance/cases/).
 #
 #   fuzz/make_seeds.sh [BUILD_DIR]      (default: build; a normal, non-fuzz build)
 #
@@ -37,4 +38,13 @@ cp "$TMP/pack.qohi" "$OUT/decode/pack-testdata.qohi"
 { printf '\050\000'; cat "$TMP/pack.qohi"; } >"$OUT/reader/pack-testdata.bin"
 { printf '\011\006\003\001\003\004\000\006\001\003\004\002\002\005'; cat "$TMP/pack-prior.qohi"; } \
     >"$OUT/reader/pack-testdata-prior.bin"
+# The conformance vectors' inputs (conformance/cases/*/input.qohi, made by
+# conformance/tools/regenerate.sh): every kind of valid and invalid file the
+# spec describes, for fuzz_decode as they are, for fuzz_reader behind the
+# same control bytes as the packs above.
+for dir in "$ROOT"/conformance/cases/*/; do
+    name=$(basename "$dir")
+    cp "$dir/input.qohi" "$OUT/decode/conf-$name.qohi"
+    { printf '\050\000'; cat "$dir/input.qohi"; } >"$OUT/reader/conf-$name.bin"
+done
 echo "make_seeds.sh: $(find "$OUT" -type f | wc -l) files, $(du -sk "$OUT" | cut -f1) KiB in $OUT"

@@ -75,7 +75,16 @@ const char kUsage[] =
     "renamed into place only when complete. Binary data is never written to a\n"
     "terminal.\n"
     "\n"
-    "Exit status: 0 success, 1 failure (bad input, I/O error), 2 usage error.\n";
+    "Exit status: 0 success, 1 failure (bad input, I/O error), 2 usage error.\n"
+    "\n"
+    "Errors from the library name their class, for scripts:\n"
+    "  qohidec: INPUT: CLASS: MESSAGE            the file cannot be opened\n"
+    "  qohidec: INPUT: frame N: CLASS: MESSAGE   frame N cannot be decoded\n"
+    "                                            (frame N ('NAME') when unpacking)\n"
+    "CLASS is NOT_QOHI, TRUNCATED, CORRUPT, UNSUPPORTED or LIMIT (the file's\n"
+    "fault, spec section 9.2), or IO, OUT_OF_MEMORY, INVALID_ARGUMENT, NOT_FOUND,\n"
+    "INTERNAL. Metadata that cannot be read is a warning (the pixels are still\n"
+    "written): warning: ...: metadata not restored: CLASS: MESSAGE.\n";
 
 struct ReaderCloser {
     qohi_reader* reader = nullptr;
@@ -108,6 +117,33 @@ std::string frame_label(uint32_t index, const std::string& name) {
     std::string label = "frame " + std::to_string(index);
     if (!name.empty()) label += " ('" + printable(name) + "')";
     return label;
+}
+
+// The class of a failure, as printed before its message (see kUsage): the
+// qohi_status name without its QOHI_ERROR_ prefix.
+const char* status_class(qohi_status status) {
+    switch (status) {
+        case QOHI_OK: return "OK";
+        case QOHI_ERROR_INVALID_ARGUMENT: return "INVALID_ARGUMENT";
+        case QOHI_ERROR_IO: return "IO";
+        case QOHI_ERROR_NOT_QOHI: return "NOT_QOHI";
+        case QOHI_ERROR_TRUNCATED: return "TRUNCATED";
+        case QOHI_ERROR_CORRUPT: return "CORRUPT";
+        case QOHI_ERROR_UNSUPPORTED: return "UNSUPPORTED";
+        case QOHI_ERROR_LIMIT: return "LIMIT";
+        case QOHI_ERROR_OUT_OF_MEMORY: return "OUT_OF_MEMORY";
+        case QOHI_ERROR_NOT_FOUND: return "NOT_FOUND";
+        case QOHI_ERROR_INTERNAL: return "INTERNAL";
+    }
+    return "INTERNAL";
+}
+
+// "CLASS: message" for a failure of `reader` (or `message`) with `status`.
+std::string classified(qohi_status status, const std::string& message) {
+    return std::string(status_class(status)) + ": " + message;
+}
+std::string reader_error(qohi_reader* reader, qohi_status status) {
+    return classified(status, library_message(qohi_reader_message(reader), qohi_status_string(status)));
 }
 
 std::string method_name(uint32_t method) {
@@ -149,7 +185,7 @@ int open_input(const Program& prog, const std::string& path, const qohi_read_opt
         std::string message = library_message(qerr.message, qohi_status_string(st));
         // The library names the file itself when it opens it: say it once.
         if (message.compare(0, path.size() + 2, path + ": ") == 0) message.erase(0, path.size() + 2);
-        return prog.fail(name + ": " + message);
+        return prog.fail(name + ": " + classified(st, message));
     }
     // Opened by recovery: the file itself is still broken, and the user must
     // hear it (spec §3.14), even though its frames can be read.
@@ -173,8 +209,7 @@ int list_frames(const Program& prog, const std::string& in_name, qohi_reader* re
         qohi_frame_info info{};
         qohi_status st = qohi_reader_frame_info(reader, i, &info);
         if (st != QOHI_OK) {
-            return prog.fail(in_name + ": frame " + std::to_string(i) + ": " +
-                             library_message(qohi_reader_message(reader), qohi_status_string(st)));
+            return prog.fail(in_name + ": frame " + std::to_string(i) + ": " + reader_error(reader, st));
         }
         std::string ch = std::to_string(info.channels);
         if (info.bit_depth != 8) ch += "/" + std::to_string(info.bit_depth);
@@ -232,20 +267,31 @@ int list_frames(const Program& prog, const std::string& in_name, qohi_reader* re
 // ------------------------------------------------------------------ decode
 
 // Decodes frame `index` with its metadata into `image`. Returns "" or the
-// reason it failed.
+// reason it failed ("CLASS: message"); metadata that cannot be read leaves
+// the pixels decoded and sets `warning`.
 std::string decode_frame(qohi_reader* reader, uint32_t index, const qohi_frame_info& info,
-                         uint64_t max_pixels, Image& image) {
+                         uint64_t max_pixels, Image& image, std::string& warning) {
+    warning.clear();
+    // The library's checks of the frame, in the order of spec section 7.3
+    // (the frame's own decodability, then the pixel limit), before any
+    // memory is allocated: without a buffer the call stops at them, or at
+    // the missing buffer (INVALID_ARGUMENT) when they pass.
+    qohi_status st = qohi_reader_decode_frame(reader, index, nullptr, 0, 0, 0);
+    if (st == QOHI_ERROR_UNSUPPORTED || st == QOHI_ERROR_LIMIT) return reader_error(reader, st);
     if (info.channels != 3 && info.channels != 4) {
-        return "has " + std::to_string(info.channels) + " channels; only RGB and RGBA can be written";
+        return classified(QOHI_ERROR_UNSUPPORTED, "has " + std::to_string(info.channels) +
+                                                      " channels; only RGB and RGBA can be written");
     }
     if (info.bit_depth != 8) {
-        return "has " + std::to_string(info.bit_depth) + "-bit channels; only 8-bit can be written";
+        return classified(QOHI_ERROR_UNSUPPORTED, "has " + std::to_string(info.bit_depth) +
+                                                      "-bit channels; only 8-bit can be written");
     }
     const uint64_t limit = max_pixels != 0 ? max_pixels : QOHI_DEFAULT_MAX_PIXELS;
     const uint64_t pixels = uint64_t{info.width} * info.height;
     if (pixels > limit) {
-        return "is " + std::to_string(info.width) + "x" + std::to_string(info.height) +
-               ", more than the limit of " + std::to_string(limit) + " pixels (see --max-pixels)";
+        return classified(QOHI_ERROR_LIMIT, "is " + std::to_string(info.width) + "x" + std::to_string(info.height) +
+                                                ", more than the limit of " + std::to_string(limit) +
+                                                " pixels (see --max-pixels)");
     }
     image.width = info.width;
     image.height = info.height;
@@ -254,18 +300,21 @@ std::string decode_frame(qohi_reader* reader, uint32_t index, const qohi_frame_i
     try {
         image.pixels.resize(static_cast<size_t>(pixels * info.channels));
     } catch (const std::exception&) {
-        return "out of memory for a " + std::to_string(info.width) + "x" + std::to_string(info.height) +
-               " frame";
+        return classified(QOHI_ERROR_OUT_OF_MEMORY, "out of memory for a " + std::to_string(info.width) + "x" +
+                                                        std::to_string(info.height) + " frame");
     }
-    qohi_status st = qohi_reader_decode_frame(reader, index, image.pixels.data(), image.pixels.size(), 0,
-                                              info.channels);
+    st = qohi_reader_decode_frame(reader, index, image.pixels.data(), image.pixels.size(), 0, info.channels);
+    if (st != QOHI_OK) return reader_error(reader, st);
+    // A malformed metadata record is refused (CORRUPT) without taking the
+    // frame's pixels with it (spec section 3.9).
+    const qohi_metadata* items = nullptr;
+    size_t count = 0;
+    st = qohi_reader_frame_metadata(reader, index, &items, &count);
     if (st == QOHI_OK) {
-        const qohi_metadata* items = nullptr;
-        size_t count = 0;
-        st = qohi_reader_frame_metadata(reader, index, &items, &count);
-        if (st == QOHI_OK) image.metadata = from_library_metadata(items, count);
+        image.metadata = from_library_metadata(items, count);
+    } else {
+        warning = "metadata not restored: " + reader_error(reader, st);
     }
-    if (st != QOHI_OK) return library_message(qohi_reader_message(reader), qohi_status_string(st));
     return std::string();
 }
 
@@ -304,7 +353,7 @@ int unpack(const Program& prog, const Args& args, const std::string& in_name, qo
             ++failed;
         };
         if (st != QOHI_OK) {
-            refuse(library_message(qohi_reader_message(reader), qohi_status_string(st)));
+            refuse(reader_error(reader, st));
             continue;
         }
         const std::string rel = name.empty() ? "frame_" + std::to_string(i) + ".png" : name;
@@ -317,11 +366,13 @@ int unpack(const Program& prog, const Args& args, const std::string& in_name, qo
             refuse("'" + printable(rel) + "' was written for an earlier frame");
             continue;
         }
-        std::string why = decode_frame(reader, i, info, max_pixels, image);
+        std::string warning;
+        std::string why = decode_frame(reader, i, info, max_pixels, image, warning);
         if (!why.empty()) {
             refuse(why);
             continue;
         }
+        if (!warning.empty() && !args.quiet) prog.say("warning: " + in_name + ": " + label + ": " + warning);
         if (!make_parent_folders(dir, rel, err)) {
             refuse(printable(err));
             continue;
@@ -432,8 +483,7 @@ int main(int argc, char** argv) {
     if (rc != kContinue) return rc;
     qohi_reader* reader = in.rd.reader;
     auto reader_failure = [&](const std::string& what, qohi_status status) {
-        return prog.fail(in_name + ": " + what +
-                         library_message(qohi_reader_message(reader), qohi_status_string(status)));
+        return prog.fail(in_name + ": " + what + reader_error(reader, status));
     };
 
     const uint32_t count = qohi_reader_frame_count(reader);
@@ -497,8 +547,10 @@ int main(int argc, char** argv) {
     const std::string name = frame_name(info);
     const std::string label = "frame " + std::to_string(index);
     Image image;
-    std::string why = decode_frame(reader, index, info, max_pixels, image);
+    std::string warning;
+    std::string why = decode_frame(reader, index, info, max_pixels, image, warning);
     if (!why.empty()) return prog.fail(in_name + ": " + label + ": " + why);
+    if (!warning.empty() && !args.quiet) prog.say("warning: " + in_name + ": " + label + ": " + warning);
 
     std::vector<uint8_t> png;
     std::string err;

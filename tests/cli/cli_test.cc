@@ -666,6 +666,45 @@ TEST_F(CliTest, FailedEncodeLeavesExistingOutputAndNoTempFiles) {
                                               "bad.qohi", "out.png"}));
 }
 
+// Every error from the library names its class after the input (and the
+// frame): scripts (conformance/adapters/qohidec) read it.
+TEST_F(CliTest, DecoderErrorsNameTheirClass) {
+    copy_data("trash-rgba.png", "in.png");
+    ASSERT_EQ(enc({"in.png"}).exit_code, 0);
+    const Bytes q = read_bytes(path("in.qohi"));
+    ASSERT_GT(q.size(), 100u);
+    write_bytes(path("cut.qohi"), Bytes(q.begin(), q.begin() + long(q.size() / 2)));
+    write_bytes(path("text.qohi"), Bytes{'h', 'e', 'l', 'l', 'o'});
+    Bytes crc = q;
+    const std::string fdat = "FDAT";
+    auto at = std::search(crc.begin(), crc.end(), fdat.begin(), fdat.end());
+    ASSERT_NE(at, crc.end());
+    const size_t payload = size_t(at - crc.begin()) + 8;
+    const size_t size =
+        crc[payload - 4] | crc[payload - 3] << 8 | crc[payload - 2] << 16 | size_t(crc[payload - 1]) << 24;
+    crc[payload + size] ^= 1;  // the FDAT record's CRC
+    write_bytes(path("crc.qohi"), crc);
+    struct Case {
+        std::vector<std::string> args;
+        std::string message;
+    };
+    const std::vector<Case> cases = {
+        {{"cut.qohi", "-o", "a.png"}, "qohidec: cut.qohi: TRUNCATED: "},
+        {{"text.qohi", "-o", "a.png"}, "qohidec: text.qohi: NOT_QOHI: "},
+        {{"crc.qohi", "-o", "a.png"}, "qohidec: crc.qohi: frame 0: CORRUPT: "},
+        {{"crc.qohi", "-o", "unpacked/"}, "qohidec: crc.qohi: frame 0 ('in.png'): CORRUPT: "},
+        {{"in.qohi", "--max-pixels", "10", "-o", "a.png"}, "qohidec: in.qohi: frame 0: LIMIT: "},
+        {{"--list", "cut.qohi"}, "qohidec: cut.qohi: TRUNCATED: "},
+    };
+    for (const Case& c : cases) {
+        SCOPED_TRACE(join_args(c.args));
+        RunResult r = dec(c.args);
+        EXPECT_EQ(r.exit_code, 1) << describe(r);
+        EXPECT_TRUE(contains(r.err, c.message)) << r.err;
+    }
+    EXPECT_FALSE(exists(path("a.png")));
+}
+
 TEST_F(CliTest, SuccessfulWriteLeavesNoTempFilesAndKeepsPermissions) {
     copy_data("icon-rgba.png", "in.png");
     write_text(path("in.qohi"), "old");

@@ -538,6 +538,9 @@ bool encode_with_libpng(PngContext* ctx, const Image* image, int level,
         return false;
     }
     png_set_write_fn(png, ctx, png_io_write, png_io_flush);
+    // PNG allows 2^31 - 1 columns and rows; libpng refuses more than its
+    // default limit of 1,000,000 on writing too (a 2^24 x 1 frame).
+    png_set_user_limits(png, 0x7fffffff, 0x7fffffff);
     if (level >= 0) png_set_compression_level(png, level);
     png_set_IHDR(png, info, image->width, image->height, 8,
                  image->channels == 4 ? PNG_COLOR_TYPE_RGB_ALPHA : PNG_COLOR_TYPE_RGB,
