@@ -1064,8 +1064,10 @@ def write_png(path, width, height, channels, samples):
 
 def decode_frames(qf, max_pixels, cache_bytes=256 << 20):
     """Decodes every frame of the opened file `qf` in index order. Yields
-    (i, header, samples) with the frame's samples in the layout of §2, or
-    (i, header, QohiError) for a frame that fails.
+    (i, header, samples, metadata_error) with the frame's samples in the
+    layout of §2, or (i, header, QohiError, None) for a frame that fails;
+    metadata_error is the QohiError of a malformed metadata record of the
+    frame (its pixels still decode, §3.9), or None.
 
     A frame's result is kept while a later frame still refers to it, within
     `cache_bytes` of pixels (the oldest go first); a reference no longer
@@ -1096,19 +1098,25 @@ def decode_frames(qf, max_pixels, cache_bytes=256 << 20):
                         break
                     if not isinstance(cache[r], QohiError):
                         kept -= 4 * len(cache.pop(r))
-            # This reader reports metadata (it checks it and could output
-            # it): a malformed metadata record fails the frame (§3.9).
-            for rtype, payload in ancillary:
-                if rtype in METADATA_TYPES:
-                    check_metadata(rtype, payload)
+            # This reader checks metadata as a reader that reports it must
+            # (§3.9): a malformed record is CORRUPT for the frame's metadata
+            # only; the pixels are still delivered.
+            metadata_error = None
+            try:
+                for rtype, payload in ancillary:
+                    if rtype in METADATA_TYPES:
+                        check_metadata(rtype, payload)
+            except QohiError as e:
+                metadata_error = e
             result = pixels_to_bytes(pixels, h.channels)
         except QohiError as e:
             result = e
+            metadata_error = None
         for r in [r for r in cache if last_use[r] <= i]:
             done = cache.pop(r)
             if not isinstance(done, QohiError):
                 kept -= 4 * len(done)
-        yield i, h, result
+        yield i, h, result, metadata_error
 
 
 def decode_to_pngs(data, outdir, max_pixels, err=sys.stderr):
@@ -1120,7 +1128,9 @@ def decode_to_pngs(data, outdir, max_pixels, err=sys.stderr):
         print("error: %s: %s" % (e.cls, e.text), file=err)
         return 1
     status = 0
-    for i, h, result in decode_frames(qf, max_pixels):
+    for i, h, result, metadata_error in decode_frames(qf, max_pixels):
+        if metadata_error is not None:
+            print("warning: frame %d: metadata: %s: %s" % (i, metadata_error.cls, metadata_error.text), file=err)
         if isinstance(result, QohiError):
             print("error: frame %d: %s: %s" % (i, result.cls, result.text), file=err)
             status = 1

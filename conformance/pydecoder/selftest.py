@@ -820,8 +820,12 @@ def py_results(data, max_pixels):
         return "exception %r" % e, None, None
     out = []
     try:
-        for i, h, r in qd.decode_frames(qf, max_pixels):
-            out.append((r.cls, r.text) if isinstance(r, qd.QohiError) else (OK, r))
+        for i, h, r, meta in qd.decode_frames(qf, max_pixels):
+            # As the library's side: pixels, then the frame's metadata.
+            if isinstance(r, qd.QohiError):
+                out.append((r.cls, r.text))
+            else:
+                out.append((meta.cls, meta.text) if meta else (OK, r))
     except Exception as e:
         out.append(("exception %r" % e, ""))
     return out, [f.header for f in qf.frames], [qf.name(i) for i in range(len(qf.frames))]
@@ -1150,7 +1154,7 @@ class Suite:
         C("delta chain of depth 3 over a stored frame", assemble(frames, 3), [OK] * 5,
           pixels=[px(rgb), e1, e2, e3, e4])
         # Without a cache of reference frames: each chain decoded again (§4.5)
-        got = [r for _, _, r in qd.decode_frames(qd.QohiFile(assemble(frames, 3)), 1 << 28, 0)]
+        got = [r for _, _, r, _ in qd.decode_frames(qd.QohiFile(assemble(frames, 3)), 1 << 28, 0)]
         if got != [px(rgb), e1, e2, e3, e4]:
             self.fail("delta chain without a cache: other results")
         C("chain depth above max_chain_depth", assemble(frames, 2), "CORRUPT")
