@@ -113,6 +113,14 @@ gint32 load_image(const char* filename, std::string& error) {
             error = std::string(filename) + ": frame " + std::to_string(i) + ": " + qohi_reader_message(rd.reader);
             return -1;
         }
+        // Refused before GIMP allocates the image (libqohi would refuse it
+        // only when asked to decode into it).
+        if (uint64_t{infos[i].width} * infos[i].height > QOHI_DEFAULT_MAX_PIXELS) {
+            error = std::string(filename) + ": frame " + std::to_string(i) + ": " + std::to_string(infos[i].width) +
+                    "x" + std::to_string(infos[i].height) + " exceeds the pixel limit of " +
+                    std::to_string(QOHI_DEFAULT_MAX_PIXELS);
+            return -1;
+        }
         canvas_width = std::max(canvas_width, infos[i].width);
         canvas_height = std::max(canvas_height, infos[i].height);
     }

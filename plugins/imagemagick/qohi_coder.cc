@@ -240,8 +240,16 @@ Image* read_qohi(const ImageInfo* image_info, ExceptionInfo* exception) {
         attach_metadata(rd.reader, frame, image);
         if (image_info->ping != MagickFalse) continue;
 
-        // SetImageExtent applies ImageMagick's own width/height limits
-        // (policy.xml) before anything large is allocated.
+        // libqohi's pixel limit, then ImageMagick's own width/height limits
+        // (policy.xml, applied by SetImageExtent), before anything large is
+        // allocated.
+        if (uint64_t{info.width} * info.height > QOHI_DEFAULT_MAX_PIXELS) {
+            QOHI_REPORT(exception, ResourceLimitError,
+                        frame_label(frame) + "frame exceeds the pixel limit of " +
+                            std::to_string(QOHI_DEFAULT_MAX_PIXELS),
+                        image_info->filename);
+            return nullptr;
+        }
         if (SetImageExtent(image, info.width, info.height) == MagickFalse) {
             InheritException(exception, &image->exception);
             return nullptr;

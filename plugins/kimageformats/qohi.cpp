@@ -157,6 +157,10 @@ bool QohiHandler::read(QImage *image)
         if (!frameInfo(index, &info)) {
             return false;
         }
+        if (uint64_t(info.width) * info.height > QOHI_DEFAULT_MAX_PIXELS) {
+            qWarning("qohi: frame %d: %ux%u pixels exceed libqohi's pixel limit", index, info.width, info.height);
+            return false;
+        }
         if (info.width > uint32_t(INT_MAX) || info.height > uint32_t(INT_MAX)) {
             qWarning("qohi: frame %d: %ux%u pixels is too large for QImage", index, info.width, info.height);
             return false;
@@ -308,6 +312,10 @@ QVariant QohiHandler::option(ImageOption option) const
     }
     switch (option) {
     case Size:
+        if (uint64_t(info.width) * info.height > QOHI_DEFAULT_MAX_PIXELS) {
+            qWarning("qohi: frame %d: %ux%u pixels exceed libqohi's pixel limit", index, info.width, info.height);
+            return false;
+        }
         if (info.width > uint32_t(INT_MAX) || info.height > uint32_t(INT_MAX)) {
             return QVariant();
         }
