@@ -86,6 +86,31 @@ inline std::vector<uint8_t> encode(const TestImage& im, const qohi_write_options
     return v;
 }
 
+// A file of two frames written through the public API: `base` on its own,
+// then `next` with `base` as its reference (the writer may still code it on
+// its own if that is smaller). Empty on failure.
+inline std::vector<uint8_t> encode_pair(const TestImage& base, const TestImage& next,
+                                        const qohi_write_options* options = nullptr) {
+    qohi_writer* w = nullptr;
+    if (qohi_writer_open_memory(options, &w, nullptr) != QOHI_OK) return {};
+    qohi_frame_options f;
+    qohi_frame_options_init(&f);
+    bool ok = qohi_writer_add_frame_with(w, base.pixels.data(), base.width, base.height, base.channels, 0, &f) ==
+              QOHI_OK;
+    f.reference = 0;
+    f.reference_pixels = base.pixels.data();
+    ok = ok && qohi_writer_add_frame_with(w, next.pixels.data(), next.width, next.height, next.channels, 0, &f) ==
+                   QOHI_OK;
+    void* data = nullptr;
+    size_t size = 0;
+    ok = ok && qohi_writer_finish(w, &data, &size) == QOHI_OK;
+    qohi_writer_destroy(w);
+    std::vector<uint8_t> file;
+    if (ok) file.assign(static_cast<uint8_t*>(data), static_cast<uint8_t*>(data) + size);
+    qohi_free(data);
+    return file;
+}
+
 // Decodes the first frame in its own channel layout; status returned.
 inline qohi_status decode(const std::vector<uint8_t>& file, std::vector<uint8_t>& pixels, qohi_frame_info* info = nullptr,
                           uint32_t channels = 0) {
