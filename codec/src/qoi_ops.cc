@@ -881,14 +881,16 @@ QohiBandEncoder::QohiBandEncoder(const uint8_t* pixels, size_t stride, const uin
         return total;
     };
     uint64_t bits = counter.extra_bits;
-    // Finer groupings are tried only while they pay: each costs a Huffman
-    // build per table.
+    // Finer groupings are tried only while they pay (each costs a Huffman
+    // build per table); at the default effort they must save at least 4%
+    // of the family's bits, since contexts cost decoding time (spec §11).
+    const uint64_t min_saving = p.band.thorough ? 0 : 25;  // 1 / min_saving of the bits
     const auto choose = [&](std::initializer_list<unsigned> families, unsigned finest) {
         unsigned best = 0;
         uint64_t best_cost = code_groups(families, 0, false);
         for (unsigned mode = 1; mode <= finest; ++mode) {
             const uint64_t c = code_groups(families, mode, false);
-            if (c >= best_cost) break;
+            if (c >= best_cost || (min_saving && (best_cost - c) * min_saving < best_cost)) break;
             best_cost = c;
             best = mode;
         }
