@@ -198,6 +198,32 @@ qohi_status qohi_reader_frame_metadata(qohi_reader* reader, uint32_t index, cons
     return finish(reader, guarded([&] { return reader->impl->frame_metadata(index, items, count); }));
 }
 
+qohi_status qohi_reader_frame_attributes(qohi_reader* reader, uint32_t index, qohi_file_attributes* out_attributes) {
+    if (!reader || !out_attributes) return QOHI_ERROR_INVALID_ARGUMENT;
+    *out_attributes = qohi_file_attributes{};
+    return finish(reader, guarded([&] { return reader->impl->frame_attributes(index, *out_attributes); }));
+}
+
+uint32_t qohi_reader_entry_count(const qohi_reader* reader) {
+    return reader && reader->impl ? reader->impl->entry_count() : 0;
+}
+
+qohi_status qohi_reader_entry_info(qohi_reader* reader, uint32_t index, qohi_entry_info* out_info) {
+    if (!reader || !out_info) return QOHI_ERROR_INVALID_ARGUMENT;
+    *out_info = qohi_entry_info{};
+    return finish(reader, guarded([&] { return reader->impl->entry_info(index, *out_info); }));
+}
+
+qohi_status qohi_reader_find_entry(qohi_reader* reader, const char* name, uint32_t* out_index) {
+    if (!reader || !name || !out_index) return QOHI_ERROR_INVALID_ARGUMENT;
+    return finish(reader, guarded([&] { return reader->impl->find_entry(name, *out_index); }));
+}
+
+qohi_status qohi_reader_read_entry(qohi_reader* reader, uint32_t index, qohi_entry_sink sink, void* user) {
+    if (!reader || !sink) return QOHI_ERROR_INVALID_ARGUMENT;
+    return finish(reader, guarded([&] { return reader->impl->read_entry(index, sink, user); }));
+}
+
 const char* qohi_reader_message(const qohi_reader* reader) {
     return reader && reader->impl ? reader->impl->last_message.c_str() : "";
 }
@@ -268,6 +294,16 @@ qohi_status qohi_writer_add_frame_with(qohi_writer* writer, const void* pixels, 
                       return writer->impl->add_frame(static_cast<const uint8_t*>(pixels), width, height, channels,
                                                      stride, o);
                   }));
+}
+
+void qohi_entry_options_init(qohi_entry_options* options) {
+    if (options) *options = qohi_entry_options{};
+}
+
+qohi_status qohi_writer_add_entry(qohi_writer* writer, const qohi_entry_options* options) {
+    if (!writer) return QOHI_ERROR_INVALID_ARGUMENT;
+    if (!options) return finish(writer, qohi::invalid_argument("options is NULL"));
+    return finish(writer, guarded([&] { return writer->impl->add_entry(*options); }));
 }
 
 qohi_status qohi_writer_finish(qohi_writer* writer, void** out_data, size_t* out_size) {

@@ -152,6 +152,111 @@ Status check_decodable(const FrameHeader& h) {
     return ok_status();
 }
 
+namespace {
+
+uint64_t zigzag(int64_t v) { return v >= 0 ? uint64_t(v) << 1 : ((~uint64_t(v)) << 1) | 1; }
+int64_t unzigzag(uint64_t v) { return (v & 1) ? int64_t(~(v >> 1)) : int64_t(v >> 1); }
+
+void write_attributes(ByteWriter& w, const FileAttributes& a) {
+    w.varint(a.mode);
+    w.varint(zigzag(a.mtime));
+    w.varint(a.mtime_nsec);
+}
+
+void read_attributes(ByteReader& in, FileAttributes& a) {
+    a.present = true;
+    a.mode = uint16_t(in.varint(kMaxMode));
+    a.mtime = unzigzag(in.varint(~uint64_t(0)));
+    a.mtime_nsec = uint32_t(in.varint(kMaxNanoseconds));
+}
+
+// The EHDR fields from `kind` on, with the name's last `name.size() - name_from` bytes.
+void write_entry_fields(ByteWriter& w, const EntryHeader& h, size_t name_from) {
+    w.u8(h.kind);
+    w.u8(h.method);
+    w.u8(h.flags);
+    if (h.flags & kEntryFlagAttributes) write_attributes(w, h.attributes);
+    w.varint(h.size);
+    w.varint(h.name.size() - name_from);
+    w.bytes(h.name.data() + name_from, h.name.size() - name_from);
+}
+
+// Reads the fields from `kind` to the name's bytes (all of them, or what an
+// index item adds to `shared` bytes) and checks them; the caller checks the
+// name's UTF-8.
+Status read_entry_fields(ByteReader& in, size_t shared, EntryHeader& h, const uint8_t*& name, size_t& name_size) {
+    h.kind = in.u8();
+    h.method = in.u8();
+    h.flags = in.u8();
+    h.attributes = FileAttributes();
+    if (h.flags & kEntryFlagAttributes) read_attributes(in, h.attributes);
+    h.size = in.varint(~uint64_t(0));
+    name_size = size_t(in.varint(kMaxNameBytes - shared));
+    name = in.bytes(name_size);
+    if (!in.ok()) return corrupt("entry header cut short, or a field out of range");
+    if (shared + name_size == 0) return corrupt("entry has no name");
+    if (h.kind == kEntrySymlink && (h.size == 0 || h.size > kMaxLinkTarget))
+        return corrupt("symbolic link target of " + std::to_string(h.size) + " bytes");
+    if (h.kind == kEntryFolder && h.size != 0) return corrupt("folder entry with content");
+    return ok_status();
+}
+
+}  // namespace
+
+void encode_entry_header(const EntryHeader& h, std::vector<uint8_t>& payload) {
+    ByteWriter w(payload);
+    write_entry_fields(w, h, 0);
+}
+
+void encode_entry_index_item(const EntryHeader& h, uint64_t offset_delta, const std::string& previous_name,
+                             std::vector<uint8_t>& payload) {
+    size_t shared = 0;
+    while (shared < h.name.size() && shared < previous_name.size() && h.name[shared] == previous_name[shared])
+        ++shared;
+    ByteWriter w(payload);
+    w.varint(offset_delta);
+    w.varint(shared);
+    write_entry_fields(w, h, shared);
+}
+
+Status decode_entry_header(ByteReader& in, EntryHeader& h) {
+    const uint8_t* name;
+    size_t name_size;
+    QOHI_RETURN_IF_ERROR(read_entry_fields(in, 0, h, name, name_size));
+    h.name.assign(reinterpret_cast<const char*>(name), name_size);
+    if (!is_valid_name(h.name)) return corrupt("entry name is not valid UTF-8");
+    return ok_status();
+}
+
+Status decode_entry_index_item(ByteReader& in, IndexNames& names, EntryHeader& h) {
+    const size_t shared = size_t(in.varint(names.last_size()));
+    const uint8_t* suffix;
+    size_t suffix_size;
+    QOHI_RETURN_IF_ERROR(read_entry_fields(in, shared, h, suffix, suffix_size));
+    h.name.clear();
+    if (!names.append(shared, suffix, suffix_size)) return corrupt("entry name is not valid UTF-8");
+    return ok_status();
+}
+
+Status check_readable(const EntryHeader& h) {
+    if (h.kind > kEntryFolder) return unsupported("entry kind " + std::to_string(h.kind) + " is not supported");
+    if (h.method != 0) return unsupported("entry method " + std::to_string(h.method) + " is not supported");
+    if (h.flags & ~kEntryFlagAttributes) return unsupported("entry flags not understood");
+    return ok_status();
+}
+
+void encode_attributes(const FileAttributes& a, std::vector<uint8_t>& payload) {
+    ByteWriter w(payload);
+    write_attributes(w, a);
+}
+
+Status decode_attributes(const uint8_t* payload, size_t size, FileAttributes& a) {
+    ByteReader in(payload, size);
+    read_attributes(in, a);
+    if (!in.ok() || in.remaining() != 0) return corrupt("malformed attr record");
+    return ok_status();
+}
+
 void encode_trailer(const Trailer& t, std::vector<uint8_t>& payload) {
     ByteWriter w(payload);
     w.u64(t.index_offset);

@@ -29,6 +29,11 @@ constexpr uint32_t kTypeFrameHeader = record_type("FHDR");
 constexpr uint32_t kTypeFrameData = record_type("FDAT");
 constexpr uint32_t kTypeIndex = record_type("QIDX");
 constexpr uint32_t kTypeTrailer = record_type("QEND");
+// Entries (spec §3.15): files stored as they are.
+constexpr uint32_t kTypeEntryHeader = record_type("EHDR");
+constexpr uint32_t kTypeEntryData = record_type("EDAT");
+// Permission bits and modification time of a frame's source file (spec §3.9).
+constexpr uint32_t kTypeAttributes = record_type("attr");
 // Frame metadata (spec §3.9): ancillary records between FHDR and FDAT.
 constexpr uint32_t kTypeIcc = record_type("iccp");
 constexpr uint32_t kTypeExif = record_type("exif");
@@ -73,6 +78,35 @@ struct FrameHeader {
     std::string name;
 };
 
+// What a tar archive keeps of a file besides its bytes (spec §3.15).
+struct FileAttributes {
+    bool present = false;
+    uint16_t mode = 0;  // st_mode & 07777
+    int64_t mtime = 0;  // seconds since 1970-01-01 UTC
+    uint32_t mtime_nsec = 0;
+};
+constexpr uint32_t kMaxMode = 07777;
+constexpr uint32_t kMaxNanoseconds = 999999999;
+
+// Entry kinds; others are reserved (listed, refused when read).
+constexpr uint8_t kEntryRegular = 0;
+constexpr uint8_t kEntrySymlink = 1;
+constexpr uint8_t kEntryFolder = 2;
+constexpr uint8_t kEntryFlagAttributes = 1;
+constexpr uint64_t kMaxLinkTarget = 65535;
+constexpr size_t kMinEntryIndexItemSize = 7;  // every varint one byte, no suffix
+// EHDR payload: 3 bytes, varints of at most 2, 10, 5 and 10 bytes, the name's size (3) and the name.
+constexpr size_t kMaxEntryHeaderSize = 3 + 2 + 10 + 5 + 10 + 3 + kMaxNameBytes;
+
+struct EntryHeader {
+    uint8_t kind = kEntryRegular;
+    uint8_t method = 0;
+    uint8_t flags = 0;  // bit 0 (kEntryFlagAttributes): `attributes` are stored
+    FileAttributes attributes;
+    uint64_t size = 0;  // content bytes
+    std::string name;
+};
+
 struct MetadataItem {
     uint32_t kind = 0;  // a qohi_metadata_kind
     std::string key;
@@ -113,6 +147,23 @@ Status decode_frame_header(ByteReader& in, uint32_t index, FrameHeader& h);
 // left empty.
 Status decode_index_entry_header(ByteReader& in, uint32_t index, IndexNames& names, FrameHeader& h);
 Status check_decodable(const FrameHeader& h);
+
+// EHDR payload (spec §3.15) and the entry's item in the index's entry
+// section (spec §3.11), as for frames.
+void encode_entry_header(const EntryHeader& h, std::vector<uint8_t>& payload);
+void encode_entry_index_item(const EntryHeader& h, uint64_t offset_delta, const std::string& previous_name,
+                             std::vector<uint8_t>& payload);
+// Parses an EHDR payload and makes the validity checks of spec §3.15
+// (CORRUPT); reserved kinds, methods and flags are accepted here and
+// refused by check_readable() (UNSUPPORTED).
+Status decode_entry_header(ByteReader& in, EntryHeader& h);
+// The same for an index item after its offset; the name goes to `names`.
+Status decode_entry_index_item(ByteReader& in, IndexNames& names, EntryHeader& h);
+Status check_readable(const EntryHeader& h);
+
+// The attr record (spec §3.9).
+void encode_attributes(const FileAttributes& a, std::vector<uint8_t>& payload);
+Status decode_attributes(const uint8_t* payload, size_t size, FileAttributes& a);
 
 void encode_trailer(const Trailer& t, std::vector<uint8_t>& payload);
 

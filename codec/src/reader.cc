@@ -198,12 +198,17 @@ Status Reader::check_reference(const FrameHeader& h, uint32_t index, uint16_t& d
 Status Reader::recover(const Status& index_error) {
     frames_ = std::vector<Frame>();  // what the index listed, capacity included
     names_ = IndexNames();
+    entries_ = std::vector<Entry>();
+    entry_names_ = IndexNames();
     const Status end = scan_frames();
     if (end.code == QOHI_ERROR_IO) return end;  // the file could not be read: nothing is known
     names_.finish_loading();
+    entry_names_.finish_loading();
     const uint32_t n = frame_count();
+    const uint32_t e = entry_count();
     file_status_ = Status(index_error.code,
                           index_error.message + "; recovered " + std::to_string(n) + (n == 1 ? " frame" : " frames") +
+                              (e ? " and " + std::to_string(e) + (e == 1 ? " entry" : " entries") : std::string()) +
                               " by reading the file from the start; " +
                               (end.ok() ? "the frames end at the index" : "the scan ended: " + end.message));
     return ok_status();
@@ -218,14 +223,42 @@ Status Reader::scan_frames() {
     // record order, the first invalid frame header, or the index ends the
     // scan; it returns which (OK for the index).
     std::string previous_name;  // of the last frame kept: the next is front-coded against it
+    std::string previous_entry_name;
     uint64_t offset = kFirstFrameOffset;
     for (;;) {
         const std::string at = " at offset " + std::to_string(offset);
         Record rec;
         QOHI_RETURN_IF_ERROR(read_record(offset, source_->size(), rec, scratch_, false));
         if (rec.type == kTypeIndex) return ok_status();
+        if (rec.type == kTypeEntryHeader) {
+            const uint32_t index = entry_count();
+            const std::string which = "entry " + std::to_string(index) + at;
+            if (index == UINT32_MAX) return Status(QOHI_ERROR_LIMIT, which + ": more entries than a file can hold");
+            if (rec.size > kMaxEntryHeaderSize) return corrupt(which + ": entry header longer than any valid one");
+            Entry e;
+            e.offset = offset;
+            ByteReader in(rec.payload, rec.size);
+            Status st = decode_entry_header(in, e.header);
+            if (st.ok() && in.remaining() != 0) st = corrupt("bytes after the name in the entry header");
+            if (st.ok()) st = scan_entry(e.header.size, rec.end, e.end);
+            if (!st.ok()) {
+                st.message = which + ": " + st.message;
+                return st;
+            }
+            const std::string& name = e.header.name;
+            size_t shared = 0;
+            while (shared < name.size() && shared < previous_entry_name.size() &&
+                   name[shared] == previous_entry_name[shared])
+                ++shared;
+            entry_names_.append(shared, reinterpret_cast<const uint8_t*>(name.data()) + shared, name.size() - shared);
+            previous_entry_name.swap(e.header.name);
+            e.header.name.clear();
+            offset = e.end;
+            entries_.push_back(std::move(e));
+            continue;
+        }
         if (rec.type != kTypeFrameHeader)
-            return corrupt("record " + type_name(rec.type) + at + ", where a frame or the index should start");
+            return corrupt("record " + type_name(rec.type) + at + ", where a frame, an entry or the index should start");
         const uint32_t index = frame_count();
         const std::string which = "frame " + std::to_string(index) + at;
         if (index == kNoReference) return Status(QOHI_ERROR_LIMIT, which + ": more frames than a file can hold");
@@ -247,7 +280,7 @@ Status Reader::scan_frames() {
             QOHI_RETURN_IF_ERROR(read_record(rec.end, source_->size(), rec, scratch_, false));
             if (rec.type == kTypeFrameData) break;
             if (rec.type == kTypeFrameHeader || rec.type == kTypeIndex || rec.type == kTypeTrailer ||
-                rec.type == kTypeFileHeader)
+                rec.type == kTypeFileHeader || rec.type == kTypeEntryHeader || rec.type == kTypeEntryData)
                 return corrupt(which + " has no FDAT record");
         }
         f.end = rec.end;
@@ -299,18 +332,96 @@ Status Reader::load_index() {
             hs.message = "index entry " + std::to_string(i) + ": " + hs.message;
             return hs;
         }
-        // Frames tile the file from the end of QHDR to the index.
-        if ((i == 0 ? f.offset != kFirstFrameOffset : f.offset < frames_[i - 1].offset + kRecordOverhead) ||
+        // Frames (and entries) tile the file from the end of QHDR to the
+        // index: tile_items() checks them together.
+        if ((i == 0 ? f.offset < kFirstFrameOffset : f.offset < frames_[i - 1].offset + kRecordOverhead) ||
             f.offset >= index_offset)
             return corrupt("index entry " + std::to_string(i) + " has an invalid frame offset");
         QOHI_RETURN_IF_ERROR(check_reference(f.header, i, f.depth));
         if (f.header.reference != kNoReference) frames_[f.header.reference].referenced = true;
-        if (i > 0) frames_[i - 1].end = f.offset;
     }
+    if (in.remaining() != 0) QOHI_RETURN_IF_ERROR(load_entry_index(in, size, index_offset));
     if (in.remaining() != 0) return corrupt("unused bytes at the end of the index");
     names_.finish_loading();
-    if (count > 0) frames_.back().end = index_offset;
-    else if (index_offset != kFirstFrameOffset) return corrupt("data between the file header and the index");
+    entry_names_.finish_loading();
+    return tile_items(index_offset);
+}
+
+Status Reader::load_entry_index(ByteReader& in, uint64_t file_size, uint64_t index_offset) {
+    const uint64_t count = in.varint(0xFFFFFFFFu);
+    if (!in.ok()) return corrupt("index: entry count cut short or out of range");
+    if (count == 0) return corrupt("index: an entry section with no entries");
+    if (count * kMinEntryIndexItemSize > in.remaining()) return corrupt("index too short for its entry count");
+    entries_.resize(size_t(count));
+    entry_names_.reserve(uint32_t(count));
+    uint64_t offset = 0;
+    for (uint32_t j = 0; j < count; ++j) {
+        Entry& e = entries_[j];
+        const std::string which = "index: entry " + std::to_string(j);
+        offset += in.varint(file_size);
+        if (!in.ok()) return corrupt(which + ": offset cut short or out of range");
+        e.offset = offset;
+        Status st = decode_entry_index_item(in, entry_names_, e.header);
+        if (!st.ok()) {
+            st.message = which + ": " + st.message;
+            return st;
+        }
+        if ((j > 0 && e.offset < entries_[j - 1].offset + kRecordOverhead) || e.offset >= index_offset)
+            return corrupt(which + " has an invalid offset");
+    }
+    return ok_status();
+}
+
+Status Reader::tile_items(uint64_t index_offset) {
+    // Both lists are in file order: merge them, checking that each item
+    // starts at least a record's overhead after the one before.
+    uint64_t expected = kFirstFrameOffset;  // where the first item must start
+    uint64_t* previous_end = nullptr;
+    uint64_t previous_start = 0;
+    size_t i = 0, j = 0;
+    while (i < frames_.size() || j < entries_.size()) {
+        const bool frame = j == entries_.size() || (i < frames_.size() && frames_[i].offset < entries_[j].offset);
+        const uint64_t start = frame ? frames_[i].offset : entries_[j].offset;
+        if (previous_end) {
+            if (start < previous_start + kRecordOverhead)
+                return corrupt("index: two items start at offsets " + std::to_string(previous_start) + " and " +
+                               std::to_string(start));
+            *previous_end = start;
+        } else if (start != expected) {
+            return corrupt("index: the first frame or entry does not start right after the file header");
+        }
+        previous_start = start;
+        previous_end = frame ? &frames_[i++].end : &entries_[j++].end;
+    }
+    if (!previous_end) {
+        if (index_offset != kFirstFrameOffset) return corrupt("data between the file header and the index");
+        return ok_status();
+    }
+    *previous_end = index_offset;
+    for (size_t k = 0; k < entries_.size(); ++k)
+        if (entries_[k].header.size > entries_[k].end - entries_[k].offset)
+            return corrupt("index: entry " + std::to_string(k) + " is larger than the space it occupies");
+    return ok_status();
+}
+
+Status Reader::scan_entry(uint64_t size, uint64_t start, uint64_t& end) {
+    // Sequential reading (spec §3.14, §3.15): the records from `start` up to
+    // the one that completes `size` bytes of content; each fits in the file,
+    // passes its CRC (read_record) and is ancillary or EDAT.
+    uint64_t have = 0;
+    end = start;
+    while (have < size) {
+        Record rec;
+        QOHI_RETURN_IF_ERROR(read_record(end, source_->size(), rec, scratch_, false));
+        if (rec.type == kTypeEntryData) {
+            if (rec.size == 0) return corrupt("empty EDAT record");
+            if (rec.size > size - have) return corrupt("entry content longer than its header says");
+            have += rec.size;
+        } else if (!is_ancillary(rec.type)) {
+            return corrupt("record " + type_name(rec.type) + " inside an entry's content");
+        }
+        end = rec.end;
+    }
     return ok_status();
 }
 
@@ -355,7 +466,7 @@ Status Reader::read_frame_records(uint32_t index, Record& rec, F&& ancillary) {
         if (rec.type == kTypeFrameData) break;
         if (!is_ancillary(rec.type)) {
             if (rec.type == kTypeFrameHeader || rec.type == kTypeIndex || rec.type == kTypeTrailer ||
-                rec.type == kTypeFileHeader)
+                rec.type == kTypeFileHeader || rec.type == kTypeEntryHeader || rec.type == kTypeEntryData)
                 return corrupt("frame has no FDAT record");
             return unsupported("unknown critical record " + type_name(rec.type));
         }
@@ -479,6 +590,84 @@ Status Reader::decode_frame(uint32_t index, uint8_t* pixels, size_t buffer_size,
         pixels_.shrink_to_fit();
         return st;
     }
+    return ok_status();
+}
+
+Status Reader::frame_attributes(uint32_t index, qohi_file_attributes& out) {
+    if (index >= frames_.size()) return Status(QOHI_ERROR_NOT_FOUND, "no frame " + std::to_string(index));
+    out = qohi_file_attributes{};
+    Record fdat;
+    bool seen = false;
+    return read_frame_records(index, fdat, [&](const Record& rec) {
+        if (rec.type != kTypeAttributes) return ok_status();
+        if (seen) return corrupt("frame " + std::to_string(index) + " has two attr records");
+        seen = true;
+        FileAttributes a;
+        QOHI_RETURN_IF_ERROR(decode_attributes(rec.payload, rec.size, a));
+        out.present = 1;
+        out.mode = a.mode;
+        out.mtime = a.mtime;
+        out.mtime_nsec = a.mtime_nsec;
+        return ok_status();
+    });
+}
+
+Status Reader::entry_info(uint32_t index, qohi_entry_info& info) {
+    if (index >= entries_.size()) return Status(QOHI_ERROR_NOT_FOUND, "no entry " + std::to_string(index));
+    const Entry& e = entries_[index];
+    info.kind = e.header.kind;
+    info.method = e.header.method;
+    info.name = entry_names_.stable_name(index);
+    info.name_size = entry_names_.name_size(index);
+    info.size = e.header.size;
+    const FileAttributes& a = e.header.attributes;
+    info.attributes.present = a.present ? 1 : 0;
+    info.attributes.mode = a.mode;
+    info.attributes.mtime = a.mtime;
+    info.attributes.mtime_nsec = a.mtime_nsec;
+    info.coded_size = e.end - e.offset;
+    return ok_status();
+}
+
+Status Reader::find_entry(const std::string& name, uint32_t& index) {
+    if (!entry_names_.find(name, index)) return Status(QOHI_ERROR_NOT_FOUND, "no entry named \"" + name + "\"");
+    return ok_status();
+}
+
+Status Reader::read_entry(uint32_t index, qohi_entry_sink sink, void* user) {
+    if (index >= entries_.size()) return Status(QOHI_ERROR_NOT_FOUND, "no entry " + std::to_string(index));
+    const Entry& e = entries_[index];
+    const std::string which = "entry " + std::to_string(index) + ": ";
+    QOHI_RETURN_IF_ERROR(check_readable(e.header));
+    Record rec;
+    QOHI_RETURN_IF_ERROR(read_record(e.offset, e.end, rec, scratch_));
+    if (rec.type != kTypeEntryHeader) return corrupt(which + "index points at " + type_name(rec.type) + ", not EHDR");
+    EntryHeader from_index = e.header;
+    entry_names_.build(index, from_index.name);
+    std::vector<uint8_t> expected;
+    encode_entry_header(from_index, expected);
+    if (rec.size != expected.size() || std::memcmp(rec.payload, expected.data(), rec.size) != 0)
+        return corrupt(which + "entry header disagrees with the index");
+    uint64_t have = 0, offset = rec.end;
+    while (have < e.header.size) {
+        QOHI_RETURN_IF_ERROR(read_record(offset, e.end, rec, scratch_));
+        offset = rec.end;
+        if (is_ancillary(rec.type)) continue;
+        if (rec.type != kTypeEntryData) {
+            if (rec.type == kTypeFileHeader || rec.type == kTypeFrameHeader || rec.type == kTypeFrameData ||
+                rec.type == kTypeIndex || rec.type == kTypeTrailer || rec.type == kTypeEntryHeader)
+                return corrupt(which + "content cut short by record " + type_name(rec.type));
+            return unsupported(which + "unknown critical record " + type_name(rec.type));
+        }
+        if (rec.size == 0) return corrupt(which + "empty EDAT record");
+        if (rec.size > e.header.size - have) return corrupt(which + "content longer than its header says");
+        if (e.header.kind == kEntrySymlink && std::memchr(rec.payload, 0, rec.size))
+            return corrupt(which + "symbolic link target contains NUL");
+        have += rec.size;
+        const qohi_status st = sink(user, rec.payload, rec.size);
+        if (st != QOHI_OK) return Status(st, which + "the caller stopped reading");
+    }
+    if (offset != e.end) return corrupt(which + "unexpected data after the entry's content");
     return ok_status();
 }
 

@@ -41,6 +41,13 @@ public:
     Status decode_frame(uint32_t index, uint8_t* pixels, size_t buffer_size, size_t stride, uint32_t channels);
     // The frame's metadata records; valid until the next call on this reader.
     Status frame_metadata(uint32_t index, const qohi_metadata** items, size_t* count);
+    Status frame_attributes(uint32_t index, qohi_file_attributes& out);
+
+    // Entries (spec §3.15).
+    uint32_t entry_count() const { return static_cast<uint32_t>(entries_.size()); }
+    Status entry_info(uint32_t index, qohi_entry_info& info);
+    Status find_entry(const std::string& name, uint32_t& index);
+    Status read_entry(uint32_t index, qohi_entry_sink sink, void* user);
     // OK for a file opened through its trailer and index. A file opened with
     // options.recover whose trailer or index failed: that failure, with what
     // the recovery scan found (spec §3.14).
@@ -62,6 +69,11 @@ private:
         uint16_t depth = 0;       // reference chain length
         bool referenced = false;  // some later frame uses it as its reference
     };
+    struct Entry {
+        uint64_t offset;  // of the EHDR record
+        uint64_t end;     // where the next item (or the index) starts
+        EntryHeader header;  // its name is empty: entry_names_ has the names
+    };
     using Pixels = std::shared_ptr<const std::vector<uint8_t>>;
     // Decoded frames kept for reuse as references, least recently used first.
     struct CacheEntry {
@@ -82,6 +94,14 @@ private:
     // Recovery (spec §3.14), after load_index() failed with `index_error`.
     Status recover(const Status& index_error);
     Status scan_frames();
+    // Reads the index's entry section from `in` (spec §3.11 check 4).
+    Status load_entry_index(ByteReader& in, uint64_t file_size, uint64_t index_offset);
+    // Checks that frames and entries together tile the file up to
+    // `index_offset` and sets each one's end (spec §3.11 checks 6 and 7).
+    Status tile_items(uint64_t index_offset);
+    // Sequential reading of an entry whose EHDR record is `ehdr`, up to the
+    // record that completes its content (spec §3.15); gives its end.
+    Status scan_entry(uint64_t size, uint64_t start, uint64_t& end);
     // Reads frame `index`'s records up to FDAT; calls `ancillary` for each
     // ancillary record and returns the FDAT record.
     template <class F>
@@ -99,6 +119,8 @@ private:
     qohi_read_options options_;
     std::vector<Frame> frames_;
     IndexNames names_;  // the frames' names, as the index front-codes them
+    std::vector<Entry> entries_;
+    IndexNames entry_names_;
     FileHeader file_header_;
     Status file_status_;
     std::vector<uint8_t> scratch_;

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -115,6 +116,22 @@ private:
 
 namespace {
 
+// Largest EDAT payload the writer emits: a reader checks and hands over one
+// piece at a time.
+constexpr size_t kEntryPiece = size_t(4) << 20;
+
+Status check_attributes(const qohi_file_attributes* a, FileAttributes& out) {
+    out = FileAttributes();
+    if (!a || !a->present) return ok_status();
+    if (a->mode > kMaxMode) return invalid_argument("mode has bits other than the permission bits (07777)");
+    if (a->mtime_nsec > kMaxNanoseconds) return invalid_argument("mtime_nsec must be below 1,000,000,000");
+    out.present = true;
+    out.mode = static_cast<uint16_t>(a->mode);
+    out.mtime = a->mtime;
+    out.mtime_nsec = a->mtime_nsec;
+    return ok_status();
+}
+
 qohi_write_options with_defaults(qohi_write_options o) {
     if (o.max_pixels == 0) o.max_pixels = QOHI_DEFAULT_MAX_PIXELS;
     if (o.max_depth == 0) o.max_depth = QOHI_DEFAULT_MAX_DEPTH;
@@ -223,7 +240,9 @@ Status Writer::add_frame(const uint8_t* pixels, uint32_t width, uint32_t height,
     h.name = options.name ? options.name : "";
     if (h.name.size() > kMaxNameBytes) return invalid_argument("frame name longer than 65535 bytes");
     if (!is_valid_name(h.name)) return invalid_argument("frame name is not valid UTF-8");
-    if (!h.name.empty() && names_.count(h.name)) return invalid_argument("duplicate frame name \"" + h.name + "\"");
+    if (!h.name.empty() && names_.count(h.name)) return invalid_argument("duplicate name \"" + h.name + "\"");
+    FileAttributes attributes;
+    QOHI_RETURN_IF_ERROR(check_attributes(options.attributes, attributes));
 
     std::vector<std::pair<uint32_t, std::vector<uint8_t>>> metadata;
     if (options.metadata_count && !options.metadata) return invalid_argument("metadata is NULL");
@@ -291,9 +310,14 @@ Status Writer::add_frame(const uint8_t* pixels, uint32_t width, uint32_t height,
     encode_frame_header(h, frame_count_, header);
     const uint64_t frame_offset = offset_;
     encode_index_entry(h, frame_count_, frame_offset - previous_offset_, previous_name_, entry);
-    if (index_.size() + entry.size() > 0xFFFFFFFFu)
+    if (index_.size() + entry.size() + entry_index_.size() + 5 > 0xFFFFFFFFu)
         return Status(QOHI_ERROR_LIMIT, "the index of this file is full; start another file");
     QOHI_RETURN_IF_ERROR(emit(kTypeFrameHeader, header));
+    if (attributes.present) {
+        std::vector<uint8_t> payload;
+        encode_attributes(attributes, payload);
+        QOHI_RETURN_IF_ERROR(emit(kTypeAttributes, payload));
+    }
     for (const auto& m : metadata) QOHI_RETURN_IF_ERROR(emit(m.first, m.second));
     QOHI_RETURN_IF_ERROR(emit(kTypeFrameData, data));
 
@@ -313,10 +337,84 @@ Status Writer::add_frame(const uint8_t* pixels, uint32_t width, uint32_t height,
     return ok_status();
 }
 
+Status Writer::add_entry(const qohi_entry_options& options) {
+    if (finished_) return invalid_argument("writer already finished");
+    if (failed_) return invalid_argument("writer failed earlier; destroy it");
+    EntryHeader h;
+    if (options.kind > kEntryFolder) return invalid_argument("unknown entry kind " + std::to_string(options.kind));
+    h.kind = static_cast<uint8_t>(options.kind);
+    h.name = options.name ? options.name : "";
+    if (h.name.empty()) return invalid_argument("an entry needs a name");
+    if (h.name.size() > kMaxNameBytes) return invalid_argument("entry name longer than 65535 bytes");
+    if (!is_valid_name(h.name)) return invalid_argument("entry name is not valid UTF-8");
+    if (names_.count(h.name)) return invalid_argument("duplicate name \"" + h.name + "\"");
+    QOHI_RETURN_IF_ERROR(check_attributes(options.attributes, h.attributes));
+    if (h.attributes.present) h.flags |= kEntryFlagAttributes;
+    h.size = options.size;
+    if (h.kind == kEntryFolder && h.size != 0) return invalid_argument("a folder entry has no content");
+    if (h.kind == kEntrySymlink && (h.size == 0 || h.size > kMaxLinkTarget))
+        return invalid_argument("a symbolic link's target must be 1 to 65535 bytes");
+    if (h.size && !options.data && !options.source) return invalid_argument("no data and no source for the content");
+    if (entry_count_ == UINT32_MAX) return Status(QOHI_ERROR_LIMIT, "too many entries");
+    if (h.kind == kEntrySymlink) {
+        const auto* target = static_cast<const uint8_t*>(options.data);
+        if (!target) return invalid_argument("a symbolic link's target must be given as data");
+        if (std::memchr(target, 0, size_t(h.size))) return invalid_argument("a symbolic link's target contains NUL");
+    }
+
+    std::vector<uint8_t> header, item;
+    encode_entry_header(h, header);
+    encode_entry_index_item(h, offset_ - previous_entry_offset_, previous_entry_name_, item);
+    if (index_.size() + entry_index_.size() + item.size() + 5 > 0xFFFFFFFFu)
+        return Status(QOHI_ERROR_LIMIT, "the index of this file is full; start another file");
+    const uint64_t entry_offset = offset_;
+    QOHI_RETURN_IF_ERROR(emit(kTypeEntryHeader, header));
+    // From here on a failure leaves a partial entry behind: the writer fails.
+    std::vector<uint8_t> piece;
+    for (uint64_t done = 0; done < h.size;) {
+        const size_t want = size_t(std::min<uint64_t>(kEntryPiece, h.size - done));
+        if (options.data) {
+            const auto* p = static_cast<const uint8_t*>(options.data) + done;
+            piece.assign(p, p + want);
+        } else {
+            piece.resize(want);
+            size_t filled = 0;
+            while (filled < want) {
+                size_t got = 0;
+                const qohi_status st = options.source(options.source_user, piece.data() + filled, want - filled, &got);
+                if (st != QOHI_OK || got > want - filled) {
+                    failed_ = true;
+                    return Status(st != QOHI_OK ? st : QOHI_ERROR_INVALID_ARGUMENT,
+                                  "entry \"" + h.name + "\": the content source failed");
+                }
+                if (got == 0) {
+                    failed_ = true;
+                    return Status(QOHI_ERROR_IO, "entry \"" + h.name + "\": the content ended after " +
+                                                     std::to_string(done + filled) + " of " +
+                                                     std::to_string(h.size) + " bytes");
+                }
+                filled += got;
+            }
+        }
+        QOHI_RETURN_IF_ERROR(emit(kTypeEntryData, piece));
+        done += want;
+    }
+    entry_index_.insert(entry_index_.end(), item.begin(), item.end());
+    previous_entry_offset_ = entry_offset;
+    previous_entry_name_ = h.name;
+    ++entry_count_;
+    names_.insert(h.name);
+    return ok_status();
+}
+
 Status Writer::finish(void** data, size_t* size) {
     if (finished_) return invalid_argument("writer already finished");
     if (failed_) return invalid_argument("writer failed earlier; destroy it");
     store_u32(index_.data(), frame_count_);
+    if (entry_count_ > 0) {
+        ByteWriter(index_).varint(entry_count_);
+        index_.insert(index_.end(), entry_index_.begin(), entry_index_.end());
+    }
     Trailer trailer;
     trailer.index_offset = offset_;
     trailer.frame_count = frame_count_;

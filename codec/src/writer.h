@@ -33,6 +33,7 @@ public:
 
     Status add_frame(const uint8_t* pixels, uint32_t width, uint32_t height, uint32_t channels, size_t stride,
                      const qohi_frame_options& options);
+    Status add_entry(const qohi_entry_options& options);
     Status finish(void** data, size_t* size);
 
     std::string last_message;
@@ -58,7 +59,12 @@ private:
     uint32_t frame_count_ = 0;
     std::vector<FrameShape> shapes_;  // per frame written, for reference checks
     ReferenceStore store_;
-    std::unordered_set<std::string> names_;
+    std::unordered_set<std::string> names_;  // of frames and entries: no two may share one
+    // The index's entry section (spec §3.11), appended to it on finish.
+    std::vector<uint8_t> entry_index_;
+    uint32_t entry_count_ = 0;
+    uint64_t previous_entry_offset_ = 0;
+    std::string previous_entry_name_;
     bool failed_ = false;
     bool finished_ = false;
 };

@@ -150,6 +150,39 @@ typedef struct qohi_metadata {
     size_t size;
 } qohi_metadata;
 
+/* What a tar archive keeps of a file besides its bytes (spec §3.15): the
+ * permission bits and the modification time. */
+typedef struct qohi_file_attributes {
+    int present;         /* nonzero: the fields below were recorded */
+    uint32_t mode;       /* permission bits, st_mode & 07777 */
+    int64_t mtime;       /* modification time: seconds since 1970-01-01 UTC */
+    uint32_t mtime_nsec; /* and nanoseconds, 0 ... 999999999 */
+} qohi_file_attributes;
+
+/* Entries (spec §3.15): files that travel in a .qohi file as they are, beside
+ * the frames, so that a packed folder comes back whole. They are numbered
+ * from 0 in file order, apart from frames. */
+typedef enum qohi_entry_kind {
+    QOHI_ENTRY_FILE = 0,    /* a regular file: its bytes */
+    QOHI_ENTRY_SYMLINK = 1, /* a symbolic link: its target (1-65535 bytes, no NUL) */
+    QOHI_ENTRY_FOLDER = 2   /* a folder: no content */
+} qohi_entry_kind;
+
+typedef struct qohi_entry_info {
+    uint32_t kind;       /* a qohi_entry_kind; other values are kinds this library cannot read */
+    uint32_t method;     /* 0: stored as it is; others cannot be read by this library */
+    /* UTF-8, NUL-terminated, never empty; valid until the reader closes. */
+    const char *name;
+    size_t name_size;
+    uint64_t size;       /* content bytes (the link target's for a symbolic link) */
+    qohi_file_attributes attributes;
+    uint64_t coded_size; /* bytes the entry occupies in the file */
+} qohi_entry_info;
+
+/* Receives an entry's content a piece at a time, in order; a status other
+ * than QOHI_OK stops the reading and is returned by qohi_reader_read_entry. */
+typedef qohi_status (*qohi_entry_sink)(void *user, const void *data, size_t size);
+
 typedef struct qohi_reader qohi_reader;
 
 /* Open a file. Reads the trailer and the index; frames are read on demand. */
@@ -187,6 +220,26 @@ QOHI_API qohi_status qohi_reader_decode_frame(qohi_reader *reader, uint32_t inde
  * order. `*items` stays valid until the next call on this reader. */
 QOHI_API qohi_status qohi_reader_frame_metadata(qohi_reader *reader, uint32_t index,
                                                 const qohi_metadata **items, size_t *count);
+
+/* The permission bits and modification time stored with frame `index`
+ * (an attr record, spec §3.9); attributes->present is 0 if there are none. */
+QOHI_API qohi_status qohi_reader_frame_attributes(qohi_reader *reader, uint32_t index,
+                                                  qohi_file_attributes *out_attributes);
+
+QOHI_API uint32_t qohi_reader_entry_count(const qohi_reader *reader);
+
+QOHI_API qohi_status qohi_reader_entry_info(qohi_reader *reader, uint32_t index, qohi_entry_info *out_info);
+
+/* Index of the first entry named exactly `name`; QOHI_ERROR_NOT_FOUND if none. */
+QOHI_API qohi_status qohi_reader_find_entry(qohi_reader *reader, const char *name, uint32_t *out_index);
+
+/* Reads entry `index`'s content and hands it to `sink` in pieces (of at
+ * most a few MiB; none for an empty entry), each checked (CRC) before it is
+ * handed over. The reader holds one piece at a time, whatever the entry's
+ * size. On a failure after some pieces were handed over (the entry is
+ * damaged further on), the caller must discard what it received. */
+QOHI_API qohi_status qohi_reader_read_entry(qohi_reader *reader, uint32_t index, qohi_entry_sink sink,
+                                            void *user);
 
 /* Message of the last failure on this reader ("" if none). */
 QOHI_API const char *qohi_reader_message(const qohi_reader *reader);
@@ -258,7 +311,26 @@ typedef struct qohi_frame_options {
     size_t reference_stride; /* 0 means width * channels */
     const qohi_metadata *metadata;
     size_t metadata_count;
+    /* The source file's permission bits and modification time, stored in
+     * an attr record; NULL (or present = 0) for none. */
+    const qohi_file_attributes *attributes;
 } qohi_frame_options;
+
+/* Supplies an entry's content for qohi_writer_add_entry: fills `buffer`
+ * with up to `size` bytes and sets `*got` (0 only at the end of the data). */
+typedef qohi_status (*qohi_entry_source)(void *user, void *buffer, size_t size, size_t *got);
+
+typedef struct qohi_entry_options {
+    uint32_t kind;        /* a qohi_entry_kind */
+    const char *name;     /* UTF-8, not empty, unique among the file's frames and entries */
+    const qohi_file_attributes *attributes; /* NULL (or present = 0) for none */
+    uint64_t size;        /* content bytes: 0 for a folder, the target's for a link */
+    /* The content: `data` (size bytes), or, if data is NULL, `source`, which
+     * the writer calls until it has `size` bytes. */
+    const void *data;
+    qohi_entry_source source;
+    void *source_user;
+} qohi_entry_options;
 
 QOHI_API void qohi_write_options_init(qohi_write_options *options);
 
@@ -288,6 +360,15 @@ QOHI_API void qohi_frame_options_init(qohi_frame_options *options);
 QOHI_API qohi_status qohi_writer_add_frame_with(qohi_writer *writer, const void *pixels, uint32_t width,
                                                 uint32_t height, uint32_t channels, size_t stride,
                                                 const qohi_frame_options *options);
+
+QOHI_API void qohi_entry_options_init(qohi_entry_options *options);
+
+/* Append an entry: a file stored as it is, a symbolic link or a folder
+ * (spec §3.15). Its content is written in pieces as it is supplied, so a
+ * file of any size takes little memory. A source that supplies fewer bytes
+ * than `size` fails the writer (QOHI_ERROR_IO): the file cannot then be
+ * finished. */
+QOHI_API qohi_status qohi_writer_add_entry(qohi_writer *writer, const qohi_entry_options *options);
 
 /* Write the index and trailer and commit the file. For memory writers,
  * `*out_data` / `*out_size` receive the file (release with qohi_free); file
