@@ -3,9 +3,12 @@
 #include <qohi/qohi.h>
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdint>
+#include <cstring>
 #include <cstdio>
 #include <exception>
 #include <set>
@@ -198,6 +201,163 @@ int open_input(const Program& prog, const std::string& path, const qohi_read_opt
     return kContinue;
 }
 
+// ------------------------------------------------------------------ entries
+
+std::string entry_name(const qohi_entry_info& info) {
+    return std::string(info.name ? info.name : "", info.name ? info.name_size : 0);
+}
+
+const char* entry_kind_name(uint32_t kind) {
+    switch (kind) {
+        case QOHI_ENTRY_FILE: return "file";
+        case QOHI_ENTRY_SYMLINK: return "link";
+        case QOHI_ENTRY_FOLDER: return "folder";
+    }
+    return "unknown";
+}
+
+// Reads entry `index`'s content into `out`. Returns "" or "CLASS: message".
+std::string read_entry(qohi_reader* reader, uint32_t index, std::vector<uint8_t>& out) {
+    out.clear();
+    const qohi_status st = qohi_reader_read_entry(
+        reader, index,
+        [](void* user, const void* data, size_t size) {
+            auto* v = static_cast<std::vector<uint8_t>*>(user);
+            const auto* p = static_cast<const uint8_t*>(data);
+            v->insert(v->end(), p, p + size);
+            return QOHI_OK;
+        },
+        &out);
+    return st == QOHI_OK ? std::string() : reader_error(reader, st);
+}
+
+// Whether `target` may be written: nothing there, or (with -f) a regular
+// file. "" if so, else why not.
+std::string check_target(const Args& args, const std::string& target, bool may_replace_link) {
+    struct stat sb;
+    if (::lstat(target.c_str(), &sb) != 0) return std::string();
+    if (S_ISLNK(sb.st_mode) && !may_replace_link)
+        return "'" + printable(target) + "' is a symbolic link; refusing to write through it";
+    if (S_ISDIR(sb.st_mode)) return "'" + printable(target) + "' is a directory";
+    if (!S_ISREG(sb.st_mode) && !S_ISLNK(sb.st_mode))
+        return "'" + printable(target) + "' exists and is not a regular file";
+    if (!args.force) return "'" + printable(target) + "' already exists; use -f/--force to overwrite it";
+    return std::string();
+}
+
+struct EntryTally {
+    uint32_t restored = 0, failed = 0;
+};
+
+// Restores the entries (spec §3.15) below `dir`: folders and files first,
+// symbolic links after them (so that nothing is written through a link the
+// file itself made), folder times last (writing into a folder changes its
+// time). `written` holds the paths of the frames already written.
+EntryTally unpack_entries(const Program& prog, const Args& args, const std::string& in_name, qohi_reader* reader,
+                          const std::string& dir, std::set<std::string>& written) {
+    EntryTally tally;
+    const uint32_t count = qohi_reader_entry_count(reader);
+    std::vector<uint32_t> links;
+    std::vector<std::pair<std::string, qohi_file_attributes>> folders;
+    std::vector<uint8_t> content;
+    std::string err;
+    for (int pass = 0; pass < 2; ++pass) {
+        const uint32_t n = pass == 0 ? count : static_cast<uint32_t>(links.size());
+        for (uint32_t k = 0; k < n; ++k) {
+            const uint32_t i = pass == 0 ? k : links[k];
+            qohi_entry_info info{};
+            qohi_status st = qohi_reader_entry_info(reader, i, &info);
+            const std::string name = st == QOHI_OK ? entry_name(info) : std::string();
+            auto refuse = [&](const std::string& why) {
+                prog.say(in_name + ": entry " + std::to_string(i) + " ('" + printable(name) + "'): " + why +
+                         "; not restored");
+                ++tally.failed;
+            };
+            if (st != QOHI_OK) {
+                refuse(reader_error(reader, st));
+                continue;
+            }
+            if (pass == 0 && info.kind == QOHI_ENTRY_SYMLINK) {
+                links.push_back(i);
+                continue;
+            }
+            const std::string reason = unsafe_name_reason(name);
+            if (!reason.empty()) {
+                refuse("unsafe name (" + reason + ")");
+                continue;
+            }
+            if (info.kind != QOHI_ENTRY_FOLDER && !written.insert(name).second) {
+                refuse("'" + printable(name) + "' was written for an earlier item");
+                continue;
+            }
+            const std::string target = join_path(dir, name);
+            if (info.kind == QOHI_ENTRY_FOLDER) {
+                if (!make_parent_folders(dir, name + "/-", err)) {
+                    refuse(printable(err));
+                    continue;
+                }
+                folders.emplace_back(target, info.attributes);
+                ++tally.restored;
+                continue;
+            }
+            std::string why = read_entry(reader, i, content);
+            if (why.empty() && !make_parent_folders(dir, name, err)) why = printable(err);
+            if (why.empty()) why = check_target(args, target, info.kind == QOHI_ENTRY_SYMLINK);
+            if (!why.empty()) {
+                refuse(why);
+                continue;
+            }
+            if (info.kind == QOHI_ENTRY_SYMLINK) {
+                const std::string link_target(content.begin(), content.end());
+                if (::unlink(target.c_str()) != 0 && errno != ENOENT) {
+                    refuse("cannot replace '" + printable(target) + "': " + std::strerror(errno));
+                    continue;
+                }
+                if (::symlink(link_target.c_str(), target.c_str()) != 0) {
+                    refuse("cannot make the symbolic link '" + printable(target) + "': " + std::strerror(errno));
+                    continue;
+                }
+            } else if (!write_file_atomic(target, content.data(), content.size(), err, Durability::kAtSync)) {
+                refuse(printable(err));
+                continue;
+            }
+            if (!restore_attributes(target, info.attributes, info.kind == QOHI_ENTRY_SYMLINK, err)) {
+                refuse(printable(err));
+                continue;
+            }
+            ++tally.restored;
+        }
+    }
+    // Deepest folders first: setting a folder's time must come after
+    // everything inside it, sub-folders' times included.
+    std::sort(folders.begin(), folders.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+    for (const auto& f : folders) {
+        if (!restore_attributes(f.first, f.second, false, err)) {
+            prog.say(in_name + ": " + printable(err));
+            ++tally.failed;
+        }
+    }
+    return tally;
+}
+
+// Writes entry `index` (a file, by name with --frame) to the output.
+int extract_entry(const Program& prog, const Args& args, const std::string& in_name, qohi_reader* reader,
+                  uint32_t index) {
+    qohi_entry_info info{};
+    qohi_status st = qohi_reader_entry_info(reader, index, &info);
+    if (st != QOHI_OK) return prog.fail(in_name + ": entry " + std::to_string(index) + ": " + reader_error(reader, st));
+    if (info.kind != QOHI_ENTRY_FILE) {
+        return prog.fail(in_name + ": '" + printable(entry_name(info)) + "' is a " + entry_kind_name(info.kind) +
+                         ", not a file; unpack the whole file to restore it");
+    }
+    std::vector<uint8_t> content;
+    const std::string why = read_entry(reader, index, content);
+    if (!why.empty()) return prog.fail(in_name + ": entry " + std::to_string(index) + ": " + why);
+    std::string err;
+    if (!write_file_atomic(args.output, content.data(), content.size(), err)) return prog.fail(printable(err));
+    return kExitOk;
+}
+
 // ------------------------------------------------------------------ --list
 
 int list_frames(const Program& prog, const std::string& in_name, qohi_reader* reader, uint64_t file_size) {
@@ -253,6 +413,22 @@ int list_frames(const Program& prog, const std::string& in_name, qohi_reader* re
         out += '\n';
         std::fputs(out.c_str(), stdout);
         out.clear();
+    }
+    const uint32_t entries = qohi_reader_entry_count(reader);
+    uint64_t entry_bytes = 0;
+    for (uint32_t i = 0; i < entries; ++i) {
+        qohi_entry_info info{};
+        const qohi_status st = qohi_reader_entry_info(reader, i, &info);
+        if (st != QOHI_OK) return prog.fail(in_name + ": entry " + std::to_string(i) + ": " + reader_error(reader, st));
+        char mode[8] = "-";
+        if (info.attributes.present) std::snprintf(mode, sizeof mode, "%04o", info.attributes.mode);
+        std::printf("entry %u  %s  %llu bytes  mode %s  %s\n", i, entry_kind_name(info.kind),
+                    static_cast<unsigned long long>(info.size), mode, printable(entry_name(info)).c_str());
+        entry_bytes += info.coded_size;
+    }
+    if (entries) {
+        std::printf("%u entr%s stored as they are, %llu bytes\n", entries, entries == 1 ? "y" : "ies",
+                    static_cast<unsigned long long>(entry_bytes));
     }
     std::printf("%u frame%s (%llu baseline%s, %llu with a reference, longest chain %llu), "
                 "%llu bytes of frames, file %llu bytes\n",
@@ -407,15 +583,30 @@ int unpack(const Program& prog, const Args& args, const std::string& in_name, qo
             refuse(printable(err));
             continue;
         }
+        qohi_file_attributes attributes{};
+        st = qohi_reader_frame_attributes(reader, i, &attributes);
+        if (st != QOHI_OK) {
+            refuse("its attributes cannot be read: " + reader_error(reader, st));
+            continue;
+        }
+        if (!restore_attributes(target, attributes, false, err)) {
+            refuse(printable(err));
+            continue;
+        }
         ++restored;
     }
+    const EntryTally entries = unpack_entries(prog, args, in_name, reader, dir, written);
+    failed += entries.failed;
+    restored += entries.restored;
     if (restored > 0 && !sync_filesystem(dir, err)) return prog.fail(printable(err));
+    const uint64_t total = uint64_t{count} + qohi_reader_entry_count(reader);
     if (failed) {
-        return prog.fail(in_name + ": " + std::to_string(failed) + " of " + std::to_string(count) +
-                         (count == 1 ? " frame" : " frames") + " not restored");
+        return prog.fail(in_name + ": " + std::to_string(failed) + " of " + std::to_string(total) +
+                         (total == 1 ? " item" : " items") + " not restored");
     }
     if (args.verbose) {
-        prog.say(in_name + ": restored " + std::to_string(restored) + (restored == 1 ? " frame" : " frames") +
+        prog.say(in_name + ": restored " + std::to_string(count) + (count == 1 ? " image" : " images") + " and " +
+                 std::to_string(entries.restored) + (entries.restored == 1 ? " other item" : " other items") +
                  " into '" + printable(dir) + "'");
     }
     return kExitOk;
@@ -487,15 +678,23 @@ int main(int argc, char** argv) {
     };
 
     const uint32_t count = qohi_reader_frame_count(reader);
+    const uint32_t entry_count = qohi_reader_entry_count(reader);
     if (list) return list_frames(prog, in_name, reader, in.size);
-    if (count == 0) return prog.fail(in_name + ": the file contains no frames");
+    if (count == 0 && entry_count == 0) return prog.fail(in_name + ": the file contains no frames");
 
-    // One frame, or all of them into a folder?
+    // One frame, or everything into a folder? A packed folder (other items
+    // than its frame, or a frame with its file's attributes, which only
+    // packing stores) comes back as a folder, even with one image in it.
+    qohi_file_attributes first_attributes{};
+    if (count == 1 && qohi_reader_frame_attributes(reader, 0, &first_attributes) != QOHI_OK)
+        first_attributes.present = 0;
+    const bool packed_folder = entry_count > 0 || first_attributes.present;
     const bool output_is_folder =
         args.output != "-" && (args.output.back() == '/' || is_directory(args.output));
-    if (!have_frame && (count > 1 || output_is_folder)) {
+    if (!have_frame && (count != 1 || packed_folder || output_is_folder)) {
         const std::string choose = in_name + ": the file has " + std::to_string(count) +
                                    (count == 1 ? " frame" : " frames") +
+                                   (entry_count ? " and " + std::to_string(entry_count) + " other items" : "") +
                                    "; choose one with --frame INDEX|NAME, or unpack them with -o FOLDER";
         if (args.output == "-") return prog.fail(choose);
         if (!args.output_given) {
@@ -504,7 +703,7 @@ int main(int argc, char** argv) {
                 return prog.fail(choose);
             }
             args.output = args.input.substr(0, args.input.size() - 5);
-        } else if (!output_is_folder && has_png_extension(args.output)) {
+        } else if (!output_is_folder && has_png_extension(args.output) && !(count == 1 && packed_folder)) {
             return prog.fail(choose);
         }
         try {
@@ -530,6 +729,9 @@ int main(int argc, char** argv) {
             }
         } else if (found == QOHI_OK) {
             index = named;
+        } else if (found == QOHI_ERROR_NOT_FOUND &&
+                   qohi_reader_find_entry(reader, frame.c_str(), &named) == QOHI_OK) {
+            return extract_entry(prog, args, in_name, reader, named);
         } else if (found == QOHI_ERROR_NOT_FOUND && numeric) {
             return prog.fail(in_name + ": no frame " + frame + " (the file has " + std::to_string(count) +
                              (count == 1 ? " frame" : " frames") + ", index 0 to " +

@@ -2,8 +2,11 @@
 // of PNGs into one multi-frame .qohi file.
 #include <qohi/qohi.h>
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <cerrno>
 
 #include <algorithm>
 #include <climits>
@@ -29,11 +32,12 @@ namespace {
 const char kUsage[] =
     "Usage: qohienc [OPTIONS] INPUT.png [-o OUTPUT.qohi]\n"
     "       qohienc [OPTIONS] FOLDER [-o OUTPUT.qohi]\n"
-    "Encode a PNG image losslessly as a QOHI file, or pack a folder of PNG images\n"
-    "into one QOHI collection.\n"
+    "Encode a PNG image losslessly as a QOHI file, or pack a folder (its images\n"
+    "and everything else in it) into one QOHI collection.\n"
     "\n"
     "  INPUT.png              PNG file to encode; \"-\" reads standard input\n"
-    "  FOLDER                 folder to pack: every *.png below it, recursively\n"
+    "  FOLDER                 folder to pack, recursively: every file, symbolic\n"
+    "                         link and folder below it\n"
     "  -o, --output FILE      output file; \"-\" writes standard output\n"
     "                         (default: INPUT with its extension replaced by .qohi,\n"
     "                         FOLDER with .qohi added, or standard output when\n"
@@ -76,23 +80,34 @@ const char kUsage[] =
     "                         for other images to refer to; may be repeated. A\n"
     "                         baseline inside FOLDER keeps its name; one outside\n"
     "                         is named \"baseline/<its file name>\"\n"
+    "      --images-only      pack only the PNG images that can be coded exactly,\n"
+    "                         leaving out everything else; exit status 3 if\n"
+    "                         anything was left out\n"
+    "      --skip-bad         store broken PNGs as they are, reported, instead of\n"
+    "                         failing the pack (exit status 3)\n"
     "      --progress         show a progress line on standard error (the default\n"
     "                         when standard error is a terminal, unless -q)\n"
     "\n"
     "Every 8-bit PNG is accepted: grey, grey+alpha and palette images are expanded\n"
-    "to RGB or RGBA without loss. 16-bit PNGs are not supported yet. The PNG's ICC\n"
-    "profile, EXIF, XMP and text chunks are kept with the image.\n"
+    "to RGB or RGBA without loss. The PNG's ICC profile, EXIF, XMP and text chunks\n"
+    "are kept with the image.\n"
     "A single image's frame is named after the input's file name (no name for\n"
-    "standard input). In a folder, each image is named by its path relative to\n"
-    "the folder, with '/' separators; images of any sizes may be mixed. Files\n"
-    "that are not *.png are skipped with a warning; symbolic links to folders are\n"
-    "not followed. Every PNG is read before anything is written: a broken one\n"
-    "fails the whole pack, naming the file.\n"
+    "standard input). Packing a folder keeps all of it, as tar does: each file\n"
+    "is named by its path relative to the folder, with '/' separators; PNG images\n"
+    "(found by their content, whatever their name) are coded as images, of any\n"
+    "sizes; every other file (JPEG, text, a PNG that an image cannot give back\n"
+    "exactly, such as a 16-bit one) is stored as it is; symbolic links are stored\n"
+    "as links, never followed; every folder is kept, empty ones too; permission\n"
+    "bits and modification times are kept for all of them. Every file is read\n"
+    "before anything is written: broken PNGs, devices, FIFOs and sockets fail the\n"
+    "whole pack, all of them listed.\n"
     "The output is written to a temporary file and renamed into place only when\n"
     "complete. Binary data is never written to a terminal. 'qohidec FILE -o DIR'\n"
     "unpacks a collection; 'qohidec FILE --list' lists it.\n"
     "\n"
-    "Exit status: 0 success, 1 failure (bad input, I/O error), 2 usage error.\n";
+    "Exit status: 0 success, 1 failure (bad input, I/O error), 2 usage error,\n"
+    "3 packed, but files were left out (--images-only) or broken PNGs were stored\n"
+    "as they are (--skip-bad).\n";
 
 std::string base_name(const std::string& path) {
     size_t slash = path.find_last_of('/');
@@ -146,6 +161,8 @@ struct CollectionOptions {
     bool max_depth_given = false;
     uint32_t max_depth = 0;
     std::vector<std::string> baselines;
+    bool images_only = false;  // leave out what is not an image (exit status 3 if anything was)
+    bool skip_bad = false;     // store broken PNGs as they are instead of failing
     std::vector<std::string> given;  // names of the folder-only options used
 };
 
@@ -158,12 +175,32 @@ struct Settings {
     bool progress = false;
 };
 
-// Reads and decodes one PNG file; `error` names the file.
-bool load_png(const std::string& path, Image& image, std::string& error, uint64_t* file_size = nullptr) {
+// Why a PNG file is not coded as an image.
+struct PngVerdict {
+    bool broken = false;     // damaged, or not a valid PNG
+    bool not_exact = false;  // valid, but a frame cannot give it back exactly
+    std::string why;         // for not_exact
+};
+
+// The bit depth in a PNG's IHDR, or 0 if there is none.
+unsigned png_bit_depth(const std::vector<uint8_t>& data) {
+    return data.size() >= 33 && std::memcmp(&data[12], "IHDR", 4) == 0 ? data[24] : 0;
+}
+
+// Reads and decodes one PNG file; `error` names the file. When the file was
+// read but does not decode, `verdict` says why.
+bool load_png(const std::string& path, Image& image, std::string& error, uint64_t* file_size = nullptr,
+              PngVerdict* verdict = nullptr) {
     std::vector<uint8_t> data;
     if (!read_file(path, data, error)) return false;
     if (file_size) *file_size = data.size();
     if (!decode_png(data.data(), data.size(), image, error)) {
+        if (verdict && png_bit_depth(data) == 16) {
+            verdict->not_exact = true;
+            verdict->why = "16-bit samples (frames hold 8 bits)";
+        } else if (verdict) {
+            verdict->broken = true;
+        }
         error = input_name(path) + ": " + error;
         return false;
     }
@@ -274,11 +311,32 @@ int encode_single(const Program& prog, const Args& args, const Settings& setting
 
 // ------------------------------------------------------------- a folder
 
+// An image of the folder (or a baseline), coded as a frame.
 struct Source {
     std::string path;  // the file as opened, and as messages name it
     std::string name;  // the frame name
     bool baseline = false;
     uint32_t width = 0, height = 0, channels = 0;
+    qohi_file_attributes attributes{};  // of a file in the folder; none for a baseline from elsewhere
+};
+
+// Anything else of the folder, stored as an entry (spec §3.15): a file as it
+// is, a symbolic link, a folder.
+struct StoredItem {
+    std::string path;  // as opened and named in messages
+    std::string name;
+    uint32_t kind = QOHI_ENTRY_FILE;
+    qohi_file_attributes attributes{};
+    uint64_t size = 0;
+    std::string target;  // a link's
+    std::string why;     // a file that looks like an image but is stored as it is: why
+};
+
+struct Collection {
+    std::vector<Source> images;
+    std::vector<StoredItem> stored;
+    std::vector<std::string> skipped;  // --images-only: what was left out, and why
+    uint64_t input_bytes = 0;          // of every file read
 };
 
 struct LoadContext {
@@ -327,81 +385,221 @@ extern "C" void plan_progress(void* user, const char* stage, uint64_t done, uint
     }
 }
 
-// Gathers the images to pack: the folder's PNGs and the baselines. Returns
-// kContinue or an exit code.
-int collect_sources(const Program& prog, const Args& args, const CollectionOptions& copt,
-                    std::vector<Source>& sources) {
-    FolderScan scan;
-    std::string err;
-    if (!scan_folder(args.input, scan, err)) return prog.fail(err);
-    if (!args.quiet) {
-        auto shown = [](const std::vector<std::string>& items) {
-            std::vector<std::string> first;
-            for (size_t i = 0; i < items.size() && i < 5; ++i) first.push_back(printable(items[i]));
-            std::string text = list_for_message(first, 5);
-            if (items.size() > first.size()) {
-                text += ", and " + std::to_string(items.size() - first.size()) + " more";
-            }
-            return text;
-        };
-        const size_t n = scan.others.size();
-        if (n) {
-            prog.say("warning: skipped " + std::to_string(n) + (n == 1 ? " file that is" : " files that are") +
-                     " not PNG: " + shown(scan.others));
-        }
-        const size_t l = scan.linked_folders.size();
-        if (l) {
-            prog.say("warning: did not follow " + std::to_string(l) + " symbolic link" +
-                     (l == 1 ? "" : "s") + " to folders: " + shown(scan.linked_folders));
-        }
-        const size_t b = scan.broken_links.size();
-        if (b) {
-            prog.say("warning: skipped " + std::to_string(b) + " broken symbolic link" + (b == 1 ? "" : "s") +
-                     ": " + shown(scan.broken_links));
-        }
+// A file opened for reading, closed on every path out.
+struct FileHandle {
+    int fd = -1;
+    ~FileHandle() {
+        if (fd >= 0) ::close(fd);
     }
+};
 
-    std::set<std::string> names;
-    for (const std::string& rel : scan.pngs) {
-        const std::string path = join_path(args.input, rel);
-        const std::string reason = unsafe_name_reason(rel);
+// Feeds a stored file to the writer from its descriptor.
+struct FileFeed {
+    int fd;
+    int error = 0;  // errno of a failed read
+};
+
+extern "C" qohi_status feed_file(void* user, void* buffer, size_t size, size_t* got) {
+    auto* feed = static_cast<FileFeed*>(user);
+    for (;;) {
+        const ssize_t n = ::read(feed->fd, buffer, size);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            feed->error = errno;
+            *got = 0;
+            return QOHI_ERROR_IO;
+        }
+        *got = static_cast<size_t>(n);
+        return QOHI_OK;
+    }
+}
+
+// True if the file at `fd` has no more bytes (it did not grow while read).
+bool at_end(int fd) {
+    char byte;
+    ssize_t n;
+    do n = ::read(fd, &byte, 1);
+    while (n < 0 && errno == EINTR);
+    return n == 0;
+}
+
+const uint8_t kPngSignature[8] = {0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A};
+
+// Whether the file at `path` starts with the PNG signature.
+bool starts_like_png(const std::string& path, std::string& error) {
+    FileHandle f;
+    f.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (f.fd < 0) {
+        error = "'" + path + "': " + std::strerror(errno);
+        return false;
+    }
+    uint8_t head[8];
+    size_t have = 0;
+    while (have < sizeof head) {
+        const ssize_t n = ::read(f.fd, head + have, sizeof head - have);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            error = "'" + path + "': " + std::strerror(errno);
+            return false;
+        }
+        if (n == 0) break;
+        have += static_cast<size_t>(n);
+    }
+    return have == sizeof head && std::memcmp(head, kPngSignature, sizeof head) == 0;
+}
+
+// Sorts the folder's contents into images, stored items and (with
+// --images-only) skipped ones, reading every image to learn its size. Files
+// that cannot be packed (broken PNGs without --skip-bad, devices, FIFOs,
+// sockets) are all reported before failing. Returns kContinue or an exit code.
+int collect(const Program& prog, const Args& args, const CollectionOptions& copt, ProgressLine& progress,
+            Collection& out) {
+    std::vector<FolderItem> items;
+    std::string err;
+    if (!scan_folder(args.input, items, err)) return prog.fail(printable(err));
+    std::vector<std::string> broken, unstorable;
+    uint64_t done = 0;
+    for (const FolderItem& item : items) {
+        progress.update("reading", ++done, items.size(), "files");
+        const std::string path = join_path(args.input, item.rel);
+        const std::string reason = unsafe_name_reason(item.rel);
         if (!reason.empty()) {
-            return prog.fail(printable(path) + ": the file name cannot be a frame name (" + reason +
-                             "); rename the file");
+            return prog.fail(printable(path) + ": the file name cannot be stored (" + reason + "); rename the file");
+        }
+        StoredItem stored;
+        stored.path = path;
+        stored.name = item.rel;
+        stored.attributes = item.attributes;
+        auto skip = [&](const std::string& why) { out.skipped.push_back(printable(item.rel) + " (" + why + ")"); };
+        switch (item.kind) {
+            case FolderItem::kFolder:
+                if (copt.images_only) continue;
+                stored.kind = QOHI_ENTRY_FOLDER;
+                out.stored.push_back(std::move(stored));
+                continue;
+            case FolderItem::kSymlink: {
+                if (copt.images_only) {
+                    skip("a symbolic link");
+                    continue;
+                }
+                std::vector<char> target(size_t(item.size) + 2);
+                const ssize_t n = ::readlink(path.c_str(), target.data(), target.size());
+                if (n <= 0 || size_t(n) >= target.size()) {
+                    return prog.fail(printable(path) + ": cannot read the symbolic link" +
+                                     (n < 0 ? std::string(": ") + std::strerror(errno) : std::string()));
+                }
+                stored.kind = QOHI_ENTRY_SYMLINK;
+                stored.target.assign(target.data(), size_t(n));
+                stored.size = stored.target.size();
+                out.stored.push_back(std::move(stored));
+                continue;
+            }
+            case FolderItem::kOther:
+                if (copt.images_only) skip("not a regular file");
+                else unstorable.push_back(printable(path) + ": a device, FIFO or socket cannot be stored");
+                continue;
+            case FolderItem::kFile:
+                break;
+        }
+        stored.kind = QOHI_ENTRY_FILE;
+        stored.size = item.size;
+        err.clear();
+        if (!starts_like_png(path, err)) {
+            if (!err.empty()) return prog.fail(printable(err));
+            if (copt.images_only) {
+                skip("not a PNG");
+                continue;
+            }
+            out.input_bytes += item.size;
+            out.stored.push_back(std::move(stored));
+            continue;
+        }
+        Image image;
+        uint64_t file_size = 0;
+        PngVerdict verdict;
+        if (!load_png(path, image, err, &file_size, &verdict)) {
+            if (verdict.broken && !copt.skip_bad) {
+                broken.push_back(printable(err));
+                continue;
+            }
+            if (!verdict.broken && !verdict.not_exact) return prog.fail(printable(err));  // could not be read at all
+            stored.why = verdict.broken ? "a broken PNG: " + printable(err) : printable(verdict.why);
+            if (copt.images_only) {
+                skip(stored.why);
+                continue;
+            }
+            out.input_bytes += item.size;
+            out.stored.push_back(std::move(stored));
+            continue;
         }
         Source s;
         s.path = path;
-        s.name = rel;
-        sources.push_back(s);
-        names.insert(rel);
+        s.name = item.rel;
+        s.width = image.width;
+        s.height = image.height;
+        s.channels = image.channels;
+        s.attributes = item.attributes;
+        out.input_bytes += file_size;
+        out.images.push_back(std::move(s));
     }
+    if (!broken.empty() || !unstorable.empty()) {
+        progress.finish();
+        for (const std::string& b : broken) prog.say(b);
+        for (const std::string& u : unstorable) prog.say(u);
+        std::string what;
+        if (!broken.empty()) what = std::to_string(broken.size()) + (broken.size() == 1 ? " broken PNG" : " broken PNGs");
+        if (!unstorable.empty()) {
+            if (!what.empty()) what += " and ";
+            what += std::to_string(unstorable.size()) + (unstorable.size() == 1 ? " file" : " files") +
+                    " that cannot be stored";
+        }
+        return prog.fail(printable(args.input) + ": " + what + "; nothing written" +
+                         (broken.empty() ? "" : " (--skip-bad stores broken PNGs as they are)"));
+    }
+    return kContinue;
+}
 
-    // Baselines: inside the folder they mark an image; outside they are added
-    // first, named "baseline/<file name>".
+// Adds the baselines to the images: inside the folder they mark an image;
+// outside they are added first, named "baseline/<file name>". Returns
+// kContinue or an exit code.
+int add_baselines(const Program& prog, const Args& args, const CollectionOptions& copt, Collection& c) {
+    std::set<std::string> names;
+    for (const Source& s : c.images) names.insert(s.name);
+    for (const StoredItem& s : c.stored) names.insert(s.name);
     std::vector<Source> outside;
     std::set<std::string> seen_real;
+    std::string err;
     const std::string root_real = real_path(args.input);
     const std::string root_prefix = root_real == "/" ? "/" : root_real + "/";
     for (const std::string& file : copt.baselines) {
         const std::string real = real_path(file);
+        Image image;
         if (real.empty()) {
             // Let the reading below report why.
-            Image image;
-            if (!load_png(file, image, err)) return prog.fail(err);
-            return prog.fail("'" + file + "': cannot resolve the path");
+            if (!load_png(file, image, err)) return prog.fail(printable(err));
+            return prog.fail("'" + printable(file) + "': cannot resolve the path");
         }
         if (!seen_real.insert(real).second) continue;
         if (!root_real.empty() && real.compare(0, root_prefix.size(), root_prefix) == 0) {
             const std::string rel = real.substr(root_prefix.size());
-            auto it = std::lower_bound(scan.pngs.begin(), scan.pngs.end(), rel);
-            if (it != scan.pngs.end() && *it == rel) {
-                sources[static_cast<size_t>(it - scan.pngs.begin())].baseline = true;
+            auto it = std::find_if(c.images.begin(), c.images.end(), [&](const Source& s) { return s.name == rel; });
+            if (it != c.images.end()) {
+                it->baseline = true;
                 continue;
+            }
+            if (names.count(rel)) {
+                return prog.fail(printable(file) + ": a baseline must be an image that can be stored exactly");
             }
         }
         Source s;
         s.path = file;
         s.baseline = true;
+        uint64_t file_size = 0;
+        if (!load_png(file, image, err, &file_size)) return prog.fail(printable(err));
+        s.width = image.width;
+        s.height = image.height;
+        s.channels = image.channels;
+        c.input_bytes += file_size;
         std::string base = base_name(real);
         std::string stem = base, ext;
         const size_t dot = base.find_last_of('.');
@@ -419,12 +617,91 @@ int collect_sources(const Program& prog, const Args& args, const CollectionOptio
         names.insert(s.name);
         outside.push_back(s);
     }
-    sources.insert(sources.begin(), outside.begin(), outside.end());
-    if (sources.empty()) {
-        return prog.fail(printable(args.input) + ": no PNG files in the folder");
-    }
-    if (sources.size() > UINT32_MAX - 1) return prog.fail(printable(args.input) + ": too many images");
+    c.images.insert(c.images.begin(), outside.begin(), outside.end());
     return kContinue;
+}
+
+// Writes `item` as an entry, its content streamed from the file. Returns ""
+// or what went wrong.
+std::string store_item(qohi_writer* writer, const StoredItem& item) {
+    qohi_entry_options eo;
+    qohi_entry_options_init(&eo);
+    eo.kind = item.kind;
+    eo.name = item.name.c_str();
+    eo.attributes = &item.attributes;
+    eo.size = item.size;
+    FileHandle f;
+    FileFeed feed{-1};
+    if (item.kind == QOHI_ENTRY_SYMLINK) {
+        eo.data = item.target.data();
+    } else if (item.kind == QOHI_ENTRY_FILE) {
+        f.fd = ::open(item.path.c_str(), O_RDONLY | O_CLOEXEC);
+        if (f.fd < 0) return std::string("cannot open it: ") + std::strerror(errno);
+        feed.fd = f.fd;
+        eo.source = feed_file;
+        eo.source_user = &feed;
+    }
+    const qohi_status st = qohi_writer_add_entry(writer, &eo);
+    if (st != QOHI_OK) {
+        if (feed.error) return std::string("cannot read it: ") + std::strerror(feed.error);
+        const std::string message = library_message(qohi_writer_message(writer), qohi_status_string(st));
+        if (message.find("content ended") != std::string::npos) return "the file changed while packing (it shrank)";
+        return "storing failed: " + message;
+    }
+    if (item.kind == QOHI_ENTRY_FILE && !at_end(f.fd)) return "the file changed while packing (it grew)";
+    return std::string();
+}
+
+// Compares entry `index` of `reader` with `item` on disk. "" if they agree.
+std::string compare_entry(qohi_reader* reader, uint32_t index, const StoredItem& item) {
+    qohi_entry_info info{};
+    qohi_status st = qohi_reader_entry_info(reader, index, &info);
+    if (st != QOHI_OK) return library_message(qohi_reader_message(reader), qohi_status_string(st));
+    if (std::string(info.name, info.name_size) != item.name) return "its name differs";
+    if (info.kind != item.kind || info.size != item.size) return "its kind or size differs";
+    const qohi_file_attributes& a = info.attributes;
+    if (!a.present || a.mode != item.attributes.mode || a.mtime != item.attributes.mtime ||
+        a.mtime_nsec != item.attributes.mtime_nsec)
+        return "its attributes differ";
+    struct Compare {
+        int fd = -1;
+        const std::string* target = nullptr;
+        uint64_t at = 0;
+        bool same = true;
+    } cmp;
+    FileHandle f;
+    if (item.kind == QOHI_ENTRY_FILE) {
+        f.fd = ::open(item.path.c_str(), O_RDONLY | O_CLOEXEC);
+        if (f.fd < 0) return std::string("cannot open the file again: ") + std::strerror(errno);
+        cmp.fd = f.fd;
+    }
+    cmp.target = &item.target;
+    st = qohi_reader_read_entry(
+        reader, index,
+        [](void* user, const void* data, size_t size) {
+            auto* c = static_cast<Compare*>(user);
+            if (c->fd < 0) {
+                c->same = c->same && c->target->compare(size_t(c->at), size, static_cast<const char*>(data), size) == 0;
+            } else {
+                std::vector<char> disk(size);
+                size_t have = 0;
+                while (have < size) {
+                    const ssize_t n = ::read(c->fd, disk.data() + have, size - have);
+                    if (n < 0 && errno == EINTR) continue;
+                    if (n <= 0) break;
+                    have += size_t(n);
+                }
+                c->same = c->same && have == size && std::memcmp(disk.data(), data, size) == 0;
+            }
+            c->at += size;
+            return QOHI_OK;
+        },
+        &cmp);
+    if (st != QOHI_OK) {
+        return "it does not read: " + library_message(qohi_reader_message(reader), qohi_status_string(st));
+    }
+    if (!cmp.same || cmp.at != item.size) return "its content differs";
+    return std::string();
 }
 
 int pack_folder(const Program& prog, const Args& args, const Settings& settings,
@@ -435,24 +712,17 @@ int pack_folder(const Program& prog, const Args& args, const Settings& settings,
         return prog.fail(message);
     };
 
-    std::vector<Source> sources;
-    int rc = collect_sources(prog, args, copt, sources);
+    // Read every file of the folder before anything is written.
+    Collection c;
+    int rc = collect(prog, args, copt, progress, c);
     if (rc != kContinue) return rc;
+    rc = add_baselines(prog, args, copt, c);
+    if (rc != kContinue) return rc;
+    std::vector<Source>& sources = c.images;
+    if (sources.empty() && c.stored.empty()) return fail(printable(args.input) + ": the folder is empty");
+    if (sources.size() > UINT32_MAX - 1 || c.stored.size() > UINT32_MAX - 1)
+        return fail(printable(args.input) + ": too many files");
     const uint32_t count = static_cast<uint32_t>(sources.size());
-
-    // Read every image before anything is written.
-    uint64_t png_bytes = 0;
-    std::string err;
-    for (uint32_t i = 0; i < count; ++i) {
-        progress.update("reading", i + 1, count, "images");
-        Image image;
-        uint64_t file_size = 0;
-        if (!load_png(sources[i].path, image, err, &file_size)) return fail(printable(err));
-        sources[i].width = image.width;
-        sources[i].height = image.height;
-        sources[i].channels = image.channels;
-        png_bytes += file_size;
-    }
 
     // Plan the order and the references.
     std::vector<qohi_plan_image> plan_images(count);
@@ -479,7 +749,9 @@ int pack_folder(const Program& prog, const Args& args, const Settings& settings,
     load_ctx.sources = &sources;
     std::vector<qohi_plan_entry> plan(count);
     qohi_error qerr{};
-    qohi_status st = qohi_plan(plan_images.data(), count, load_source, &load_ctx, &popt, plan.data(), &qerr);
+    std::string err;
+    qohi_status st = count == 0 ? QOHI_OK
+                                : qohi_plan(plan_images.data(), count, load_source, &load_ctx, &popt, plan.data(), &qerr);
     if (st != QOHI_OK) {
         if (!load_ctx.error.empty()) return fail(printable(load_ctx.error));
         return fail(printable(args.input) + ": planning failed: " +
@@ -559,6 +831,7 @@ int pack_folder(const Program& prog, const Args& args, const Settings& settings,
         if (e.reference >= 0) fopt.reference_pixels = kept[static_cast<size_t>(e.reference)].data();
         fopt.metadata = metadata.empty() ? nullptr : metadata.data();
         fopt.metadata_count = metadata.size();
+        fopt.attributes = &src.attributes;
         st = qohi_writer_add_frame_with(wd.writer, image.pixels.data(), image.width, image.height,
                                         image.channels, 0, &fopt);
         if (st != QOHI_OK) {
@@ -569,6 +842,11 @@ int pack_folder(const Program& prog, const Args& args, const Settings& settings,
         if (e.reference >= 0 && last_use[static_cast<size_t>(e.reference)] == int64_t{k}) {
             std::vector<uint8_t>().swap(kept[static_cast<size_t>(e.reference)]);
         }
+    }
+    for (size_t k = 0; k < c.stored.size(); ++k) {
+        progress.update("storing", k + 1, c.stored.size(), "files");
+        const std::string problem = store_item(wd.writer, c.stored[k]);
+        if (!problem.empty()) return fail(printable(c.stored[k].path) + ": " + problem);
     }
     void* data = nullptr;
     size_t size = 0;
@@ -591,9 +869,11 @@ int pack_folder(const Program& prog, const Args& args, const Settings& settings,
         std::string problem;
         if (st != QOHI_OK) {
             problem = "the file does not open: " + library_message(qerr.message, qohi_status_string(st));
-        } else if (qohi_reader_frame_count(rd.reader) != count) {
-            problem = "it holds " + std::to_string(qohi_reader_frame_count(rd.reader)) + " frames, not " +
-                      std::to_string(count);
+        } else if (qohi_reader_frame_count(rd.reader) != count ||
+                   qohi_reader_entry_count(rd.reader) != c.stored.size()) {
+            problem = "it holds " + std::to_string(qohi_reader_frame_count(rd.reader)) + " frames and " +
+                      std::to_string(qohi_reader_entry_count(rd.reader)) + " entries, not " + std::to_string(count) +
+                      " and " + std::to_string(c.stored.size());
         } else {
             for (uint32_t k = 0; k < count && problem.empty(); ++k) {
                 progress.update("verifying", k + 1, count, "images");
@@ -604,9 +884,25 @@ int pack_folder(const Program& prog, const Args& args, const Settings& settings,
                     break;
                 }
                 std::string diff = compare_frame(rd.reader, k, image, src.name, src.baseline);
+                if (diff.empty()) {
+                    qohi_file_attributes a{};
+                    if (qohi_reader_frame_attributes(rd.reader, k, &a) != QOHI_OK ||
+                        a.present != src.attributes.present ||
+                        (a.present && (a.mode != src.attributes.mode || a.mtime != src.attributes.mtime ||
+                                       a.mtime_nsec != src.attributes.mtime_nsec)))
+                        diff = "its attributes differ";
+                }
                 if (!diff.empty()) {
                     problem = "frame " + std::to_string(k) + " ('" + printable(src.name) + "') differs from " +
                               printable(src.path) + ": " + diff;
+                }
+            }
+            for (uint32_t k = 0; k < c.stored.size() && problem.empty(); ++k) {
+                progress.update("verifying", k + 1, c.stored.size(), "files");
+                const std::string diff = compare_entry(rd.reader, k, c.stored[k]);
+                if (!diff.empty()) {
+                    problem = "entry " + std::to_string(k) + " ('" + printable(c.stored[k].name) + "') differs from " +
+                              printable(c.stored[k].path) + ": " + diff;
                 }
             }
         }
@@ -623,11 +919,33 @@ int pack_folder(const Program& prog, const Args& args, const Settings& settings,
         return fail(err);
     }
     progress.finish();
+    size_t verbatim_images = 0;
+    for (const StoredItem& s : c.stored) {
+        if (s.why.empty()) continue;
+        ++verbatim_images;
+        if (!args.quiet) prog.say("note: " + printable(s.path) + ": stored as it is: " + s.why);
+    }
     if (args.verbose) {
-        double ratio = png_bytes == 0 ? 0.0 : static_cast<double>(size) / static_cast<double>(png_bytes);
-        std::fprintf(stderr, "%s: %s: %u images, %llu bytes of PNG -> %zu bytes, ratio %.3f%s\n", prog.name,
-                     printable(args.input).c_str(), count, static_cast<unsigned long long>(png_bytes), size,
-                     ratio, settings.verify ? ", verified" : "");
+        double ratio =
+            c.input_bytes == 0 ? 0.0 : static_cast<double>(size) / static_cast<double>(c.input_bytes);
+        std::fprintf(stderr, "%s: %s: %u images, %zu other items, %llu bytes of files -> %zu bytes, ratio %.3f%s\n",
+                     prog.name, printable(args.input).c_str(), count, c.stored.size(),
+                     static_cast<unsigned long long>(c.input_bytes), size, ratio,
+                     settings.verify ? ", verified" : "");
+    }
+    if (!c.skipped.empty()) {
+        // --images-only: the user asked for it, but must still hear it.
+        if (!args.quiet) {
+            for (const std::string& s : c.skipped) prog.say("skipped: " + s);
+        }
+        prog.say("warning: " + std::to_string(c.skipped.size()) + (c.skipped.size() == 1 ? " file" : " files") +
+                 " not packed (--images-only)");
+        return kExitIncomplete;
+    }
+    if (copt.skip_bad && verbatim_images > 0) {
+        for (const StoredItem& s : c.stored) {
+            if (s.why.compare(0, 12, "a broken PNG") == 0) return kExitIncomplete;
+        }
     }
     return kExitOk;
 }
@@ -701,6 +1019,16 @@ int main(int argc, char** argv) {
              copt.max_depth = static_cast<uint32_t>(n);
              copt.max_depth_given = true;
              copt.given.push_back("--max-depth");
+             return kContinue;
+         }},
+        {"--images-only", 0, nullptr, nullptr, false, [&](const std::string&) {
+             copt.images_only = true;
+             copt.given.push_back("--images-only");
+             return kContinue;
+         }},
+        {"--skip-bad", 0, nullptr, nullptr, false, [&](const std::string&) {
+             copt.skip_bad = true;
+             copt.given.push_back("--skip-bad");
              return kContinue;
          }},
         {"--baseline", 0, "a file name", nullptr, false, [&](const std::string& file) {

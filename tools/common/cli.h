@@ -14,6 +14,10 @@ namespace qohi_tools {
 constexpr int kExitOk = 0;
 constexpr int kExitFailure = 1;
 constexpr int kExitUsage = 2;
+// Finished, but not everything came through as asked: files left out
+// (qohienc --images-only), broken images stored as they are (--skip-bad),
+// frames lost in a damaged file (qohidec --recover).
+constexpr int kExitIncomplete = 3;
 constexpr int kContinue = -1;  // from the parsing steps: go on
 
 struct Program {

@@ -2,6 +2,7 @@
 #include "collection.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -39,8 +40,35 @@ bool has_png_extension(const std::string& name) {
     return ext[0] == '.' && (ext[1] | 0x20) == 'p' && (ext[2] | 0x20) == 'n' && (ext[3] | 0x20) == 'g';
 }
 
-bool scan_folder(const std::string& root, FolderScan& scan, std::string& error) {
-    scan = FolderScan{};
+qohi_file_attributes attributes_of(const struct stat& st) {
+    qohi_file_attributes a{};
+    a.present = 1;
+    a.mode = static_cast<uint32_t>(st.st_mode & 07777);
+    a.mtime = static_cast<int64_t>(st.st_mtim.tv_sec);
+    a.mtime_nsec = static_cast<uint32_t>(st.st_mtim.tv_nsec);
+    return a;
+}
+
+bool restore_attributes(const std::string& path, const qohi_file_attributes& a, bool symlink, std::string& error) {
+    if (!a.present) return true;
+    if (!symlink && ::chmod(path.c_str(), static_cast<mode_t>(a.mode)) != 0) {
+        error = "cannot set the permissions of '" + path + "': " + errno_text(errno);
+        return false;
+    }
+    struct timespec times[2];
+    times[0].tv_sec = 0;
+    times[0].tv_nsec = UTIME_OMIT;  // access time: left as it is
+    times[1].tv_sec = static_cast<time_t>(a.mtime);
+    times[1].tv_nsec = static_cast<long>(a.mtime_nsec);
+    if (::utimensat(AT_FDCWD, path.c_str(), times, symlink ? AT_SYMLINK_NOFOLLOW : 0) != 0) {
+        error = "cannot set the modification time of '" + path + "': " + errno_text(errno);
+        return false;
+    }
+    return true;
+}
+
+bool scan_folder(const std::string& root, std::vector<FolderItem>& items, std::string& error) {
+    items.clear();
     std::vector<std::string> pending{std::string()};  // relative folders still to read
     while (!pending.empty()) {
         const std::string rel_dir = pending.back();
@@ -66,42 +94,30 @@ bool scan_folder(const std::string& root, FolderScan& scan, std::string& error) 
             if (name == "." || name == "..") continue;
             const std::string rel = rel_dir.empty() ? name : rel_dir + "/" + name;
             const std::string full = join_path(root, rel);
-            unsigned char type = entry->d_type;
-            if (type == DT_UNKNOWN) {
-                struct stat st;
-                if (::lstat(full.c_str(), &st) != 0) {
-                    error = "cannot read '" + full + "': " + errno_text(errno);
-                    return false;
-                }
-                type = S_ISDIR(st.st_mode)   ? DT_DIR
-                       : S_ISLNK(st.st_mode) ? DT_LNK
-                       : S_ISREG(st.st_mode) ? DT_REG
-                                             : DT_FIFO;  // some other kind of file
+            struct stat st;
+            if (::lstat(full.c_str(), &st) != 0) {
+                error = "cannot read '" + full + "': " + errno_text(errno);
+                return false;
             }
-            if (type == DT_DIR) {
+            FolderItem item;
+            item.rel = rel;
+            item.attributes = attributes_of(st);
+            item.size = static_cast<uint64_t>(st.st_size);
+            if (S_ISDIR(st.st_mode)) {
+                item.kind = FolderItem::kFolder;
+                item.size = 0;
                 pending.push_back(rel);
-            } else if (type == DT_LNK) {
-                struct stat st;
-                if (::stat(full.c_str(), &st) != 0) {
-                    scan.broken_links.push_back(rel);
-                } else if (S_ISDIR(st.st_mode)) {
-                    scan.linked_folders.push_back(rel);
-                } else if (S_ISREG(st.st_mode) && has_png_extension(name)) {
-                    scan.pngs.push_back(rel);
-                } else {
-                    scan.others.push_back(rel);
-                }
-            } else if (type == DT_REG && has_png_extension(name)) {
-                scan.pngs.push_back(rel);
+            } else if (S_ISLNK(st.st_mode)) {
+                item.kind = FolderItem::kSymlink;
+            } else if (S_ISREG(st.st_mode)) {
+                item.kind = FolderItem::kFile;
             } else {
-                scan.others.push_back(rel);
+                item.kind = FolderItem::kOther;
             }
+            items.push_back(std::move(item));
         }
     }
-    std::sort(scan.pngs.begin(), scan.pngs.end());
-    std::sort(scan.others.begin(), scan.others.end());
-    std::sort(scan.linked_folders.begin(), scan.linked_folders.end());
-    std::sort(scan.broken_links.begin(), scan.broken_links.end());
+    std::sort(items.begin(), items.end(), [](const FolderItem& a, const FolderItem& b) { return a.rel < b.rel; });
     return true;
 }
 

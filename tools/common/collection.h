@@ -1,28 +1,41 @@
-// Collections for the QOHI tools: walking a folder of PNGs (qohienc), checking
-// frame names before they become paths and creating the folders they need
-// (qohidec). (Converting metadata to the library's records: frame_metadata.h.)
+// Collections for the QOHI tools: walking a folder (qohienc), checking names
+// before they become paths and creating the folders they need, restoring
+// file attributes (qohidec). (Converting metadata to the library's records:
+// frame_metadata.h.)
 #ifndef QOHI_TOOLS_COLLECTION_H
 #define QOHI_TOOLS_COLLECTION_H
 
+#include <qohi/qohi.h>
+#include <sys/stat.h>
+
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
 namespace qohi_tools {
 
-// What a folder holds, as paths relative to it with '/' separators, each list
-// sorted by byte order.
-struct FolderScan {
-    std::vector<std::string> pngs;            // regular files (or links to them) named *.png, any case
-    std::vector<std::string> others;          // other files: not PNG by name, devices, FIFOs, ...
-    std::vector<std::string> linked_folders;  // symbolic links to folders, never followed
-    std::vector<std::string> broken_links;    // symbolic links to nothing
+// One thing below a folder, as lstat() sees it: symbolic links are not
+// followed, as tar keeps them.
+struct FolderItem {
+    enum Kind { kFile, kSymlink, kFolder, kOther } kind = kFile;  // kOther: a device, FIFO or socket
+    std::string rel;  // path relative to the folder, '/' separators
+    qohi_file_attributes attributes{};  // mode and modification time
+    uint64_t size = 0;  // bytes of a file, of a link's target
 };
 
-// Walks `root` recursively. Symbolic links to files are taken like files;
-// symbolic links to folders are listed but not followed. On failure (a folder
-// that cannot be read) returns false with `error` naming it.
-bool scan_folder(const std::string& root, FolderScan& scan, std::string& error);
+// Walks `root` recursively and lists everything below it (not `root`
+// itself), sorted by byte order of the paths. On failure (a folder that
+// cannot be read) returns false with `error` naming it.
+bool scan_folder(const std::string& root, std::vector<FolderItem>& items, std::string& error);
+
+// The attributes of what `path` names, as lstat() gives them.
+qohi_file_attributes attributes_of(const struct stat& st);
+
+// Sets the permission bits (not for symbolic links) and the modification
+// time (of the link itself for a link) of `path` to `a`. Returns false with
+// `error` set if the system refuses.
+bool restore_attributes(const std::string& path, const qohi_file_attributes& a, bool symlink, std::string& error);
 
 // `root` joined with the relative path `rel` ("a" + "b/c.png" -> "a/b/c.png").
 std::string join_path(const std::string& root, const std::string& rel);
