@@ -414,6 +414,12 @@ int list_frames(const Program& prog, const std::string& in_name, qohi_reader* re
         std::fputs(out.c_str(), stdout);
         out.clear();
     }
+    std::printf("%u frame%s (%llu baseline%s, %llu with a reference, longest chain %llu), "
+                "%llu bytes of frames, file %llu bytes\n",
+                count, count == 1 ? "" : "s", static_cast<unsigned long long>(baselines),
+                baselines == 1 ? "" : "s", static_cast<unsigned long long>(deltas),
+                static_cast<unsigned long long>(longest), static_cast<unsigned long long>(coded),
+                static_cast<unsigned long long>(file_size));
     const uint32_t entries = qohi_reader_entry_count(reader);
     uint64_t entry_bytes = 0;
     for (uint32_t i = 0; i < entries; ++i) {
@@ -430,12 +436,6 @@ int list_frames(const Program& prog, const std::string& in_name, qohi_reader* re
         std::printf("%u entr%s stored as they are, %llu bytes\n", entries, entries == 1 ? "y" : "ies",
                     static_cast<unsigned long long>(entry_bytes));
     }
-    std::printf("%u frame%s (%llu baseline%s, %llu with a reference, longest chain %llu), "
-                "%llu bytes of frames, file %llu bytes\n",
-                count, count == 1 ? "" : "s", static_cast<unsigned long long>(baselines),
-                baselines == 1 ? "" : "s", static_cast<unsigned long long>(deltas),
-                static_cast<unsigned long long>(longest), static_cast<unsigned long long>(coded),
-                static_cast<unsigned long long>(file_size));
     if (std::fflush(stdout) != 0 || std::ferror(stdout)) return prog.fail("cannot write <stdout>");
     return kExitOk;
 }

@@ -845,7 +845,7 @@ TEST_F(CliTest, MissingOrUnreadableInput) {
     r = enc({"adir.png", "-o", "x.qohi"});
     EXPECT_EQ(r.exit_code, 1) << describe(r);
     EXPECT_TRUE(contains(r.err, "adir.png")) << r.err;
-    EXPECT_TRUE(contains(r.err, "no PNG files")) << r.err;
+    EXPECT_TRUE(contains(r.err, "the folder is empty")) << r.err;
     r = dec({"adir.png", "-o", "x.png"});
     EXPECT_EQ(r.exit_code, 1) << describe(r);
     EXPECT_TRUE(contains(r.err, "adir.png")) << r.err;

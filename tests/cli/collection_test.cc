@@ -279,12 +279,14 @@ public:
         return want;
     }
 
-    // Checks that `out` holds exactly the PNGs of photos/, pixel for pixel.
+    // Checks that `out` holds exactly what photos/ holds: the PNGs pixel for
+    // pixel, the other files byte for byte.
     void expect_restored(const std::string& out) {
-        EXPECT_EQ(tree(path(out)), expected_tree(kPngNames));
+        EXPECT_EQ(tree(path(out)), tree(path("photos")));
         for (const std::string& n : kPngNames) {
             EXPECT_TRUE(same_pixels(path("photos/" + n), path(out + "/" + n))) << n;
         }
+        for (const std::string& n : kOtherNames) EXPECT_EQ(read_bytes(path(out + "/" + n)), read_bytes(path("photos/" + n))) << n;
     }
 
     std::string root_;
@@ -309,12 +311,8 @@ TEST_P(CollectionModes, PackUnpackRoundTrip) {
     args.insert(args.end(), GetParam().args.begin(), GetParam().args.end());
     RunResult e = enc(args);
     ASSERT_EQ(e.exit_code, 0) << describe(e);
-    // One warning line for the files that are not PNG.
-    EXPECT_EQ(lines(e.err), 1u) << e.err;
-    EXPECT_TRUE(contains(e.err, "qohienc: ")) << e.err;
-    EXPECT_TRUE(contains(e.err, "2 files that are not PNG")) << e.err;
-    EXPECT_TRUE(contains(e.err, "notes.txt")) << e.err;
-    EXPECT_TRUE(contains(e.err, "sub/image.jpg")) << e.err;
+    // Nothing left out, nothing to warn about.
+    EXPECT_EQ(e.err, "");
 
     std::vector<FrameRow> rows;
     ASSERT_TRUE(read_frames(path("album.qohi"), rows));
@@ -409,6 +407,23 @@ TEST_F(CollectionTest, ListShowsFramesAndReferences) {
     EXPECT_GE(deltas, 4u);
     ASSERT_TRUE(std::getline(in, line));
     EXPECT_EQ(line.rfind("8 frames (0 baselines, " + std::to_string(deltas) + " with a reference", 0), 0u) << line;
+    // Then what is stored as it is: the folders and the files that are not
+    // images, with their permission bits.
+    auto mode_of = [&](const std::string& name) {
+        char m[8];
+        std::snprintf(m, sizeof m, "%04o", unsigned(fs::status(path("photos/" + name)).permissions()) & 07777u);
+        return std::string(m);
+    };
+    const std::vector<std::pair<std::string, std::string>> entries = {
+        {"folder  0 bytes", "mixed"}, {"file  3 bytes", "notes.txt"}, {"folder  0 bytes", "sub"},
+        {"folder  0 bytes", "sub/deeper"}, {"file  3 bytes", "sub/image.jpg"}, {"folder  0 bytes", "\xC3\xA9"}};
+    for (size_t k = 0; k < entries.size(); ++k) {
+        ASSERT_TRUE(std::getline(in, line));
+        EXPECT_EQ(line, "entry " + std::to_string(k) + "  " + entries[k].first + "  mode " + mode_of(entries[k].second) +
+                            "  " + entries[k].second);
+    }
+    ASSERT_TRUE(std::getline(in, line));
+    EXPECT_EQ(line.rfind("6 entries stored as they are, ", 0), 0u) << line;
     EXPECT_FALSE(std::getline(in, line)) << "extra output: " << line;
     for (const std::string& n : kPngNames) EXPECT_TRUE(contains(l.out, n)) << n;
 
@@ -437,7 +452,8 @@ TEST_F(CollectionTest, VerifyPasses) {
 }
 
 // A broken PNG anywhere in the folder fails the pack, naming the file, and no
-// archive (nor a temporary file) is left.
+// archive (nor a temporary file) is left; a file that only starts like a PNG
+// or is empty is stored as it is.
 TEST_F(CollectionTest, BrokenPngFailsAndWritesNothing) {
     Bytes good = read_bytes(path("photos/sub/b.png"));
     ASSERT_GT(good.size(), 60u);
@@ -446,10 +462,11 @@ TEST_F(CollectionTest, BrokenPngFailsAndWritesNothing) {
         Bytes data;
         std::string message;
     };
+    Bytes bad_crc = good;
+    bad_crc[29] ^= 1;  // inside IHDR
     std::vector<Case> cases = {
         {"truncated", Bytes(good.begin(), good.begin() + good.size() / 2), "truncated"},
-        {"not a PNG", Bytes{'n', 'o', 'p', 'e', 0, 1, 2, 3, 4, 5, 6, 7}, ""},
-        {"empty", Bytes{}, ""},
+        {"bad IHDR CRC", bad_crc, ""},
     };
     for (const Case& c : cases) {
         SCOPED_TRACE(c.label);
@@ -472,16 +489,44 @@ TEST_F(CollectionTest, BrokenPngFailsAndWritesNothing) {
     EXPECT_EQ(read_text(path("album.qohi")), "old");
     ::unlink(path("album.qohi").c_str());
 
-    // A 16-bit PNG is refused the same way.
+    // Every broken PNG is named, not only the first.
+    write_bytes(path("photos/sub/zz-broken.png"), cases[0].data);
+    write_bytes(path("photos/aa-broken.png"), cases[1].data);
+    e = enc({"photos", "-o", "album.qohi"});
+    EXPECT_EQ(e.exit_code, 1) << describe(e);
+    EXPECT_TRUE(contains(e.err, "qohienc: photos/sub/zz-broken.png: ")) << e.err;
+    EXPECT_TRUE(contains(e.err, "qohienc: photos/aa-broken.png: ")) << e.err;
+    EXPECT_TRUE(contains(e.err, "2 broken PNGs; nothing written")) << e.err;
+    EXPECT_FALSE(exists(path("album.qohi")));
+
+    // --skip-bad stores them as they are, says so, and exits with 3.
+    e = enc({"photos", "-o", "album.qohi", "--skip-bad"});
+    EXPECT_EQ(e.exit_code, 3) << describe(e);
+    EXPECT_TRUE(contains(e.err, "photos/aa-broken.png: stored as it is: a broken PNG")) << e.err;
+    EXPECT_TRUE(contains(e.err, "photos/sub/zz-broken.png: stored as it is: a broken PNG")) << e.err;
+    RunResult d = dec({"album.qohi", "-o", "out"});
+    ASSERT_EQ(d.exit_code, 0) << describe(d);
+    EXPECT_EQ(read_bytes(path("out/aa-broken.png")), cases[1].data);
+    EXPECT_EQ(read_bytes(path("out/sub/zz-broken.png")), cases[0].data);
+    ::unlink(path("album.qohi").c_str());
     ::unlink(path("photos/sub/zz-broken.png").c_str());
+    ::unlink(path("photos/aa-broken.png").c_str());
+
+    // Files that are not PNGs, whatever their names, are stored as they are;
+    // so is a 16-bit PNG, which a frame cannot hold yet.
     const Bytes deep = write_png16(3, 2);
     ASSERT_GT(deep.size(), 30u);
     write_bytes(path("photos/deep16.png"), deep);
+    write_bytes(path("photos/sub/not-a.png"), Bytes{'n', 'o', 'p', 'e', 0, 1, 2, 3, 4, 5, 6, 7});
+    write_bytes(path("photos/sub/empty.png"), Bytes{});
     e = enc({"photos", "-o", "album.qohi"});
-    EXPECT_EQ(e.exit_code, 1) << describe(e);
-    EXPECT_TRUE(contains(e.err, "qohienc: photos/deep16.png: ")) << e.err;
-    EXPECT_TRUE(contains(e.err, "16-bit")) << e.err;
-    EXPECT_FALSE(exists(path("album.qohi")));
+    EXPECT_EQ(e.exit_code, 0) << describe(e);
+    EXPECT_TRUE(contains(e.err, "photos/deep16.png: stored as it is: 16-bit")) << e.err;
+    d = dec({"album.qohi", "-o", "out2"});
+    ASSERT_EQ(d.exit_code, 0) << describe(d);
+    for (const char* n : {"deep16.png", "sub/not-a.png", "sub/empty.png"})
+        EXPECT_EQ(read_bytes(path(std::string("out2/") + n)), read_bytes(path(std::string("photos/") + n))) << n;
+    EXPECT_EQ(tree(path("out2")), tree(path("photos")));
 }
 
 // A file name that is not UTF-8 cannot become a frame name: the pack fails,
@@ -513,7 +558,7 @@ TEST_F(CollectionTest, UnsafeNamesAreRefused) {
     EXPECT_TRUE(contains(d.err, "'" + abs_name + "'")) << d.err;
     EXPECT_TRUE(contains(d.err, "unsafe name")) << d.err;
     EXPECT_TRUE(contains(d.err, "symbolic link")) << d.err;
-    EXPECT_TRUE(contains(d.err, "qohidec: evil.qohi: 7 of 9 frames not restored")) << d.err;
+    EXPECT_TRUE(contains(d.err, "qohidec: evil.qohi: 7 of 9 items not restored")) << d.err;
     EXPECT_EQ(lines(d.err), 8u) << d.err;
     // The safe ones are there, and nothing else.
     EXPECT_EQ(tree(path("t")), (std::set<std::string>{"target/", "target/ok/", "target/ok/good.png",
@@ -623,6 +668,7 @@ TEST_F(CollectionTest, BaselinesAreStoredAndListed) {
     ASSERT_EQ(d.exit_code, 0) << describe(d);
     std::vector<std::string> names = kPngNames;
     names.push_back("baseline/base.png");
+    names.insert(names.end(), kOtherNames.begin(), kOtherNames.end());
     EXPECT_EQ(tree(path("out")), expected_tree(names));
     EXPECT_TRUE(same_pixels(path("pins/base.png"), path("out/baseline/base.png")));
     EXPECT_TRUE(same_pixels(path("photos/sub/b.png"), path("out/sub/b.png")));
@@ -695,7 +741,7 @@ TEST_F(CollectionTest, DefaultNamesAndOverwriting) {
     RunResult d = dec({"photos.qohi"});
     EXPECT_EQ(d.exit_code, 1) << describe(d);
     EXPECT_TRUE(contains(d.err, "already exists")) << d.err;
-    EXPECT_TRUE(contains(d.err, "8 of 8 frames not restored")) << d.err;
+    EXPECT_TRUE(contains(d.err, "10 of 14 items not restored")) << d.err;  // the folders are there already
     EXPECT_EQ(read_bytes(path("photos/a.png")), before);
 
     ASSERT_EQ(std::rename(path("photos.qohi").c_str(), path("copy.QOHI").c_str()), 0);
@@ -707,10 +753,10 @@ TEST_F(CollectionTest, DefaultNamesAndOverwriting) {
     d = dec({"copy.QOHI", "-o", "fresh"});
     EXPECT_EQ(d.exit_code, 1) << describe(d);
     EXPECT_TRUE(contains(d.err, "'fresh/a.png' already exists")) << d.err;
-    EXPECT_TRUE(contains(d.err, "1 of 8 frames not restored")) << d.err;
+    EXPECT_TRUE(contains(d.err, "1 of 14 items not restored")) << d.err;
     EXPECT_EQ(lines(d.err), 2u) << d.err;
     EXPECT_EQ(read_text(path("fresh/a.png")), "x");
-    EXPECT_EQ(tree(path("fresh")), expected_tree(kPngNames));
+    EXPECT_EQ(tree(path("fresh")), tree(path("photos")));
     d = dec({"-f", "copy.QOHI", "-o", "fresh"});
     ASSERT_EQ(d.exit_code, 0) << describe(d);
     expect_restored("fresh");
@@ -723,16 +769,29 @@ TEST_F(CollectionTest, DefaultNamesAndOverwriting) {
     expect_restored("piped");
 }
 
-// A folder of one image makes a one-frame file: it decodes to a PNG as a
-// single image does, or into a folder when -o names one.
+// A folder of one image comes back as that folder, not as a file named after
+// it; the image alone comes out with --frame or an -o that names a PNG.
 TEST_F(CollectionTest, OneImageFolder) {
-    write_bytes(path("single/deep/only.png"), png_of(picture(7, 5, 4, 3)));
+    write_bytes(path("single/only.png"), png_of(picture(7, 5, 4, 3)));
     RunResult e = enc({"single"});
     ASSERT_EQ(e.exit_code, 0) << describe(e);
     EXPECT_EQ(e.err, "");
+    // Into the folder it came from, where the image is still: refused.
     RunResult d = dec({"single.qohi"});
+    EXPECT_EQ(d.exit_code, 1) << describe(d);
+    EXPECT_TRUE(contains(d.err, "'single/only.png' already exists")) << d.err;
+    EXPECT_FALSE(exists(path("single.png")));
+    d = dec({"single.qohi", "-o", "alone.png"});
     ASSERT_EQ(d.exit_code, 0) << describe(d);
-    EXPECT_TRUE(same_pixels(path("single/deep/only.png"), path("single.png")));
+    EXPECT_TRUE(same_pixels(path("single/only.png"), path("alone.png")));
+    fs::remove_all(path("single"));
+    d = dec({"single.qohi"});
+    ASSERT_EQ(d.exit_code, 0) << describe(d);
+    EXPECT_EQ(tree(path("single")), (std::set<std::string>{"only.png"}));
+    fs::remove_all(path("single"));
+    write_bytes(path("single/deep/only.png"), png_of(picture(7, 5, 4, 3)));
+    e = enc({"-f", "single"});
+    ASSERT_EQ(e.exit_code, 0) << describe(e);
     d = dec({"single.qohi", "-o", "restored/"});
     ASSERT_EQ(d.exit_code, 0) << describe(d);
     EXPECT_EQ(tree(path("restored")), (std::set<std::string>{"deep/", "deep/only.png"}));
@@ -755,21 +814,40 @@ TEST_F(CollectionTest, ProgressLine) {
     EXPECT_FALSE(contains(e.err, "packing")) << e.err;
 }
 
-// Symbolic links to folders are not followed (and said so); links to files are packed.
-TEST_F(CollectionTest, SymlinkedFoldersAreNotFollowed) {
+// Symbolic links are stored as links, as tar does, never followed: to a
+// folder, to a file, to nothing.
+TEST_F(CollectionTest, SymlinksAreStoredAsLinks) {
     write_bytes(path("elsewhere/x.png"), png_of(picture(3, 3, 3, 2)));
     ASSERT_EQ(symlink("../elsewhere", path("photos/linked").c_str()), 0);
     ASSERT_EQ(symlink("../elsewhere/x.png", path("photos/file-link.png").c_str()), 0);
+    ASSERT_EQ(symlink("nowhere", path("photos/sub/dangling").c_str()), 0);
     RunResult e = enc({"photos", "-o", "album.qohi"});
     ASSERT_EQ(e.exit_code, 0) << describe(e);
-    EXPECT_TRUE(contains(e.err, "did not follow 1 symbolic link to folders: linked")) << e.err;
+    EXPECT_EQ(e.err, "");
     std::vector<FrameRow> rows;
     ASSERT_TRUE(read_frames(path("album.qohi"), rows));
     std::set<std::string> names;
     for (const auto& r : rows) names.insert(r.name);
-    std::set<std::string> want(kPngNames.begin(), kPngNames.end());
-    want.insert("file-link.png");
-    EXPECT_EQ(names, want);
+    EXPECT_EQ(names, std::set<std::string>(kPngNames.begin(), kPngNames.end()));
+    RunResult d = dec({"album.qohi", "-o", "out"});
+    ASSERT_EQ(d.exit_code, 0) << describe(d);
+    EXPECT_EQ(tree(path("out")), tree(path("photos")));
+    for (const char* link : {"linked", "file-link.png", "sub/dangling"}) {
+        EXPECT_TRUE(fs::is_symlink(path(std::string("out/") + link))) << link;
+        EXPECT_EQ(fs::read_symlink(path(std::string("out/") + link)), fs::read_symlink(path(std::string("photos/") + link)));
+    }
+    EXPECT_TRUE(fs::is_empty(path("elsewhere/..")) == false);
+    EXPECT_EQ(tree(path("elsewhere")), (std::set<std::string>{"x.png"}));  // nothing written through a link
+
+    // --images-only leaves them out, says so, and exits with 3.
+    e = enc({"photos", "-o", "images.qohi", "--images-only"});
+    EXPECT_EQ(e.exit_code, 3) << describe(e);
+    EXPECT_TRUE(contains(e.err, "skipped: linked (a symbolic link)")) << e.err;
+    EXPECT_TRUE(contains(e.err, "skipped: notes.txt (not a PNG)")) << e.err;
+    EXPECT_TRUE(contains(e.err, "5 files not packed (--images-only)")) << e.err;
+    d = dec({"images.qohi", "-o", "only"});
+    ASSERT_EQ(d.exit_code, 0) << describe(d);
+    EXPECT_EQ(tree(path("only")), expected_tree(kPngNames));
 }
 
 // --recover: an archive whose writer stopped early (cut inside a frame)
