@@ -691,7 +691,10 @@ int main(int argc, char** argv) {
     const bool packed_folder = entry_count > 0 || first_attributes.present;
     const bool output_is_folder =
         args.output != "-" && (args.output.back() == '/' || is_directory(args.output));
-    if (!have_frame && (count != 1 || packed_folder || output_is_folder)) {
+    // An -o naming a PNG takes the image of a packed folder of one image.
+    const bool one_image_to_png = count == 1 && entry_count == 0 && args.output_given && !output_is_folder &&
+                                  has_png_extension(args.output);
+    if (!have_frame && !one_image_to_png && (count != 1 || packed_folder || output_is_folder)) {
         const std::string choose = in_name + ": the file has " + std::to_string(count) +
                                    (count == 1 ? " frame" : " frames") +
                                    (entry_count ? " and " + std::to_string(entry_count) + " other items" : "") +
@@ -703,7 +706,7 @@ int main(int argc, char** argv) {
                 return prog.fail(choose);
             }
             args.output = args.input.substr(0, args.input.size() - 5);
-        } else if (!output_is_folder && has_png_extension(args.output) && !(count == 1 && packed_folder)) {
+        } else if (!output_is_folder && has_png_extension(args.output)) {
             return prog.fail(choose);
         }
         try {
