@@ -1179,6 +1179,7 @@ class Suite:
         good_meta = [record(b"iccp", b"\x04ICC\xff" + bytes(40)), record(b"exif", b"II*\x00"),
                      record(b"xmpd", "<x>é</x>".encode()), record(b"text", b"\x01k"),
                      record(b"text", b"\x4f" + b"K" * 79 + "ü".encode()),
+                     record(b"pngc", b"\x02\x08\x00\x00\x00"),
                      record(b"abcd", b""), record(b"zzzz", b"\x00\xff")]
         C("metadata and unknown ancillary records", assemble([stored(before=good_meta)]), [OK],
           pixels=[tiny[3]])
@@ -1196,6 +1197,7 @@ class Suite:
             "iccp: key past the payload": record(b"iccp", b"\x09abc"),
             "exif: empty": record(b"exif", b""),
             "xmpd: empty": record(b"xmpd", b""),
+            "pngc: empty": record(b"pngc", b""),
             "xmpd: overlong UTF-8": record(b"xmpd", b"<\xc0\xae>"),
             "xmpd: surrogate": record(b"xmpd", b"\xed\xa0\x80"),
         }
