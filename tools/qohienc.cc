@@ -200,7 +200,10 @@ std::string compare_frame(qohi_reader* reader, uint32_t index, const Image& want
         return "its metadata does not read: " +
                library_message(qohi_reader_message(reader), qohi_status_string(st));
     }
-    if (from_library_metadata(items, count) != want.metadata) return "its metadata differs";
+    Image got;
+    std::string layout_error;
+    if (!from_library_metadata(items, count, got, layout_error)) return "its PNG layout does not read: " + layout_error;
+    if (got.metadata != want.metadata || got.layout != want.layout) return "its metadata differs";
     return std::string();
 }
 
@@ -228,7 +231,8 @@ int encode_single(const Program& prog, const Args& args, const Settings& setting
                          library_message(qerr.message, qohi_status_string(st)));
     }
     const std::string frame_name = args.input == "-" ? std::string() : base_name(args.input);
-    const std::vector<qohi_metadata> metadata = to_library_metadata(image.metadata);
+    std::vector<uint8_t> pngc;
+    const std::vector<qohi_metadata> metadata = to_library_metadata(image, pngc);
     qohi_frame_options fopt;
     qohi_frame_options_init(&fopt);
     fopt.name = frame_name.empty() ? nullptr : frame_name.c_str();
@@ -550,7 +554,8 @@ int pack_folder(const Program& prog, const Args& args, const Settings& settings,
         if (image.width != src.width || image.height != src.height || image.channels != src.channels) {
             return fail(printable(src.path) + ": the file changed while packing");
         }
-        const std::vector<qohi_metadata> metadata = to_library_metadata(image.metadata);
+        std::vector<uint8_t> pngc;
+        const std::vector<qohi_metadata> metadata = to_library_metadata(image, pngc);
         qohi_frame_options fopt;
         qohi_frame_options_init(&fopt);
         fopt.name = src.name.c_str();

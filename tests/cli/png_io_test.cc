@@ -617,10 +617,21 @@ TEST(PngIoDecode, GreyProfileOnGreyImage) {
         EXPECT_EQ(image.pixels[3 * i + 2], f.pixels[i]);
     }
     EXPECT_TRUE(same_metadata({Metadata{kMetadataIcc, "Grey", grey_icc}}, image.metadata));
-    // The pixels are RGB now: a grey profile does not fit them, so it is not
-    // written back, and the image still is.
+    // With its layout the image is grey again, and so is its profile.
+    {
+        const Bytes out = encode(image);
+        EXPECT_TRUE(clean_png(out));
+        const Image back = decode(out);
+        EXPECT_EQ(back.pixels, image.pixels);
+        EXPECT_EQ(back.layout, image.layout);
+        EXPECT_TRUE(same_metadata(image.metadata, back.metadata));
+    }
+    // Without it the pixels are written as RGB: a grey profile does not fit
+    // them, so it is not written back, and the image still is.
+    Image rgb = image;
+    rgb.layout = qohi_tools::PngLayout();
     std::vector<std::string> skipped;
-    const Bytes out = encode(image, &skipped);
+    const Bytes out = encode(rgb, &skipped);
     EXPECT_TRUE(clean_png(out));
     const Image back = decode(out);
     EXPECT_EQ(back.pixels, image.pixels);
