@@ -171,7 +171,7 @@ struct Session {
         QOHI_FUZZ_CHECK(n == 0 || items != nullptr);
         for (size_t i = 0; i < n; ++i) {
             const qohi_metadata& m = items[i];
-            QOHI_FUZZ_CHECK(m.kind >= QOHI_METADATA_ICC && m.kind <= QOHI_METADATA_TEXT);
+            QOHI_FUZZ_CHECK(m.kind >= QOHI_METADATA_ICC && m.kind <= QOHI_METADATA_PNG);
             if (m.kind == QOHI_METADATA_ICC || m.kind == QOHI_METADATA_TEXT) {
                 QOHI_FUZZ_CHECK(m.key != nullptr);
                 const size_t k = std::strlen(m.key);

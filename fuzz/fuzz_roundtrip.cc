@@ -165,6 +165,8 @@ bool valid_meta(const Meta& m) {
             return !m.data.empty();
         case QOHI_METADATA_XMP:
             return !m.data.empty() && qohi_fuzz::valid_utf8_no_nul(m.data.data(), m.data.size());
+        case QOHI_METADATA_PNG:
+            return !m.data.empty();
         default:
             return false;
     }
@@ -261,7 +263,7 @@ void encode(const uint8_t* data, size_t size, Encoded& out) {
             const unsigned items = in.u8() % 3;
             for (unsigned k = 0; k < items; ++k) {
                 Meta m;
-                m.kind = 1 + in.u8() % 4;
+                m.kind = 1 + in.u8() % 5;
                 if (m.kind == QOHI_METADATA_ICC || m.kind == QOHI_METADATA_TEXT) m.key = "Key" + std::to_string(k);
                 const unsigned len = in.u8() % 24;
                 for (unsigned b = 0; b < len; ++b) m.data.push_back(in.u8());

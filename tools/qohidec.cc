@@ -473,6 +473,7 @@ std::string decode_frame(qohi_reader* reader, uint32_t index, const qohi_frame_i
     image.height = info.height;
     image.channels = info.channels;
     image.metadata.clear();
+    image.layout = PngLayout();
     try {
         image.pixels.resize(static_cast<size_t>(pixels * info.channels));
     } catch (const std::exception&) {
@@ -486,8 +487,9 @@ std::string decode_frame(qohi_reader* reader, uint32_t index, const qohi_frame_i
     const qohi_metadata* items = nullptr;
     size_t count = 0;
     st = qohi_reader_frame_metadata(reader, index, &items, &count);
+    std::string layout_error;
     if (st == QOHI_OK) {
-        image.metadata = from_library_metadata(items, count);
+        if (!from_library_metadata(items, count, image, layout_error)) warning = "PNG layout not restored: " + layout_error;
     } else {
         warning = "metadata not restored: " + reader_error(reader, st);
     }

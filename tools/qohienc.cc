@@ -182,29 +182,23 @@ struct PngVerdict {
     std::string why;         // for not_exact
 };
 
-// The bit depth in a PNG's IHDR, or 0 if there is none.
-unsigned png_bit_depth(const std::vector<uint8_t>& data) {
-    return data.size() >= 33 && std::memcmp(&data[12], "IHDR", 4) == 0 ? data[24] : 0;
-}
-
-// Reads and decodes one PNG file; `error` names the file. When the file was
-// read but does not decode, `verdict` says why.
+// Reads and decodes one PNG file; `error` names the file. With `verdict`,
+// a PNG that a frame cannot give back exactly (Image::not_exact) fails too,
+// and `verdict` says why the file is not an image.
 bool load_png(const std::string& path, Image& image, std::string& error, uint64_t* file_size = nullptr,
               PngVerdict* verdict = nullptr) {
     std::vector<uint8_t> data;
     if (!read_file(path, data, error)) return false;
     if (file_size) *file_size = data.size();
-    if (!decode_png(data.data(), data.size(), image, error)) {
-        if (verdict && png_bit_depth(data) == 16) {
-            verdict->not_exact = true;
-            verdict->why = "16-bit samples (frames hold 8 bits)";
-        } else if (verdict) {
-            verdict->broken = true;
-        }
-        error = input_name(path) + ": " + error;
-        return false;
+    const bool decoded = decode_png(data.data(), data.size(), image, error);
+    if (decoded && (!verdict || image.not_exact.empty())) return true;
+    if (verdict) {
+        verdict->not_exact = !image.not_exact.empty();
+        verdict->broken = !verdict->not_exact;
+        verdict->why = image.not_exact;
     }
-    return true;
+    error = input_name(path) + ": " + (decoded ? image.not_exact : error);
+    return false;
 }
 
 // Compares a decoded frame with the image it came from. Returns "" if they
@@ -237,7 +231,10 @@ std::string compare_frame(qohi_reader* reader, uint32_t index, const Image& want
         return "its metadata does not read: " +
                library_message(qohi_reader_message(reader), qohi_status_string(st));
     }
-    if (from_library_metadata(items, count) != want.metadata) return "its metadata differs";
+    Image got;
+    std::string layout_error;
+    if (!from_library_metadata(items, count, got, layout_error)) return "its PNG layout does not read: " + layout_error;
+    if (got.metadata != want.metadata || got.layout != want.layout) return "its metadata differs";
     return std::string();
 }
 
@@ -250,6 +247,11 @@ int encode_single(const Program& prog, const Args& args, const Settings& setting
     Image image;
     if (!decode_png(input.data(), input.size(), image, err)) {
         return prog.fail(input_name(args.input) + ": " + err);
+    }
+    // A single image has no place to keep the file as it is.
+    if (!image.not_exact.empty()) {
+        return prog.fail(input_name(args.input) + ": cannot be stored exactly (" + image.not_exact +
+                         "); pack its folder to keep it as it is");
     }
 
     qohi_write_options wopt;
@@ -265,7 +267,8 @@ int encode_single(const Program& prog, const Args& args, const Settings& setting
                          library_message(qerr.message, qohi_status_string(st)));
     }
     const std::string frame_name = args.input == "-" ? std::string() : base_name(args.input);
-    const std::vector<qohi_metadata> metadata = to_library_metadata(image.metadata);
+    std::vector<uint8_t> pngc;
+    const std::vector<qohi_metadata> metadata = to_library_metadata(image, pngc);
     qohi_frame_options fopt;
     qohi_frame_options_init(&fopt);
     fopt.name = frame_name.empty() ? nullptr : frame_name.c_str();
@@ -822,7 +825,8 @@ int pack_folder(const Program& prog, const Args& args, const Settings& settings,
         if (image.width != src.width || image.height != src.height || image.channels != src.channels) {
             return fail(printable(src.path) + ": the file changed while packing");
         }
-        const std::vector<qohi_metadata> metadata = to_library_metadata(image.metadata);
+        std::vector<uint8_t> pngc;
+        const std::vector<qohi_metadata> metadata = to_library_metadata(image, pngc);
         qohi_frame_options fopt;
         qohi_frame_options_init(&fopt);
         fopt.name = src.name.c_str();

@@ -295,6 +295,11 @@ Status encode_metadata(const MetadataItem& item, uint32_t& type, std::vector<uin
             if (!valid_utf8(item.data)) return invalid_argument("XMP metadata must be UTF-8 without NUL");
             type = kTypeXmp;
             break;
+        case QOHI_METADATA_PNG:
+            // The payload's structure is the concern of the tools that write PNG.
+            if (!item.key.empty()) return invalid_argument("PNG layout metadata has no key");
+            type = kTypePng;
+            break;
         default:
             return invalid_argument("unknown metadata kind " + std::to_string(item.kind));
     }
@@ -317,6 +322,8 @@ Status decode_metadata(uint32_t type, const uint8_t* payload, size_t size, Metad
         item.kind = QOHI_METADATA_EXIF;
     } else if (type == kTypeXmp) {
         item.kind = QOHI_METADATA_XMP;
+    } else if (type == kTypePng) {
+        item.kind = QOHI_METADATA_PNG;
     } else {
         return unsupported("not a metadata record");
     }

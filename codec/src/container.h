@@ -39,6 +39,7 @@ constexpr uint32_t kTypeIcc = record_type("iccp");
 constexpr uint32_t kTypeExif = record_type("exif");
 constexpr uint32_t kTypeXmp = record_type("xmpd");
 constexpr uint32_t kTypeText = record_type("text");
+constexpr uint32_t kTypePng = record_type("pngc");
 constexpr size_t kMaxMetadataKey = 79;
 
 // Records whose type starts with a lowercase letter are ancillary: readers

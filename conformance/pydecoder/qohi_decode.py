@@ -57,7 +57,7 @@ MAX_SIDE = 1 << 24                              # §3.7
 MAX_PIXELS_PER_FRAME = 1 << 29                  # §3.7 check 4
 MAX_NAME = 65535                                # §3.7, §3.8
 FRAME_RECORD_TYPES = (b"QHDR", b"FHDR", b"QIDX", b"QEND")   # §3.13 step 2
-METADATA_TYPES = (b"iccp", b"exif", b"xmpd", b"text")        # §3.9
+METADATA_TYPES = (b"iccp", b"exif", b"xmpd", b"text", b"pngc")  # §3.9
 
 # ---------------------------------------------------------------- integers (§1.3)
 
@@ -248,7 +248,7 @@ def check_metadata(rtype, payload):
         body = payload
     if rtype in (b"xmpd", b"text") and not valid_utf8_without_nul(body):  # rule 3
         fail(CORRUPT, "%s record is not UTF-8 without NUL" % rtype.decode())
-    if rtype in (b"iccp", b"exif", b"xmpd") and len(body) == 0:           # rule 4
+    if rtype in (b"iccp", b"exif", b"xmpd", b"pngc") and len(body) == 0:  # rule 4
         fail(CORRUPT, "empty %s record" % rtype.decode())
 
 

@@ -78,24 +78,29 @@ def png_bytes(img, chunks=()):
 
 
 def read_png(path):
-    """(w, h, channels, samples) of an 8-bit RGB/RGBA non-interlaced PNG."""
+    """(w, h, channels, samples) of an 8-bit non-interlaced PNG, expanded to
+    RGB or RGBA as the tools do (grey and palette; tRNS gives alpha)."""
     with open(path, "rb") as f:
         d = f.read()
     if d[:8] != b"\x89PNG\r\n\x1a\n":
         raise ValueError("not a PNG")
-    pos, idat, ihdr = 8, [], None
+    pos, idat, ihdr, plte, trns = 8, [], None, b"", None
     while pos < len(d):
         n, t = struct.unpack(">I4s", d[pos:pos + 8])
         body = d[pos + 8:pos + 8 + n]
         pos += 12 + n
         if t == b"IHDR":
             ihdr = struct.unpack(">IIBBBBB", body)
+        elif t == b"PLTE":
+            plte = body
+        elif t == b"tRNS" and not idat:
+            trns = body
         elif t == b"IDAT":
             idat.append(body)
     w, h, depth, ctype, _, _, interlace = ihdr
-    if depth != 8 or ctype not in (2, 6) or interlace:
+    if depth != 8 or ctype not in (0, 2, 3, 4, 6) or interlace:
         raise ValueError("unexpected PNG format %r" % (ihdr,))
-    c = 3 if ctype == 2 else 4
+    c = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}[ctype]
     raw = zlib.decompress(b"".join(idat))
     stride = w * c
     out = bytearray()
@@ -123,7 +128,21 @@ def read_png(path):
                 line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else cc)) & 255
         out += line
         prev = line
-    return w, h, c, bytes(out)
+    if ctype == 6 or (ctype == 2 and trns is None):
+        return w, h, c, bytes(out)
+    px = bytearray()
+    for i in range(w * h):
+        s = out[i * c:(i + 1) * c]
+        if ctype == 3:
+            rgb, a = plte[3 * s[0]:3 * s[0] + 3], (trns[s[0]] if s[0] < len(trns) else 255) if trns else None
+        elif ctype == 4:
+            rgb, a = bytes([s[0]] * 3), s[1]
+        elif ctype == 0:
+            rgb, a = bytes([s[0]] * 3), (0 if s[0] == trns[1] else 255) if trns else None
+        else:
+            rgb, a = bytes(s), 0 if bytes(s) == trns[1::2] else 255
+        px += rgb + (bytes([a]) if a is not None else b"")
+    return w, h, 4 if (ctype in (4, 6) or trns) else 3, bytes(px)
 
 
 # ====================================================================== images
@@ -1179,6 +1198,7 @@ class Suite:
         good_meta = [record(b"iccp", b"\x04ICC\xff" + bytes(40)), record(b"exif", b"II*\x00"),
                      record(b"xmpd", "<x>é</x>".encode()), record(b"text", b"\x01k"),
                      record(b"text", b"\x4f" + b"K" * 79 + "ü".encode()),
+                     record(b"pngc", b"\x02\x08\x00\x00\x00"),
                      record(b"abcd", b""), record(b"zzzz", b"\x00\xff")]
         C("metadata and unknown ancillary records", assemble([stored(before=good_meta)]), [OK],
           pixels=[tiny[3]])
@@ -1196,6 +1216,7 @@ class Suite:
             "iccp: key past the payload": record(b"iccp", b"\x09abc"),
             "exif: empty": record(b"exif", b""),
             "xmpd: empty": record(b"xmpd", b""),
+            "pngc: empty": record(b"pngc", b""),
             "xmpd: overlong UTF-8": record(b"xmpd", b"<\xc0\xae>"),
             "xmpd: surrogate": record(b"xmpd", b"\xed\xa0\x80"),
         }

@@ -151,20 +151,43 @@ bool expand(const RawPng& raw, qohi_tools::Image& img, std::string& error) {
     return ::testing::AssertionSuccess();
 }
 
-// Reads a PNG written by qohidec: it must be plain 8-bit RGB or RGBA.
+// Reads a PNG written by qohidec (in its source's colour type and depth).
 ::testing::AssertionResult output_pixels(const std::string& path, qohi_tools::Image& img) {
     RawPng raw;
     std::string error;
     if (!read_raw_png(read_bytes(path), raw, error)) {
         return ::testing::AssertionFailure() << path << ": " << error;
     }
-    if (raw.bit_depth != 8 ||
-        (raw.color_type != PNG_COLOR_TYPE_RGB && raw.color_type != PNG_COLOR_TYPE_RGB_ALPHA)) {
-        return ::testing::AssertionFailure()
-               << path << ": expected 8-bit RGB/RGBA, got depth " << raw.bit_depth
-               << " colour type " << raw.color_type;
-    }
     if (!expand(raw, img, error)) return ::testing::AssertionFailure() << path << ": " << error;
+    return ::testing::AssertionSuccess();
+}
+
+bool same_colour(const png_color& a, const png_color& b) {
+    return a.red == b.red && a.green == b.green && a.blue == b.blue;
+}
+
+// The restored PNG has its source's IHDR fields, palette and tRNS.
+::testing::AssertionResult same_png_header(const std::string& source, const std::string& restored) {
+    RawPng a, b;
+    std::string error;
+    if (!read_raw_png(read_bytes(source), a, error) || !read_raw_png(read_bytes(restored), b, error)) {
+        return ::testing::AssertionFailure() << error;
+    }
+    if (a.width != b.width || a.height != b.height || a.bit_depth != b.bit_depth ||
+        a.color_type != b.color_type || a.interlace != b.interlace) {
+        return ::testing::AssertionFailure()
+               << "IHDR: depth " << a.bit_depth << " type " << a.color_type << " interlace " << a.interlace
+               << " became depth " << b.bit_depth << " type " << b.color_type << " interlace " << b.interlace;
+    }
+    if (a.palette.size() != b.palette.size() ||
+        !std::equal(a.palette.begin(), a.palette.end(), b.palette.begin(), same_colour)) {
+        return ::testing::AssertionFailure() << "PLTE differs";
+    }
+    if (a.trns_alpha != b.trns_alpha || a.has_trns_key != b.has_trns_key ||
+        (a.has_trns_key && (a.trns_key.gray != b.trns_key.gray || a.trns_key.red != b.trns_key.red ||
+                            a.trns_key.green != b.trns_key.green || a.trns_key.blue != b.trns_key.blue))) {
+        return ::testing::AssertionFailure() << "tRNS differs";
+    }
     return ::testing::AssertionSuccess();
 }
 
@@ -289,6 +312,7 @@ TEST_P(CliRoundTrip, BitExactWithEveryMethod) {
         qohi_tools::Image got;
         ASSERT_TRUE(output_pixels(path("out.png"), got));
         EXPECT_TRUE(same_image(got, want));
+        EXPECT_TRUE(same_png_header(in, path("out.png")));
 
         // Independently of the CLI, the library sees the method asked for.
         auto file = read_bytes(path(stem + ".qohi"));
@@ -374,12 +398,17 @@ void check_expansion(CliTest& t, const std::string& label, const PngSpec& spec,
     RawPng raw;
     std::string error;
     ASSERT_TRUE(read_raw_png(read_bytes(t.path("out.png")), raw, error)) << error;
-    ASSERT_EQ(raw.bit_depth, 8);
-    ASSERT_EQ(raw.color_type, channels == 4 ? PNG_COLOR_TYPE_RGB_ALPHA : PNG_COLOR_TYPE_RGB);
+    // The file comes back as it was: same colour type, depth and interlacing.
+    ASSERT_EQ(raw.bit_depth, spec.bit_depth);
+    ASSERT_EQ(raw.color_type, spec.color_type);
+    ASSERT_EQ(raw.interlace, spec.interlace ? PNG_INTERLACE_ADAM7 : PNG_INTERLACE_NONE);
     ASSERT_EQ(raw.width, spec.width);
     ASSERT_EQ(raw.height, spec.height);
-    std::vector<uint8_t> got;
-    for (const auto& row : raw.rows) got.insert(got.end(), row.begin(), row.end());
+    EXPECT_TRUE(same_png_header(t.path("in.png"), t.path("out.png")));
+    qohi_tools::Image expanded;
+    ASSERT_TRUE(expand(raw, expanded, error)) << error;
+    ASSERT_EQ(expanded.channels, channels);
+    const std::vector<uint8_t>& got = expanded.pixels;
     ASSERT_EQ(got.size(), expected.size());
     for (size_t i = 0; i < got.size(); ++i) {
         ASSERT_EQ(int(got[i]), int(expected[i]))

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <png.h>
 #include <qohi/qohi.h>
+#include <zlib.h>
 
 #include <unistd.h>
 
@@ -623,6 +624,110 @@ TEST_F(CollectionTest, MetadataSurvives) {
         EXPECT_EQ(got.icc, icc);
         EXPECT_EQ(got.text["Comment"], "hello, caf\xE9");
         EXPECT_TRUE(same_pixels(path("photos/meta/tagged.png"), path(out)));
+    }
+}
+
+// ------------------------------------------------------------ PNG layouts
+
+struct PngChunkBytes {
+    std::string type;
+    Bytes data;
+};
+
+std::vector<PngChunkBytes> png_chunks(const Bytes& png) {
+    std::vector<PngChunkBytes> out;
+    size_t pos = 8;
+    while (pos + 12 <= png.size()) {
+        const size_t n = size_t{png[pos]} << 24 | size_t{png[pos + 1]} << 16 | size_t{png[pos + 2]} << 8 | png[pos + 3];
+        if (png.size() - pos - 12 < n) break;
+        out.push_back({std::string(png.begin() + long(pos + 4), png.begin() + long(pos + 8)),
+                       Bytes(png.begin() + long(pos + 8), png.begin() + long(pos + 8 + n))});
+        pos += 12 + n;
+    }
+    return out;
+}
+
+Bytes png_from_chunks(const std::vector<PngChunkBytes>& chunks) {
+    Bytes out = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
+    for (const PngChunkBytes& c : chunks) {
+        const auto n = static_cast<uint32_t>(c.data.size());
+        out.insert(out.end(), {uint8_t(n >> 24), uint8_t(n >> 16), uint8_t(n >> 8), uint8_t(n)});
+        const size_t body = out.size();
+        out.insert(out.end(), c.type.begin(), c.type.end());
+        out.insert(out.end(), c.data.begin(), c.data.end());
+        const auto crc = static_cast<uint32_t>(crc32(0, out.data() + body, static_cast<uInt>(out.size() - body)));
+        out.insert(out.end(), {uint8_t(crc >> 24), uint8_t(crc >> 16), uint8_t(crc >> 8), uint8_t(crc)});
+    }
+    return out;
+}
+
+// The chunk sequence, IDAT runs as one "IDAT", zTXt text inflated.
+std::vector<PngChunkBytes> chunk_sequence(const Bytes& png) {
+    std::vector<PngChunkBytes> out;
+    for (PngChunkBytes c : png_chunks(png)) {
+        if (c.type == "IDAT") {
+            if (out.empty() || out.back().type != "IDAT") out.push_back({"IDAT", {}});
+            continue;
+        }
+        if (c.type == "zTXt") {
+            const size_t nul = std::find(c.data.begin(), c.data.end(), 0) - c.data.begin();
+            Bytes text(1 << 16);
+            uLongf size = static_cast<uLongf>(text.size());
+            EXPECT_EQ(uncompress(text.data(), &size, c.data.data() + nul + 2, static_cast<uLong>(c.data.size() - nul - 2)), Z_OK);
+            c.data.resize(nul + 2);
+            c.data.insert(c.data.end(), text.begin(), text.begin() + long(size));
+        }
+        out.push_back(c);
+    }
+    return out;
+}
+
+// A folder of grey, palette, 1-bit and interlaced PNGs with assorted chunks
+// comes back from qohienc and qohidec as the same files: IHDR, PLTE, the
+// chunk sequence and the pixels.
+TEST_F(CollectionTest, PngLayoutsSurvivePackAndUnpack) {
+    const std::vector<std::string> sources = {"grey-1bit.png", "palette-4bit.png", "interlaced-grey2.png",
+                                              "palette-trns.png", "grey-alpha.png", "rgb-trns.png", "grey.png"};
+    const Bytes z = [] {
+        const std::string text = "compressed comment, compressed comment, compressed comment";
+        Bytes out(256);
+        uLongf size = static_cast<uLongf>(out.size());
+        compress2(out.data(), &size, reinterpret_cast<const Bytef*>(text.data()), static_cast<uLong>(text.size()), 9);
+        out.resize(size);
+        return out;
+    }();
+    auto bytes = [](const std::string& s) { return Bytes(s.begin(), s.end()); };
+    std::vector<std::string> names;
+    for (size_t i = 0; i < sources.size(); ++i) {
+        std::vector<PngChunkBytes> chunks = png_chunks(read_bytes(std::string(QOHI_TEST_DATA_DIR) + "/" + sources[i]));
+        ASSERT_GE(chunks.size(), 3u);
+        const auto idat = std::find_if(chunks.begin(), chunks.end(), [](const PngChunkBytes& c) { return c.type == "IDAT"; });
+        chunks.insert(idat, {{"pHYs", bytes(std::string("\0\0\x0B\x13\0\0\x0B\x13\x01", 9))},
+                             {"iTXt", bytes(std::string("Title\0\0\0fr\0Titre\0titre n\xC2\xB0", 26) + std::to_string(i))},
+                             {"prVt", bytes("private " + std::to_string(i))}});
+        chunks.insert(chunks.begin() + 1, {{"gAMA", bytes(std::string("\0\0\xB1\x8F", 4))},
+                                           {"tEXt", bytes(std::string("Author\0me", 9))}});
+        chunks.insert(chunks.end() - 1, {{"tIME", bytes(std::string("\x07\xE8\x01\x02\x03\x04\x05", 7))},
+                                         {"zTXt", [&] { Bytes d = bytes(std::string("Comment\0\0", 9)); d.insert(d.end(), z.begin(), z.end()); return d; }()}});
+        names.push_back("layouts/" + sources[i]);
+        write_bytes(path(names.back()), png_from_chunks(chunks));
+    }
+    RunResult e = enc({"layouts", "-o", "layouts.qohi"});
+    ASSERT_EQ(e.exit_code, 0) << describe(e);
+    RunResult d = dec({"layouts.qohi", "-o", "restored"});
+    ASSERT_EQ(d.exit_code, 0) << describe(d);
+    EXPECT_EQ(d.err, "");
+    for (const std::string& name : names) {
+        SCOPED_TRACE(name);
+        const std::string restored = path("restored/" + name.substr(std::string("layouts/").size()));
+        const std::vector<PngChunkBytes> want = chunk_sequence(read_bytes(path(name)));
+        const std::vector<PngChunkBytes> got = chunk_sequence(read_bytes(restored));
+        ASSERT_EQ(got.size(), want.size());
+        for (size_t k = 0; k < want.size(); ++k) {
+            EXPECT_EQ(got[k].type, want[k].type) << k;
+            EXPECT_TRUE(got[k].data == want[k].data) << k << " " << want[k].type;
+        }
+        EXPECT_TRUE(same_pixels(path(name), restored));
     }
 }
 

@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "frame_metadata.h"
 #include "png_io.h"
 
 namespace {
@@ -125,6 +126,11 @@ struct Fixture {
     uint32_t height = 4;
     int color_type = PNG_COLOR_TYPE_RGB;
     int bit_depth = 8;
+    int interlace = PNG_INTERLACE_NONE;
+    std::vector<png_color> palette;   // PLTE if not empty
+    Bytes trns_alpha;                 // palette tRNS if not empty
+    bool has_key = false;             // grey / RGB tRNS
+    png_color_16 key{};
     Bytes pixels;                     // rows as libpng wants them
     std::vector<png_bytep> rows;      // filled by write_fixture's caller
     const Bytes* icc = nullptr;
@@ -168,8 +174,15 @@ bool write_fixture_png(Fixture* f, Bytes* out) {
         return false;
     }
     png_set_write_fn(png, out, fixture_write, nullptr);
-    png_set_IHDR(png, info, f->width, f->height, f->bit_depth, f->color_type, PNG_INTERLACE_NONE,
+    png_set_IHDR(png, info, f->width, f->height, f->bit_depth, f->color_type, f->interlace,
                  PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+    if (!f->palette.empty()) {
+        png_set_PLTE(png, info, f->palette.data(), static_cast<int>(f->palette.size()));
+    }
+    if (!f->trns_alpha.empty() || f->has_key) {
+        png_set_tRNS(png, info, f->trns_alpha.empty() ? nullptr : f->trns_alpha.data(),
+                     static_cast<int>(f->trns_alpha.size()), f->has_key ? &f->key : nullptr);
+    }
     if (f->icc) {
         png_set_iCCP(png, info, f->icc_name, 0, f->icc->data(),
                      static_cast<png_uint_32>(f->icc->size()));
@@ -203,7 +216,8 @@ Bytes write_fixture(Fixture& f) {
                         : f.color_type == PNG_COLOR_TYPE_GRAY_ALPHA ? 2
                         : f.color_type == PNG_COLOR_TYPE_RGB        ? 3
                                                                     : 4;
-    const size_t row_bytes = size_t{f.width} * samples * (f.bit_depth / 8);
+    const int per_pixel = f.color_type == PNG_COLOR_TYPE_PALETTE ? 1 : samples;
+    const size_t row_bytes = (size_t{f.width} * per_pixel * f.bit_depth + 7) / 8;
     if (f.pixels.empty()) f.pixels = pattern(f.width, f.height, uint32_t(row_bytes / f.width));
     f.rows.resize(f.height);
     for (uint32_t y = 0; y < f.height; ++y) f.rows[y] = f.pixels.data() + y * row_bytes;
@@ -617,10 +631,21 @@ TEST(PngIoDecode, GreyProfileOnGreyImage) {
         EXPECT_EQ(image.pixels[3 * i + 2], f.pixels[i]);
     }
     EXPECT_TRUE(same_metadata({Metadata{kMetadataIcc, "Grey", grey_icc}}, image.metadata));
-    // The pixels are RGB now: a grey profile does not fit them, so it is not
-    // written back, and the image still is.
+    // With its layout the image is grey again, and so is its profile.
+    {
+        const Bytes out = encode(image);
+        EXPECT_TRUE(clean_png(out));
+        const Image back = decode(out);
+        EXPECT_EQ(back.pixels, image.pixels);
+        EXPECT_EQ(back.layout, image.layout);
+        EXPECT_TRUE(same_metadata(image.metadata, back.metadata));
+    }
+    // Without it the pixels are written as RGB: a grey profile does not fit
+    // them, so it is not written back, and the image still is.
+    Image rgb = image;
+    rgb.layout = qohi_tools::PngLayout();
     std::vector<std::string> skipped;
-    const Bytes out = encode(image, &skipped);
+    const Bytes out = encode(rgb, &skipped);
     EXPECT_TRUE(clean_png(out));
     const Image back = decode(out);
     EXPECT_EQ(back.pixels, image.pixels);
@@ -860,6 +885,508 @@ TEST(PngIoDecode, ReadsTheTestDataTextChunk) {
     EXPECT_TRUE(same_metadata({text_item("Software", "www.inkscape.org"),
                                text_item("Author", "Jakub Steiner")},
                               image.metadata));
+}
+
+
+// ------------------------------------------------------------ layouts
+
+// Samples packed into rows of `depth` bits each.
+Bytes pack(const std::vector<unsigned>& v, uint32_t width, uint32_t height, int per_pixel, int depth) {
+    const size_t row_samples = size_t{width} * per_pixel;
+    const size_t row_bytes = (row_samples * depth + 7) / 8;
+    Bytes out(row_bytes * height, 0);
+    for (uint32_t y = 0; y < height; ++y) {
+        for (size_t i = 0; i < row_samples; ++i) {
+            const size_t bit = i * depth;
+            out[y * row_bytes + bit / 8] |= uint8_t(v[y * row_samples + i] << (8 - depth - bit % 8));
+        }
+    }
+    return out;
+}
+
+Bytes inflate_all(const uint8_t* data, size_t size) {
+    z_stream z;
+    std::memset(&z, 0, sizeof z);
+    EXPECT_EQ(inflateInit(&z), Z_OK);
+    z.next_in = const_cast<Bytef*>(data);
+    z.avail_in = static_cast<uInt>(size);
+    Bytes out;
+    int rc = Z_OK;
+    while (rc == Z_OK) {
+        out.resize(out.size() + (size_t{1} << 20));
+        z.next_out = out.data() + z.total_out;
+        z.avail_out = static_cast<uInt>(out.size() - z.total_out);
+        rc = inflate(&z, Z_NO_FLUSH);
+    }
+    EXPECT_EQ(rc, Z_STREAM_END);
+    out.resize(z.total_out);
+    inflateEnd(&z);
+    return out;
+}
+
+// A chunk's content with its compressed part inflated (iCCP, zTXt,
+// compressed iTXt): what must come back, whatever the compressor.
+Bytes content(const Chunk& c) {
+    const Bytes& d = c.data;
+    const size_t nul = std::find(d.begin(), d.end(), 0) - d.begin();
+    size_t from = d.size();
+    if ((c.type == "iCCP" || c.type == "zTXt") && nul + 2 <= d.size()) {
+        from = nul + 2;
+    } else if (c.type == "iTXt" && nul + 3 <= d.size() && d[nul + 1] == 1) {
+        const size_t lang = std::find(d.begin() + long(nul + 3), d.end(), 0) - d.begin();
+        const size_t trans = std::find(d.begin() + long(std::min(lang + 1, d.size())), d.end(), 0) - d.begin();
+        from = trans + 1;
+    }
+    if (from >= d.size()) return d;
+    return concat({Bytes(d.begin(), d.begin() + long(from)), inflate_all(d.data() + from, d.size() - from)});
+}
+
+// The chunks of a PNG, each run of IDAT as one empty "IDAT", contents as
+// content() gives them.
+std::vector<Chunk> structure(const Bytes& png) {
+    std::vector<Chunk> out;
+    for (const Chunk& c : split(png)) {
+        if (c.type == "IDAT") {
+            if (out.empty() || out.back().type != "IDAT") out.push_back({"IDAT", {}});
+            continue;
+        }
+        out.push_back({c.type, content(c)});
+    }
+    return out;
+}
+
+// Same IHDR, PLTE, chunk sequence and chunk contents (compressed ones
+// compared inflated), and the same pixels.
+::testing::AssertionResult same_file(const Bytes& want, const Bytes& got) {
+    const std::vector<Chunk> a = structure(want), b = structure(got);
+    if (types_of(a) != types_of(b)) {
+        std::string wa, ga;
+        for (const std::string& t : types_of(a)) wa += t + " ";
+        for (const std::string& t : types_of(b)) ga += t + " ";
+        return ::testing::AssertionFailure() << "chunks " << wa << "became " << ga;
+    }
+    for (size_t i = 0; i < a.size(); ++i) {
+        if (a[i].data != b[i].data) {
+            return ::testing::AssertionFailure() << "chunk " << i << " (" << a[i].type << ") differs";
+        }
+    }
+    Image x, y;
+    std::string error;
+    if (!qohi_tools::decode_png(want.data(), want.size(), x, error) ||
+        !qohi_tools::decode_png(got.data(), got.size(), y, error)) {
+        return ::testing::AssertionFailure() << error;
+    }
+    if (x.pixels != y.pixels || x.channels != y.channels) return ::testing::AssertionFailure() << "pixels differ";
+    return ::testing::AssertionSuccess();
+}
+
+// `image` stored as a frame by the library and read back: the pixels, the
+// metadata items and the layout (through its pngc record).
+Image through_archive(const Image& image) {
+    std::vector<uint8_t> pngc;
+    const std::vector<qohi_metadata> items = qohi_tools::to_library_metadata(image, pngc);
+    EXPECT_EQ(items.size(), image.metadata.size() + (image.layout.present ? 1 : 0));
+    qohi_write_options wopt;
+    qohi_write_options_init(&wopt);
+    qohi_writer* writer = nullptr;
+    EXPECT_EQ(qohi_writer_open_memory(&wopt, &writer, nullptr), QOHI_OK);
+    qohi_frame_options fopt;
+    qohi_frame_options_init(&fopt);
+    fopt.metadata = items.data();
+    fopt.metadata_count = items.size();
+    EXPECT_EQ(qohi_writer_add_frame_with(writer, image.pixels.data(), image.width, image.height,
+                                         image.channels, 0, &fopt),
+              QOHI_OK)
+        << qohi_writer_message(writer);
+    void* file = nullptr;
+    size_t size = 0;
+    EXPECT_EQ(qohi_writer_finish(writer, &file, &size), QOHI_OK);
+    qohi_writer_destroy(writer);
+    Image back;
+    qohi_reader* reader = nullptr;
+    EXPECT_EQ(qohi_reader_open_memory(file, size, nullptr, &reader, nullptr), QOHI_OK);
+    if (reader != nullptr) {
+        back.width = image.width;
+        back.height = image.height;
+        back.channels = image.channels;
+        back.pixels.resize(image.pixels.size());
+        EXPECT_EQ(qohi_reader_decode_frame(reader, 0, back.pixels.data(), back.pixels.size(), 0, 0), QOHI_OK);
+        const qohi_metadata* got = nullptr;
+        size_t count = 0;
+        EXPECT_EQ(qohi_reader_frame_metadata(reader, 0, &got, &count), QOHI_OK);
+        std::string error;
+        EXPECT_TRUE(qohi_tools::from_library_metadata(got, count, back, error)) << error;
+        qohi_reader_close(reader);
+    }
+    qohi_free(file);
+    return back;
+}
+
+// decode -> archive -> encode gives the same file (and the same Image).
+void check_round_trip(const Bytes& png) {
+    const Image image = decode(png);
+    ASSERT_EQ(image.not_exact, "");
+    ASSERT_TRUE(image.layout.present);
+    const Image back = through_archive(image);
+    EXPECT_EQ(back.pixels, image.pixels);
+    EXPECT_TRUE(same_metadata(image.metadata, back.metadata));
+    EXPECT_EQ(back.layout, image.layout);
+    const Bytes out = encode(back);
+    EXPECT_TRUE(same_file(png, out));
+    // What libpng reads without complaint still does (some inputs here are
+    // odd on purpose: sRGB and iCCP both, APNG chunks).
+    std::pair<const Bytes*, size_t> in(&png, 0);
+    std::string log;
+    if (strict_read_png(&in, &log) && log.empty()) {
+        EXPECT_TRUE(clean_png(out));
+    }
+}
+
+Bytes read_data_file(const std::string& name) {
+    const std::string path = std::string(QOHI_TEST_DATA_DIR) + "/" + name;
+    FILE* file = std::fopen(path.c_str(), "rb");
+    EXPECT_NE(file, nullptr) << path;
+    Bytes png;
+    if (!file) return png;
+    uint8_t buffer[65536];
+    size_t n;
+    while ((n = std::fread(buffer, 1, sizeof buffer, file)) > 0) png.insert(png.end(), buffer, buffer + n);
+    std::fclose(file);
+    return png;
+}
+
+// `chunks` (IHDR, [PLTE], [tRNS], IDAT..., IEND) with `before` after IHDR,
+// `middle` just before the first IDAT and `after` before IEND.
+Bytes with_chunks3(std::vector<Chunk> chunks, const std::vector<Chunk>& before,
+                   const std::vector<Chunk>& middle, const std::vector<Chunk>& after) {
+    chunks.insert(chunks.end() - 1, after.begin(), after.end());
+    const auto idat = std::find_if(chunks.begin(), chunks.end(), [](const Chunk& c) { return c.type == "IDAT"; });
+    chunks.insert(idat, middle.begin(), middle.end());
+    chunks.insert(chunks.begin() + 1, before.begin(), before.end());
+    return assemble(chunks);
+}
+
+Chunk raw_chunk(const std::string& type, const std::string& data) { return {type, bytes_of(data)}; }
+
+Bytes be32s(std::initializer_list<uint32_t> values) {
+    Bytes out;
+    for (uint32_t v : values) out.insert(out.end(), {uint8_t(v >> 24), uint8_t(v >> 16), uint8_t(v >> 8), uint8_t(v)});
+    return out;
+}
+
+const std::vector<png_color> kPalette = {{10, 20, 30},  {40, 50, 60}, {70, 80, 90},  {255, 0, 0},
+                                         {0, 255, 0},   {0, 0, 255},  {9, 9, 9},     {200, 100, 0},
+                                         {1, 2, 3},     {4, 5, 6},    {7, 8, 9},     {250, 250, 250},
+                                         {128, 0, 128}, {0, 128, 0},  {33, 66, 99},  {99, 66, 33},
+                                         {11, 22, 33}};
+
+// A PNG of colour type `ct`, depth `depth`, with a pattern using every
+// sample value the depth allows (palette: every entry), written by libpng,
+// with a few ancillary chunks around.
+Bytes sample_png(int ct, int depth, bool interlace, bool trns) {
+    Fixture f;
+    f.width = 13;
+    f.height = 11;
+    f.color_type = ct;
+    f.bit_depth = depth;
+    f.interlace = interlace ? PNG_INTERLACE_ADAM7 : PNG_INTERLACE_NONE;
+    const int per_pixel = ct == 0 || ct == 3 ? 1 : ct == 4 ? 2 : ct == 2 ? 3 : 4;
+    unsigned values = 1u << depth;
+    if (ct == 3) {
+        const size_t entries = std::min<size_t>(kPalette.size(), values);
+        f.palette.assign(kPalette.begin(), kPalette.begin() + long(entries));
+        values = static_cast<unsigned>(entries);
+        if (trns) f.trns_alpha = {0, 128};
+    } else if (trns) {
+        f.has_key = true;
+        f.key.gray = uint16_t(values - 2);
+        f.key.red = 5, f.key.green = 6, f.key.blue = 7;
+    }
+    std::vector<unsigned> v;
+    for (uint32_t i = 0; i < f.width * f.height * uint32_t(per_pixel); ++i) v.push_back((i * 7 + i / 13) % values);
+    if (ct == 2 && trns) v[3] = 5, v[4] = 6, v[5] = 7;  // one pixel has the key colour
+    f.pixels = pack(v, f.width, f.height, per_pixel, depth);
+    const Bytes png = write_fixture(f);
+    EXPECT_FALSE(png.empty());
+    return with_chunks3(split(png), {raw_chunk("gAMA", std::string("\0\0\xB1\x8F", 4)), tEXt("Title", "t")},
+                        {raw_chunk("bKGD", ct == 3 ? std::string(1, '\1') : ct == 0 || ct == 4 ? std::string(2, '\0') : std::string(6, '\0'))},
+                        {zTXt("Comment", "after the data"), raw_chunk("prVt", "private")});
+}
+
+TEST(PngIoLayout, EveryColourTypeAndDepthComesBackTheSame) {
+    for (bool interlace : {false, true}) {
+        for (int depth : {1, 2, 4, 8}) {
+            for (bool trns : {false, true}) {
+                SCOPED_TRACE("depth " + std::to_string(depth) + (interlace ? " interlaced" : "") + (trns ? " tRNS" : ""));
+                {
+                    SCOPED_TRACE("grey");
+                    check_round_trip(sample_png(0, depth, interlace, trns));
+                }
+                {
+                    SCOPED_TRACE("palette");
+                    check_round_trip(sample_png(3, depth, interlace, trns));
+                }
+            }
+        }
+        for (bool trns : {false, true}) {
+            SCOPED_TRACE(std::string("RGB") + (interlace ? " interlaced" : "") + (trns ? " tRNS" : ""));
+            check_round_trip(sample_png(2, 8, interlace, trns));
+        }
+        SCOPED_TRACE(interlace ? "interlaced" : "");
+        check_round_trip(sample_png(4, 8, interlace, false));
+        check_round_trip(sample_png(6, 8, interlace, false));
+    }
+    // What the frames hold: grey expanded, alpha only with tRNS or an alpha type.
+    EXPECT_EQ(decode(sample_png(0, 2, false, false)).channels, 3u);
+    EXPECT_EQ(decode(sample_png(0, 2, false, true)).channels, 4u);
+    EXPECT_EQ(decode(sample_png(3, 4, false, true)).channels, 4u);
+    EXPECT_EQ(decode(sample_png(2, 8, false, true)).channels, 4u);
+    const Image grey1 = decode(sample_png(0, 1, false, false));
+    EXPECT_EQ(grey1.layout.color_type, 0);
+    EXPECT_EQ(grey1.layout.bit_depth, 1);
+    EXPECT_TRUE(grey1.pixels[0] == 0 || grey1.pixels[0] == 255);
+}
+
+TEST(PngIoLayout, TestDataFilesComeBackTheSame) {
+    for (const char* name : {"grey-1bit.png", "grey-alpha.png", "grey.png", "icon-rgba.png", "interlaced-grey2.png",
+                             "interlaced-rgba.png", "palette-4bit.png", "palette-trns.png", "rgb-trns.png",
+                             "trash-rgb.png", "trash-rgba.png"}) {
+        SCOPED_TRACE(name);
+        check_round_trip(read_data_file(name));
+    }
+}
+
+TEST(PngIoLayout, EveryChunkKindInOrder) {
+    Fixture f;
+    f.width = 6;
+    f.height = 3;
+    f.color_type = PNG_COLOR_TYPE_PALETTE;
+    f.palette.assign(kPalette.begin(), kPalette.begin() + 6);
+    std::vector<unsigned> v;
+    for (unsigned i = 0; i < 18; ++i) v.push_back(i % 6);
+    f.pixels = pack(v, 6, 3, 1, 8);
+    const Bytes icc = make_icc();
+    const Bytes exif = make_exif();
+    Bytes trailing = zTXt("Trailing", "zlib stream with a byte after it").data;
+    trailing.push_back(0x55);
+    const std::vector<Chunk> before = {
+        raw_chunk("gAMA", std::string("\0\0\xB1\x8F", 4)),
+        Chunk{"cHRM", be32s({31270, 32900, 64000, 33000, 30000, 60000, 15000, 6000})},
+        raw_chunk("sRGB", std::string(1, '\0')),
+        iCCP("Profile", icc),
+        raw_chunk("sBIT", "\x08\x08\x08"),
+        tEXt("Title", "Caf\xE9"),
+    };
+    const std::vector<Chunk> middle = {
+        raw_chunk("tRNS", std::string("\x00\x80\xFF", 3)),
+        raw_chunk("bKGD", std::string(1, '\2')),
+        raw_chunk("hIST", std::string(12, '\0')),
+        raw_chunk("sPLT", std::string("pal\0\x08\x01\x02\x03\x04\x00\x05", 11)),
+        raw_chunk("pHYs", std::string("\0\0\x0B\x13\0\0\x0B\x13\x01", 9)),
+        raw_chunk("acTL", std::string("\0\0\0\x01\0\0\0\0", 8)),
+        raw_chunk("fcTL", std::string(26, '\0')),
+        iTXt("Author", kNihon, false, "ja", "\xE8\x91\x97\xE8\x80\x85"),
+        zTXt("Description", long_latin1()),
+        eXIf(exif),
+        raw_chunk("prVt", std::string("\0private\xFF", 9)),
+        iCCP("Second", icc),  // a second profile: kept as it is
+    };
+    const std::vector<Chunk> after = {
+        raw_chunk("tIME", std::string("\x07\xE8\x01\x02\x03\x04\x05", 7)),
+        raw_chunk("fdAT", std::string("\0\0\0\x02xyz", 7)),
+        tEXt("Comment", "after"),
+        iTXt("Story", long_utf8(), true, "en-GB", "Story"),
+        iTXt("XML:com.adobe.xmp", kXmp),
+        Chunk{"zTXt", trailing},
+        raw_chunk("prVt", "second private chunk"),
+    };
+    const Bytes png = with_chunks3(split(write_fixture(f)), before, middle, after);
+    check_round_trip(png);
+
+    const Image image = decode(png);
+    EXPECT_EQ(image.channels, 4u);  // tRNS
+    const std::vector<Metadata> want = {
+        Metadata{kMetadataIcc, "Profile", icc}, text_item("Title", "Caf\xC3\xA9"),
+        text_item("Author", kNihon), text_item("Description", utf8_of_latin1(long_latin1())),
+        Metadata{kMetadataExif, "", exif}, text_item("Comment", "after"), text_item("Story", long_utf8()),
+        item(kMetadataXmp, "", kXmp), text_item("Trailing", "zlib stream with a byte after it"),
+    };
+    EXPECT_TRUE(same_metadata(want, image.metadata));
+    // Rebuilt from items where that is exact; the zTXt with a byte after its
+    // stream and the second profile are kept as they are.
+    std::string forms;
+    for (const qohi_tools::PngChunk& c : image.layout.chunks) forms += c.from_item ? '1' : '0';
+    EXPECT_EQ(forms, "000101" "000000011100" "0011100");
+    EXPECT_EQ(image.layout.palette.size(), 18u);
+}
+
+TEST(PngIoLayout, HugeCompressedTextIsKept) {
+    // 200 MB of text deflates to about 200 KB.
+    const std::string big(size_t{200} << 20, 'a');
+    const Bytes png = with_chunks(base_chunks(), {zTXt("Huge", big)}, {});
+    ASSERT_LT(png.size(), size_t{1} << 20);
+    const Image image = decode(png);
+    ASSERT_EQ(image.metadata.size(), 1u);
+    EXPECT_EQ(image.metadata[0].data.size(), big.size());
+    ASSERT_EQ(image.layout.chunks.size(), 1u);
+    EXPECT_TRUE(image.layout.chunks[0].from_item);
+    const Image back = through_archive(image);
+    EXPECT_TRUE(back.metadata == image.metadata);
+    const std::vector<Chunk> out = split(encode(back));
+    ASSERT_EQ(out.size(), 4u);
+    EXPECT_EQ(out[1].type, "zTXt");
+    EXPECT_TRUE(content(out[1]) == concat({bytes_of("Huge"), kNul, kNul, bytes_of(big)}));
+}
+
+TEST(PngIoLayout, FilesTheLayoutCannotReproduceAreReported) {
+    // 16-bit: no 8-bit pixels; a distinct reason, not only an error.
+    {
+        Fixture f;
+        f.bit_depth = 16;
+        const Bytes png = write_fixture(f);
+        Image image;
+        std::string error;
+        EXPECT_FALSE(qohi_tools::decode_png(png.data(), png.size(), image, error));
+        EXPECT_NE(image.not_exact.find("16-bit"), std::string::npos);
+    }
+    auto reason = [](const Bytes& png) {
+        const Image image = decode(png);
+        EXPECT_FALSE(image.layout.present && !image.not_exact.empty());
+        EXPECT_FALSE(image.pixels.empty());
+        return image.not_exact;
+    };
+    // A palette repeating a used colour: the indices cannot be recovered.
+    Fixture f;
+    f.width = 4;
+    f.height = 1;
+    f.color_type = PNG_COLOR_TYPE_PALETTE;
+    f.palette = {{1, 2, 3}, {4, 5, 6}, {1, 2, 3}};
+    f.pixels = {0, 1, 2, 1};
+    const Bytes repeated = write_fixture(f);
+    EXPECT_NE(reason(repeated).find("same colour"), std::string::npos);
+    // Repeated but unused: fine.
+    f.pixels = {0, 1, 1, 0};
+    EXPECT_EQ(reason(write_fixture(f)), "");
+    check_round_trip(write_fixture(f));
+    // With tRNS the alphas tell equal colours apart.
+    f.pixels = {0, 1, 2, 1};
+    f.trns_alpha = {255, 255, 0};
+    EXPECT_EQ(reason(write_fixture(f)), "");
+    check_round_trip(write_fixture(f));
+    // Bytes after IEND.
+    Bytes tail = with_chunks(base_chunks(), {}, {});
+    tail.push_back('x');
+    EXPECT_NE(reason(tail).find("after IEND"), std::string::npos);
+    // An ancillary chunk with a bad CRC (a critical one is an error).
+    Chunk bad = tEXt("K", "v");
+    bad.bad_crc = true;
+    EXPECT_NE(reason(with_chunks(base_chunks(), {bad}, {})).find("CRC"), std::string::npos);
+    // A chunk between two IDATs.
+    std::vector<Chunk> chunks = base_chunks();
+    const auto idat = std::find_if(chunks.begin(), chunks.end(), [](const Chunk& c) { return c.type == "IDAT"; });
+    Chunk first_half{"IDAT", Bytes(idat->data.begin(), idat->data.begin() + 5)};
+    idat->data.erase(idat->data.begin(), idat->data.begin() + 5);
+    chunks.insert(idat, {first_half, tEXt("Between", "x")});
+    EXPECT_NE(reason(assemble(chunks)).find("between IDAT"), std::string::npos);
+}
+
+TEST(PngIoLayout, EncodeRefusesPixelsTheLayoutCannotHold) {
+    Image grey = decode(sample_png(0, 2, false, false));
+    grey.pixels[0] = 1;  // not a 2-bit level, nor grey
+    Bytes png;
+    std::string error;
+    EXPECT_FALSE(qohi_tools::encode_png(grey, -1, png, error));
+    EXPECT_NE(error.find("pixel (0, 0)"), std::string::npos) << error;
+    Image palette = decode(sample_png(3, 8, false, false));
+    palette.pixels[3 * 5] ^= 1;
+    EXPECT_FALSE(qohi_tools::encode_png(palette, -1, png, error));
+    EXPECT_NE(error.find("pixel (5, 0) has a colour the palette lacks"), std::string::npos) << error;
+    Image keyed = decode(sample_png(2, 8, false, true));
+    keyed.pixels[3] = 0;  // transparent, but not the key colour
+    EXPECT_FALSE(qohi_tools::encode_png(keyed, -1, png, error));
+    Image wrong_channels = decode(sample_png(0, 8, false, false));
+    wrong_channels.channels = 4;
+    wrong_channels.pixels.resize(wrong_channels.pixels.size() / 3 * 4);
+    EXPECT_FALSE(qohi_tools::encode_png(wrong_channels, -1, png, error));
+    EXPECT_NE(error.find("channels"), std::string::npos) << error;
+}
+
+TEST(PngIoLayout, HostilePayloadsAreErrors) {
+    const Bytes png = with_chunks3(split(sample_png(3, 4, false, true)), {iCCP("P", make_icc())}, {},
+                                   {iTXt("K", "v", true, "de", "k")});
+    const Image image = decode(png);
+    ASSERT_TRUE(image.layout.present);
+    Bytes good;
+    qohi_tools::encode_png_layout(image.layout, good);
+    qohi_tools::PngLayout layout;
+    std::string error;
+    ASSERT_TRUE(qohi_tools::decode_png_layout(good.data(), good.size(), image.metadata, layout, error)) << error;
+    EXPECT_EQ(layout, image.layout);
+    auto refused = [&](const Bytes& payload, const std::vector<Metadata>& items) {
+        qohi_tools::PngLayout got;
+        std::string why;
+        const bool ok = qohi_tools::decode_png_layout(payload.data(), payload.size(), items, got, why);
+        if (!ok) {
+            EXPECT_FALSE(got.present);
+        }
+        return !ok && !why.empty();
+    };
+    // Every truncation.
+    for (size_t n = 0; n < good.size(); ++n) {
+        EXPECT_TRUE(refused(Bytes(good.begin(), good.begin() + long(n)), image.metadata)) << n;
+    }
+    // Bytes after the last chunk.
+    EXPECT_TRUE(refused(concat({good, Bytes{0}}), image.metadata));
+    // Form 1 pointing past the items (the same payload with fewer items).
+    EXPECT_TRUE(refused(good, {}));
+    // An item of the wrong kind.
+    std::vector<Metadata> swapped = image.metadata;
+    std::swap(swapped.front(), swapped.back());
+    EXPECT_TRUE(refused(good, swapped));
+
+    // Payloads built by hand: header, palette, chunks.
+    const Bytes head = {0, 8, 0, 0};  // grey, 8-bit, not interlaced, no palette
+    EXPECT_TRUE(refused(concat({head, Bytes{0}}), {}) == false);  // valid: no chunks
+    EXPECT_TRUE(refused(concat({Bytes{1, 8, 0, 0}, Bytes{0}}), {}));       // colour type 1
+    EXPECT_TRUE(refused(concat({Bytes{2, 4, 0, 0}, Bytes{0}}), {}));       // 4-bit RGB
+    EXPECT_TRUE(refused(concat({Bytes{0, 16, 0, 0}, Bytes{0}}), {}));      // 16-bit
+    EXPECT_TRUE(refused(concat({Bytes{0, 8, 2, 0}, Bytes{0}}), {}));       // interlace 2
+    EXPECT_TRUE(refused(concat({Bytes{0, 8, 0, 1, 1, 2, 3}, Bytes{0}}), {}));  // palette in grey
+    EXPECT_TRUE(refused(concat({Bytes{3, 8, 0, 0}, Bytes{0}}), {}));       // palette image without one
+    EXPECT_TRUE(refused(concat({Bytes{3, 8, 0, 0x81, 0x02}, Bytes(771, 0), Bytes{0}}), {}));  // 257 entries
+    const Bytes chunk_a = concat({bytes_of("gAMA"), Bytes{2, 0, 1, 7}});  // after the data
+    const Bytes chunk_b = concat({bytes_of("tEXt"), Bytes{0, 0, 1, 7}});  // before PLTE
+    EXPECT_TRUE(refused(concat({head, Bytes{2}, chunk_b, chunk_a}), {}) == false);
+    EXPECT_TRUE(refused(concat({head, Bytes{2}, chunk_a, chunk_b}), {}));  // placements out of order
+    EXPECT_TRUE(refused(concat({head, Bytes{1}, bytes_of("gAMA"), Bytes{3, 0, 0}}), {}));  // placement 3
+    EXPECT_TRUE(refused(concat({head, Bytes{1}, bytes_of("IDAT"), Bytes{0, 0, 0}}), {}));  // critical
+    EXPECT_TRUE(refused(concat({head, Bytes{1}, bytes_of("g1MA"), Bytes{0, 0, 0}}), {}));  // not letters
+    EXPECT_TRUE(refused(concat({head, Bytes{1}, bytes_of("gAMA"), Bytes{0, 2, 0}}), {}));  // form 2
+    EXPECT_TRUE(refused(concat({head, Bytes{1}, bytes_of("gAMA"), Bytes{0, 1, 0}}), {}));  // form 1, no item
+    EXPECT_TRUE(refused(concat({head, Bytes{1}, bytes_of("gAMA"), Bytes{0, 1, 0}}),
+                        {item(kMetadataText, "k", "v")}));  // gAMA from a text item
+    // Huge sizes: a chunk, a chunk count, a varint of more than 64 bits,
+    // one not in its shortest form.
+    EXPECT_TRUE(refused(concat({head, Bytes{1}, bytes_of("gAMA"), Bytes{0, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0x07}}), {}));
+    EXPECT_TRUE(refused(concat({head, Bytes{0xFF, 0xFF, 0xFF, 0xFF, 0x0F}}), {}));
+    EXPECT_TRUE(refused(concat({head, Bytes(9, 0xFF), Bytes{0x7F}}), {}));
+    EXPECT_TRUE(refused(concat({head, Bytes{0x80, 0x00}}), {}));
+    // iTXt fields: flag 2, a NUL in the language tag, a huge language tag.
+    const std::vector<Metadata> text = {item(kMetadataText, "k", "v")};
+    const Bytes itxt = concat({head, Bytes{1}, bytes_of("iTXt"), Bytes{0, 1, 0}});
+    EXPECT_TRUE(refused(concat({itxt, Bytes{0, 0, 0}}), text) == false);
+    EXPECT_TRUE(refused(concat({itxt, Bytes{2, 0, 0}}), text));
+    EXPECT_TRUE(refused(concat({itxt, Bytes{0, 1, 0, 0}}), text));
+    EXPECT_TRUE(refused(concat({itxt, Bytes{0, 0xFF, 0xFF, 0xFF, 0xFF, 0x07, 0}}), text));
+
+    // Through from_library_metadata: a clear error, the items kept, no layout.
+    const std::vector<qohi_metadata> items = {{QOHI_METADATA_TEXT, "k", "v", 1},
+                                              {QOHI_METADATA_PNG, nullptr, "\x03", 1}};
+    Image out;
+    EXPECT_FALSE(qohi_tools::from_library_metadata(items.data(), items.size(), out, error));
+    EXPECT_NE(error.find("PNG layout"), std::string::npos) << error;
+    EXPECT_TRUE(same_metadata({item(kMetadataText, "k", "v")}, out.metadata));
+    EXPECT_FALSE(out.layout.present);
 }
 
 }  // namespace

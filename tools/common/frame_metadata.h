@@ -1,4 +1,5 @@
-// PNG metadata (png_io.h) to and from the library's qohi_metadata records.
+// PNG metadata and layout (png_io.h) to and from the library's qohi_metadata
+// records, and the payload of the pngc record (spec §3.9.1).
 #ifndef QOHI_TOOLS_FRAME_METADATA_H
 #define QOHI_TOOLS_FRAME_METADATA_H
 
@@ -13,36 +14,23 @@
 
 namespace qohi_tools {
 
-// Records pointing into `metadata`, which must outlive them. EXIF and XMP
-// have no key (NULL), as the library expects.
-inline std::vector<qohi_metadata> to_library_metadata(const std::vector<Metadata>& metadata) {
-    std::vector<qohi_metadata> items;
-    items.reserve(metadata.size());
-    for (const Metadata& m : metadata) {
-        qohi_metadata item{};
-        item.kind = m.kind;
-        item.key = m.key.empty() ? nullptr : m.key.c_str();
-        item.data = m.data.data();
-        item.size = m.data.size();
-        items.push_back(item);
-    }
-    return items;
-}
+// The records for a frame of `image`: its metadata items in order (EXIF and
+// XMP without a key, as the library expects), then, if it has a layout, one
+// QOHI_METADATA_PNG record whose payload is written to `pngc`. The records
+// point into `image` and `pngc`, which must outlive them and not change.
+std::vector<qohi_metadata> to_library_metadata(const Image& image, std::vector<uint8_t>& pngc);
 
-// Copies the library's records.
-inline std::vector<Metadata> from_library_metadata(const qohi_metadata* items, size_t count) {
-    std::vector<Metadata> metadata;
-    metadata.reserve(count);
-    for (size_t i = 0; i < count; ++i) {
-        Metadata m;
-        m.kind = items[i].kind;
-        if (items[i].key) m.key = items[i].key;
-        const auto* data = static_cast<const uint8_t*>(items[i].data);
-        if (data && items[i].size) m.data.assign(data, data + items[i].size);
-        metadata.push_back(std::move(m));
-    }
-    return metadata;
-}
+// The inverse: image.metadata gets a copy of every record but the
+// QOHI_METADATA_PNG one, in order, and image.layout is read from that one
+// (empty without). A malformed payload, or a second one, returns false with
+// `error`; image.metadata is set all the same and image.layout is empty.
+bool from_library_metadata(const qohi_metadata* items, size_t count, Image& image, std::string& error);
+
+// The pngc payload of a layout, and back. decode_png_layout checks the
+// payload's structure and then check_png_layout() against `items`.
+void encode_png_layout(const PngLayout& layout, std::vector<uint8_t>& payload);
+bool decode_png_layout(const uint8_t* payload, size_t size, const std::vector<Metadata>& items,
+                       PngLayout& layout, std::string& error);
 
 }  // namespace qohi_tools
 

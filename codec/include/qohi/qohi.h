@@ -135,12 +135,15 @@ typedef struct qohi_frame_info {
 } qohi_frame_info;
 
 /* Metadata that travels with a frame (spec §3.9): what PNG keeps in its
- * iCCP, eXIf, XMP (iTXt "XML:com.adobe.xmp") and text chunks. */
+ * iCCP, eXIf, XMP (iTXt "XML:com.adobe.xmp") and text chunks, and the PNG
+ * layout of the frame's source. */
 typedef enum qohi_metadata_kind {
     QOHI_METADATA_ICC = 1,  /* key: profile name (1-79 bytes); data: the ICC profile, uncompressed */
     QOHI_METADATA_EXIF = 2, /* key: NULL; data: EXIF, starting with the TIFF header ("II*\0" or "MM\0*") */
     QOHI_METADATA_XMP = 3,  /* key: NULL; data: the XMP packet, UTF-8 */
-    QOHI_METADATA_TEXT = 4  /* key: keyword (1-79 bytes, Latin-1 as in PNG); data: the text, UTF-8 */
+    QOHI_METADATA_TEXT = 4, /* key: keyword (1-79 bytes, Latin-1 as in PNG); data: the text, UTF-8 */
+    QOHI_METADATA_PNG = 5   /* key: NULL; data: the PNG layout of the frame's source (spec §3.9.1),
+                               interpreted by tools that write PNG files */
 } qohi_metadata_kind;
 
 typedef struct qohi_metadata {
