@@ -388,7 +388,8 @@ Status Reader::tile_items(uint64_t index_offset) {
                                std::to_string(start));
             *previous_end = start;
         } else if (start != expected) {
-            return corrupt("index: the first frame or entry does not start right after the file header");
+            return corrupt(frame ? "index entry 0 has an invalid frame offset (the first item must start at 28)"
+                                 : "index: entry 0 has an invalid offset (the first item must start at 28)");
         }
         previous_start = start;
         previous_end = frame ? &frames_[i++].end : &entries_[j++].end;
@@ -399,7 +400,7 @@ Status Reader::tile_items(uint64_t index_offset) {
     }
     *previous_end = index_offset;
     for (size_t k = 0; k < entries_.size(); ++k)
-        if (entries_[k].header.size > entries_[k].end - entries_[k].offset)
+        if (entries_[k].header.method == 0 && entries_[k].header.size > entries_[k].end - entries_[k].offset)
             return corrupt("index: entry " + std::to_string(k) + " is larger than the space it occupies");
     return ok_status();
 }

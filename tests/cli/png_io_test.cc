@@ -589,14 +589,26 @@ TEST(PngIoDecode, ReadsChunksLargerThanLibpngsDefaultLimit) {
     const std::string big(9000000, 'x');
     const Bytes png = with_chunks(base_chunks(), {tEXt("Big", big)}, {zTXt("BigPacked", big)});
     const Image image = decode(png);
-    EXPECT_TRUE(same_metadata({text_item("Big", big), text_item("BigPacked", big)},
-                              image.metadata));
+    // Both are over kMaxInflatedItem: they stay in the layout with no item,
+    // the compressed one as the PNG compressed it, and the layout deflates
+    // the other (spec §3.9.1, form 2): the archive holds no 9 MB of text.
+    EXPECT_TRUE(image.metadata.empty());
+    ASSERT_EQ(image.layout.chunks.size(), 2u);
+    EXPECT_FALSE(image.layout.chunks[0].from_item);
+    EXPECT_FALSE(image.layout.chunks[1].from_item);
+    std::vector<uint8_t> pngc;
+    qohi_tools::to_library_metadata(image, pngc);
+    EXPECT_LT(pngc.size(), size_t{1} << 20);
+    qohi_tools::PngLayout back;
+    std::string error;
+    ASSERT_TRUE(qohi_tools::decode_png_layout(pngc.data(), pngc.size(), image.metadata, back, error)) << error;
+    EXPECT_TRUE(back == image.layout);
 }
 
-TEST(PngIoDecode, CompressedTextBombIsCutShort) {
+TEST(PngIoDecode, CompressedTextBombStaysCompressed) {
     // Ten zTXt chunks of 60 KiB, each inflating to 60 MiB: 600 MiB of text.
-    // libpng's memory for one decode is bounded (512 MiB besides rows), so it
-    // drops some of them and the image still decodes.
+    // None is inflated into an item (each is over kMaxInflatedItem); all are
+    // kept compressed in the layout, and the image still decodes.
     const std::string big(size_t{60} << 20, 'a');
     const Bytes packed = deflate(bytes_of(big));
     ASSERT_LT(packed.size(), size_t{1} << 20);
@@ -608,13 +620,13 @@ TEST(PngIoDecode, CompressedTextBombIsCutShort) {
     const Bytes png = with_chunks(base_chunks(&pixels), bombs, {tEXt("After", "small")});
     const Image image = decode(png);
     EXPECT_EQ(image.pixels, pixels);
-    ASSERT_GE(image.metadata.size(), 2u);
-    EXPECT_LT(image.metadata.size(), 10u);
-    for (size_t i = 0; i + 1 < image.metadata.size(); ++i) {
-        EXPECT_EQ(image.metadata[i].key, "Bomb" + std::to_string(i));
-        EXPECT_TRUE(image.metadata[i].data == bytes_of(big));
-    }
+    ASSERT_EQ(image.metadata.size(), 1u);
     EXPECT_TRUE(image.metadata.back() == text_item("After", "small"));
+    ASSERT_EQ(image.layout.chunks.size(), 11u);
+    for (size_t i = 0; i < 10; ++i) {
+        EXPECT_FALSE(image.layout.chunks[i].from_item);
+        EXPECT_TRUE(image.layout.chunks[i].data == bombs[i].data);
+    }
 }
 
 TEST(PngIoDecode, GreyProfileOnGreyImage) {
@@ -1226,10 +1238,13 @@ TEST(PngIoLayout, HugeCompressedTextIsKept) {
     const Bytes png = with_chunks(base_chunks(), {zTXt("Huge", big)}, {});
     ASSERT_LT(png.size(), size_t{1} << 20);
     const Image image = decode(png);
-    ASSERT_EQ(image.metadata.size(), 1u);
-    EXPECT_EQ(image.metadata[0].data.size(), big.size());
+    // Kept as the PNG compressed it: no item of 200 MB in the archive.
+    EXPECT_TRUE(image.metadata.empty());
     ASSERT_EQ(image.layout.chunks.size(), 1u);
-    EXPECT_TRUE(image.layout.chunks[0].from_item);
+    EXPECT_FALSE(image.layout.chunks[0].from_item);
+    std::vector<uint8_t> pngc;
+    qohi_tools::to_library_metadata(image, pngc);
+    EXPECT_LT(pngc.size(), size_t{1} << 20);
     const Image back = through_archive(image);
     EXPECT_TRUE(back.metadata == image.metadata);
     const std::vector<Chunk> out = split(encode(back));
@@ -1361,7 +1376,29 @@ TEST(PngIoLayout, HostilePayloadsAreErrors) {
     EXPECT_TRUE(refused(concat({head, Bytes{1}, bytes_of("gAMA"), Bytes{3, 0, 0}}), {}));  // placement 3
     EXPECT_TRUE(refused(concat({head, Bytes{1}, bytes_of("IDAT"), Bytes{0, 0, 0}}), {}));  // critical
     EXPECT_TRUE(refused(concat({head, Bytes{1}, bytes_of("g1MA"), Bytes{0, 0, 0}}), {}));  // not letters
-    EXPECT_TRUE(refused(concat({head, Bytes{1}, bytes_of("gAMA"), Bytes{0, 2, 0}}), {}));  // form 2
+    EXPECT_TRUE(refused(concat({head, Bytes{1}, bytes_of("gAMA"), Bytes{0, 3, 0}}), {}));  // form 3
+    // Form 2: a zlib stream of the chunk data. Valid; claiming more than
+    // deflate can expand (refused before allocating); not inflating to its
+    // size; a byte after the stream.
+    const Bytes z = deflate(Bytes(4000, 'a'));
+    ASSERT_LT(z.size(), 100u);
+    auto form2 = [&](uint64_t size, const Bytes& stream) {
+        Bytes p = concat({head, Bytes{1}, bytes_of("tEXt"), Bytes{0, 2}});
+        for (uint64_t v : {size, uint64_t(stream.size())}) {
+            for (; v >= 0x80; v >>= 7) p.push_back(uint8_t(v | 0x80));
+            p.push_back(uint8_t(v));
+        }
+        return concat({p, stream});
+    };
+    qohi_tools::PngLayout inflated;
+    const Bytes valid2 = form2(4000, z);
+    ASSERT_TRUE(qohi_tools::decode_png_layout(valid2.data(), valid2.size(), {}, inflated, error)) << error;
+    ASSERT_EQ(inflated.chunks.size(), 1u);
+    EXPECT_TRUE(inflated.chunks[0].data == Bytes(4000, 'a'));
+    EXPECT_TRUE(refused(form2(uint64_t(z.size()) * 1032 + 1, z), {}));
+    EXPECT_TRUE(refused(form2(3999, z), {}));
+    EXPECT_TRUE(refused(form2(4001, z), {}));
+    EXPECT_TRUE(refused(form2(4000, concat({z, Bytes{0}})), {}));
     EXPECT_TRUE(refused(concat({head, Bytes{1}, bytes_of("gAMA"), Bytes{0, 1, 0}}), {}));  // form 1, no item
     EXPECT_TRUE(refused(concat({head, Bytes{1}, bytes_of("gAMA"), Bytes{0, 1, 0}}),
                         {item(kMetadataText, "k", "v")}));  // gAMA from a text item

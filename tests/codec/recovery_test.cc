@@ -402,7 +402,7 @@ TEST(Recovery, InvalidRecordsEndTheScan) {
     insert_record(f, s.frames[3].offset, "text", std::string("k\0v", 3));
     cases.push_back({"a record between frames", f,
                      "record text at offset " + std::to_string(s.frames[3].offset) +
-                         ", where a frame or the index should start"});
+                         ", where a frame, an entry or the index should start"});
     f = cut;
     const RecordSpan fdat3 = frame_records(cut, 3).back();
     f.erase(f.begin() + long(fdat3.offset), f.begin() + long(fdat3.offset + 12 + fdat3.size));

@@ -1,5 +1,7 @@
 #include "frame_metadata.h"
 
+#include <zlib.h>
+
 #include <cstring>
 
 namespace qohi_tools {
@@ -8,7 +10,26 @@ namespace {
 
 constexpr uint8_t kFormRaw = 0;
 constexpr uint8_t kFormItem = 1;
+constexpr uint8_t kFormDeflated = 2;
 constexpr uint32_t kMaxChunkSize = 0x7fffffffu;
+// Raw chunks from this size on are stored deflated when that saves at
+// least an eighth (a text chunk that the PNG did not compress).
+constexpr size_t kDeflateFrom = 1024;
+// Deflate never expands more than 1032:1, so a size claimed beyond that for
+// a stream is false: checked before allocating.
+constexpr uint64_t kMaxInflateRatio = 1032;
+
+// The zlib stream of `data`, or empty if it does not save an eighth.
+std::vector<uint8_t> deflated(const std::vector<uint8_t>& data) {
+    if (data.size() < kDeflateFrom) return {};
+    uLongf size = compressBound(static_cast<uLong>(data.size()));
+    std::vector<uint8_t> out(size);
+    if (compress2(out.data(), &size, data.data(), static_cast<uLong>(data.size()), 6) != Z_OK ||
+        size > data.size() - data.size() / 8)
+        return {};
+    out.resize(size);
+    return out;
+}
 
 void put_varint(std::vector<uint8_t>& out, uint64_t v) {
     while (v >= 0x80) {
@@ -91,12 +112,16 @@ void encode_png_layout(const PngLayout& layout, std::vector<uint8_t>& payload) {
     for (const PngChunk& c : layout.chunks) {
         put_bytes(payload, c.type.data(), 4);
         payload.push_back(c.placement);
-        payload.push_back(c.from_item ? kFormItem : kFormRaw);
         if (!c.from_item) {
+            const std::vector<uint8_t> z = deflated(c.data);
+            payload.push_back(z.empty() ? kFormRaw : kFormDeflated);
             put_varint(payload, c.data.size());
-            put_bytes(payload, c.data.data(), c.data.size());
+            if (!z.empty()) put_varint(payload, z.size());
+            const std::vector<uint8_t>& stored = z.empty() ? c.data : z;
+            put_bytes(payload, stored.data(), stored.size());
             continue;
         }
+        payload.push_back(kFormItem);
         put_varint(payload, c.item);
         if (c.type == kiTXt) {
             payload.push_back(c.itxt_compressed);
@@ -142,6 +167,22 @@ bool decode_png_layout(const uint8_t* payload, size_t size, const std::vector<Me
             const uint8_t* data = in.bytes(n);
             if (!in.ok()) break;
             c.data.assign(data, data + n);
+        } else if (form == kFormDeflated) {
+            const uint64_t n = in.varint(kMaxChunkSize);
+            const uint64_t z = in.varint(kMaxChunkSize);
+            const uint8_t* data = in.bytes(static_cast<size_t>(z));
+            if (!in.ok()) break;
+            if (n > z * kMaxInflateRatio) {
+                error = "PNG layout: chunk " + std::to_string(i + 1) + " claims more than its zlib stream can hold";
+                return false;
+            }
+            c.data.resize(static_cast<size_t>(n));
+            uLongf out_size = static_cast<uLongf>(n);
+            uLong in_size = static_cast<uLong>(z);
+            if (uncompress2(c.data.data(), &out_size, data, &in_size) != Z_OK || out_size != n || in_size != z) {
+                error = "PNG layout: chunk " + std::to_string(i + 1) + " does not inflate to its size";
+                return false;
+            }
         } else if (form == kFormItem) {
             c.from_item = true;
             c.item = static_cast<size_t>(in.varint(UINT32_MAX));

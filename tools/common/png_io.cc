@@ -811,6 +811,8 @@ public:
     }
 
 private:
+    size_t item_cap() const { return std::min(budget_, kMaxInflatedItem); }
+
     // Takes `bytes` more of the item budget, or false.
     bool take(size_t bytes) {
         if (bytes > budget_) return false;
@@ -828,7 +830,7 @@ private:
         const std::string name(reinterpret_cast<const char*>(data), nul);
         if (!is_png_keyword(name)) return false;
         std::vector<uint8_t> profile;
-        const Inflate r = inflate_capped(data + nul + 2, size - nul - 2, budget_, profile);
+        const Inflate r = inflate_capped(data + nul + 2, size - nul - 2, item_cap(), profile);
         if ((r != Inflate::kOk && r != Inflate::kTrailing) || !icc_header_ok(profile, color_type_) ||
             !take(profile.size())) {
             return false;
@@ -857,12 +859,12 @@ private:
         size_t text_size = size - nul - 1;
         if (compressed) {
             if (text_size < 1 || text[0] != 0) return false;
-            r = inflate_capped(text + 1, text_size - 1, budget_, inflated);
+            r = inflate_capped(text + 1, text_size - 1, item_cap(), inflated);
             if (r != Inflate::kOk && r != Inflate::kTrailing) return false;
             text = inflated.data();
             text_size = inflated.size();
         }
-        if (text_size && std::memchr(text, 0, text_size) != nullptr) return false;
+        if (text_size > kMaxInflatedItem || (text_size && std::memchr(text, 0, text_size) != nullptr)) return false;
         Metadata item{kMetadataText, key, {}};
         latin1_to_utf8(reinterpret_cast<const char*>(text), text_size, item.data);
         if (!take(item.data.size())) return false;
@@ -890,12 +892,13 @@ private:
         const uint8_t* text = data + trans_end + 1;
         size_t text_size = size - trans_end - 1;
         if (flag == 1) {
-            r = inflate_capped(text, text_size, budget_, inflated);
+            r = inflate_capped(text, text_size, item_cap(), inflated);
             if (r != Inflate::kOk && r != Inflate::kTrailing) return false;
             text = inflated.data();
             text_size = inflated.size();
         }
-        if ((text_size && std::memchr(text, 0, text_size) != nullptr) || !is_utf8(text, text_size) ||
+        if (text_size > kMaxInflatedItem || (text_size && std::memchr(text, 0, text_size) != nullptr) ||
+            !is_utf8(text, text_size) ||
             !take(text_size)) {
             return false;
         }

@@ -34,6 +34,11 @@ constexpr size_t kMaxMetadataSize = size_t{60} << 20;
 // Most bytes of metadata items decode_png makes from one PNG (decompressed,
 // text as UTF-8). Chunks beyond it stay in the layout without an item.
 constexpr size_t kMaxInflatedMetadata = size_t{512} << 20;
+// Largest item made from one chunk (the profile of an iCCP, a text as
+// decompressed): a larger chunk stays in the layout as the PNG has it
+// (compressed, or deflated by the layout, spec §3.9.1), so that a huge
+// text is never stored inflated.
+constexpr size_t kMaxInflatedItem = size_t{1} << 20;
 
 // Most text and XMP items encode_png writes into one PNG: libpng's readers
 // keep only the first 998 text chunks of a file.
