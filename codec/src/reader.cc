@@ -408,7 +408,9 @@ Status Reader::tile_items(uint64_t index_offset) {
 Status Reader::scan_entry(uint64_t size, uint64_t start, uint64_t& end) {
     // Sequential reading (spec §3.14, §3.15): the records from `start` up to
     // the one that completes `size` bytes of content; each fits in the file,
-    // passes its CRC (read_record) and is ancillary or EDAT.
+    // passes its CRC (read_record) and is ancillary, EDAT or a critical
+    // record this library does not know: the entry is then refused when it
+    // is read (UNSUPPORTED, as a frame is), and the scan goes on past it.
     uint64_t have = 0;
     end = start;
     while (have < size) {
@@ -418,7 +420,8 @@ Status Reader::scan_entry(uint64_t size, uint64_t start, uint64_t& end) {
             if (rec.size == 0) return corrupt("empty EDAT record");
             if (rec.size > size - have) return corrupt("entry content longer than its header says");
             have += rec.size;
-        } else if (!is_ancillary(rec.type)) {
+        } else if (rec.type == kTypeFileHeader || rec.type == kTypeFrameHeader || rec.type == kTypeFrameData ||
+                   rec.type == kTypeIndex || rec.type == kTypeTrailer || rec.type == kTypeEntryHeader) {
             return corrupt("record " + type_name(rec.type) + " inside an entry's content");
         }
         end = rec.end;

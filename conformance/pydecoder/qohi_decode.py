@@ -1,15 +1,19 @@
 #!/usr/bin/env python3
 """Independent QOHI decoder, written from spec/qohi.md alone.
 
-    python3 qohi_decode.py INPUT.qohi OUTDIR [--max-pixels N]
+    python3 qohi_decode.py INPUT.qohi OUTDIR [--max-pixels N] [--entries]
 
 Opens INPUT.qohi as the specification's random-access reader does (§3.12,
 §3.11, §7.2), decodes every frame in index order (§3.13, §7.3) and writes
 OUTDIR/NNNN.png (NNNN the 0-based frame index) for each frame that decodes,
-as 8-bit RGB or RGBA like the frame. Errors go to standard error as
+as 8-bit RGB or RGBA like the frame. With --entries it also reads every
+entry (§3.15, §7.3a) into OUTDIR/entry-NNNN.bin and every frame's attr
+record, and lists them in OUTDIR/entries.json. Errors go to standard error as
 
-    error: CLASS: message              the file cannot be opened
-    error: frame N: CLASS: message     frame N fails (the others go on)
+    error: CLASS: message                  the file cannot be opened
+    error: frame N: CLASS: message         frame N fails (the others go on)
+    error: entry N: CLASS: message         entry N's content cannot be read (--entries)
+    error: frame N attributes: CLASS: ...  frame N's attr record is malformed (--entries)
 
 with CLASS one of NOT_QOHI, TRUNCATED, CORRUPT, UNSUPPORTED, LIMIT (§9.2).
 Exit status: 0 if everything decoded, 1 if anything failed, 2 usage error.
@@ -19,6 +23,7 @@ spec/qohi.md; the structure follows its decoder pseudocode (§7).
 """
 
 import argparse
+import json
 import os
 import struct
 import sys
@@ -56,7 +61,13 @@ DEFAULT_MAX_PIXELS = 1 << 28                    # §8: the reference default
 MAX_SIDE = 1 << 24                              # §3.7
 MAX_PIXELS_PER_FRAME = 1 << 29                  # §3.7 check 4
 MAX_NAME = 65535                                # §3.7, §3.8
-FRAME_RECORD_TYPES = (b"QHDR", b"FHDR", b"QIDX", b"QEND")   # §3.13 step 2
+FRAME_RECORD_TYPES = (b"QHDR", b"FHDR", b"QIDX", b"QEND", b"EHDR", b"EDAT")   # §3.13 step 2
+ENTRY_RECORD_TYPES = (b"QHDR", b"FHDR", b"FDAT", b"QIDX", b"QEND", b"EHDR")   # §3.15, content cut short
+MAX_U64 = (1 << 64) - 1
+MAX_MODE = 4095                                 # §3.15
+MAX_NSEC = 999999999                            # §3.15
+MAX_LINK = 65535                                # §3.15: a symbolic link's target
+ENTRY_KINDS = {0: "file", 1: "symlink", 2: "folder"}     # §3.15; 3 ... 255 reserved
 METADATA_TYPES = (b"iccp", b"exif", b"xmpd", b"text", b"pngc")  # §3.9
 
 # ---------------------------------------------------------------- integers (§1.3)
@@ -231,6 +242,89 @@ def check_decodable(h):
         fail(UNSUPPORTED, "reserved frame flags 0x%02x" % h.flags)
 
 
+# ---------------------------------------------------------------- entries (§3.15)
+
+
+def unzigzag(z):
+    """A signed modification time from its zig-zag varint (§3.15)."""
+    return z >> 1 if z & 1 == 0 else -(z >> 1) - 1
+
+
+def zigzag(v):
+    return 2 * v if v >= 0 else -2 * v - 1
+
+
+def read_attributes(x, pos):
+    """mode, mtime, mtime_nsec (§3.15, also the attr record of §3.9):
+    ((mode, mtime, nsec), position after them)."""
+    mode, pos = read_varint(x, pos, MAX_MODE)
+    z, pos = read_varint(x, pos, MAX_U64)
+    nsec, pos = read_varint(x, pos, MAX_NSEC)
+    return (mode, unzigzag(z), nsec), pos
+
+
+def encode_attributes(a):
+    mode, mtime, nsec = a
+    return write_varint(mode) + write_varint(zigzag(mtime)) + write_varint(nsec)
+
+
+class EntryHeader:
+    """The fields of an entry header (§3.15); the name is not kept here
+    (see QohiFile.entry_name)."""
+
+    __slots__ = ("kind", "method", "flags", "attributes", "size", "name_size")
+
+    def ehdr_fields(self):
+        """The EHDR payload of this header up to its name (§7.2 encode_ehdr)."""
+        out = bytes((self.kind, self.method, self.flags))
+        if self.flags & 1:
+            out += encode_attributes(self.attributes)
+        return out + write_varint(self.size) + write_varint(self.name_size)
+
+
+def parse_entry_fields(x, pos, shared, name_ok):
+    """§7.2 parse_entry_fields: the EHDR fields from `kind` on and the
+    validity checks of §3.15 (all CORRUPT). In an index item the name is
+    front-coded: `shared` bytes of the previous item's name, then the suffix
+    read here; name_ok(suffix) checks the full name (§3.8).
+    Returns (header, suffix, position after the fields)."""
+    if len(x) - pos < 3:
+        fail(CORRUPT, "entry header cut short")
+    kind, method, flags = x[pos], x[pos + 1], x[pos + 2]
+    pos += 3
+    attributes = None
+    if flags & 1:
+        attributes, pos = read_attributes(x, pos)
+    size, pos = read_varint(x, pos, MAX_U64)
+    n, pos = read_varint(x, pos, MAX_NAME - shared)
+    if len(x) - pos < n:
+        fail(CORRUPT, "entry header cut short")
+    suffix = x[pos:pos + n]
+    pos += n
+    if shared + n == 0:
+        fail(CORRUPT, "entry without a name")
+    if kind == 1 and not 1 <= size <= MAX_LINK:
+        fail(CORRUPT, "symbolic link target of %d bytes" % size)
+    if kind == 2 and size != 0:
+        fail(CORRUPT, "folder entry with content")
+    if not name_ok(suffix):
+        fail(CORRUPT, "entry name is not UTF-8 without NUL")
+    h = EntryHeader()
+    h.kind, h.method, h.flags, h.attributes = kind, method, flags, attributes
+    h.size, h.name_size = size, shared + n
+    return h, suffix, pos
+
+
+def check_readable(h):
+    """The readability checks of §3.15, in the order of §7.3a (UNSUPPORTED)."""
+    if h.kind > 2:
+        fail(UNSUPPORTED, "entry kind %d" % h.kind)
+    if h.method != 0:
+        fail(UNSUPPORTED, "entry method %d" % h.method)
+    if h.flags & 0xFE:
+        fail(UNSUPPORTED, "reserved entry flags 0x%02x" % h.flags)
+
+
 # ---------------------------------------------------------------- metadata (§3.9)
 
 
@@ -262,6 +356,12 @@ class FrameEntry:
     __slots__ = ("header", "offset", "end", "depth", "shared", "suffix")
 
 
+class EntryItem:
+    """An entry as the index's entry section describes it (§3.11, §3.15)."""
+
+    __slots__ = ("header", "offset", "end", "shared", "suffix")
+
+
 class QohiFile:
     """A file opened for random access (§3.12, §3.13)."""
 
@@ -269,6 +369,9 @@ class QohiFile:
         self.data = data
         self.file_size = len(data)
         self.frames = []
+        self.entries = []
+        self._entry_name_at = -1                 # QohiFile.entry_name: the last name built
+        self._entry_name = bytearray()
         self.max_chain_depth = 0
         self.index_offset = 0
         self._name_at = -1                       # QohiFile.name: the last name built
@@ -344,7 +447,7 @@ class QohiFile:
         if end != size - TRAILER_SIZE:
             fail(CORRUPT, "data between index and trailer")
 
-        # §3.11 checks 1 - 5
+        # §3.11 checks 1 - 7
         if len(x) < 4 or u32(x, 0) != count:
             fail(CORRUPT, "index and trailer frame counts differ")
         if count * 10 > len(x) - 4:                      # before any allocation
@@ -362,8 +465,8 @@ class QohiFile:
             name += suffix
             offset += delta
             if i == 0:
-                if offset != FIRST_FRAME:
-                    fail(CORRUPT, "frame 0 not right after QHDR")
+                if offset < FIRST_FRAME:         # exactly 28 without entries: check 6
+                    fail(CORRUPT, "frame 0 before the end of QHDR")
             elif offset < frames[i - 1].offset + 12:
                 fail(CORRUPT, "invalid offset of frame %d" % i)
             if offset >= index_offset:
@@ -383,13 +486,59 @@ class QohiFile:
                 if f.depth > self.max_chain_depth:
                     fail(CORRUPT, "frame %d: reference chain too long" % i)
             frames.append(f)
-        if pos != len(x):
+        entries = self.entries
+        if pos != len(x):                                # check 4: the entry section
+            m, pos = read_varint(x, pos, 0xFFFFFFFF)
+            if m == 0:
+                fail(CORRUPT, "entry section without entries")
+            if m * 7 > len(x) - pos:                     # before any allocation
+                fail(CORRUPT, "index too short for its entry count")
+            name = bytearray()                           # the previous item's full name
+            offset = 0
+            for j in range(m):
+                delta, pos = read_varint(x, pos, size)
+                shared, pos = read_varint(x, pos, len(name))
+                h, suffix, pos = parse_entry_fields(
+                    x, pos, shared, lambda sfx: front_coded_name_ok(name, shared, sfx))
+                del name[shared:]
+                name += suffix
+                offset += delta
+                if j > 0 and offset < entries[j - 1].offset + 12:
+                    fail(CORRUPT, "invalid offset of entry %d" % j)
+                if offset >= index_offset:
+                    fail(CORRUPT, "entry %d does not start before the index" % j)
+                e = EntryItem()
+                e.header, e.offset, e.shared, e.suffix = h, offset, shared, suffix
+                entries.append(e)
+        if pos != len(x):                                # check 5
             fail(CORRUPT, "unused bytes in the index")
-        if count == 0 and index_offset != FIRST_FRAME:
-            fail(CORRUPT, "data between the file header and the index")
-        # Extents (§3.11)
-        for i, f in enumerate(frames):
-            f.end = frames[i + 1].offset if i + 1 < count else index_offset
+        # Check 6: the frames and entries (items) tile the space from offset
+        # 28 to the index; the extents (§3.11) follow. Both lists are in
+        # offset order already (checks 3 and 4): merge them.
+        items = []
+        fi = ej = 0
+        while fi < len(frames) or ej < len(entries):
+            if ej == len(entries) or (fi < len(frames) and frames[fi].offset < entries[ej].offset):
+                items.append(frames[fi])
+                fi += 1
+            else:
+                items.append(entries[ej])
+                ej += 1
+        if not items:
+            if index_offset != FIRST_FRAME:
+                fail(CORRUPT, "data between the file header and the index")
+        else:
+            if items[0].offset != FIRST_FRAME:
+                fail(CORRUPT, "data between the file header and the first frame or entry")
+            for k in range(1, len(items)):
+                if items[k].offset < items[k - 1].offset + 12:
+                    fail(CORRUPT, "two items start less than 12 bytes apart (offsets %d and %d)"
+                         % (items[k - 1].offset, items[k].offset))
+                items[k - 1].end = items[k].offset
+            items[-1].end = index_offset
+        for j, e in enumerate(entries):                  # check 7
+            if e.header.size > e.end - e.offset:
+                fail(CORRUPT, "entry %d is larger than its extent" % j)
 
     def name(self, i):
         """The full name of frame i (§3.11). Names are built one entry after
@@ -403,6 +552,74 @@ class QohiFile:
             del self._name[f.shared:]
             self._name += f.suffix
         return bytes(self._name)
+
+    def entry_name(self, j):
+        """The full name of entry j (§3.11, built as QohiFile.name)."""
+        if j < self._entry_name_at:
+            self._entry_name_at, self._entry_name = -1, bytearray()
+        while self._entry_name_at < j:
+            self._entry_name_at += 1
+            e = self.entries[self._entry_name_at]
+            del self._entry_name[e.shared:]
+            self._entry_name += e.suffix
+        return bytes(self._entry_name)
+
+    # §7.3a
+    def read_entry(self, j, sink=None):
+        """Entry j's content (§3.15, "Reading an entry's content"; §7.3a
+        read_entry). With `sink`, each EDAT payload is handed to it once its
+        checks passed, and None is returned; on a failure after some pieces,
+        the caller discards them."""
+        e = self.entries[j]
+        h = e.header
+        check_readable(h)
+        rtype, p, end = self.read_record(e.offset, e.end)
+        if rtype != b"EHDR":
+            fail(CORRUPT, "record at the entry's offset is not EHDR")
+        fields = h.ehdr_fields()
+        if len(p) != len(fields) + h.name_size or p[:len(fields)] != fields or \
+                p[len(fields):] != self.entry_name(j):
+            fail(CORRUPT, "entry header disagrees with the index")
+        pieces = []
+        have = 0
+        while have < h.size:
+            rtype, p, end = self.read_record(end, e.end)
+            if 0x61 <= rtype[0] <= 0x7A:                 # ancillary (§3.4)
+                continue
+            if rtype in ENTRY_RECORD_TYPES:
+                fail(CORRUPT, "entry content cut short by record %s" % type_name(rtype))
+            if rtype != b"EDAT":
+                fail(UNSUPPORTED, "unknown critical record %s in an entry" % type_name(rtype))
+            if len(p) == 0:
+                fail(CORRUPT, "empty EDAT record")
+            if len(p) > h.size - have:
+                fail(CORRUPT, "entry content longer than its size")
+            if h.kind == 1 and 0 in p:
+                fail(CORRUPT, "symbolic link target contains NUL")
+            have += len(p)
+            if sink is not None:
+                sink(p)
+            else:
+                pieces.append(p)
+        if end != e.end:
+            fail(CORRUPT, "data after the entry's content")
+        return None if sink is not None else b"".join(bytes(q) for q in pieces)
+
+    def frame_attributes(self, i):
+        """Frame i's attr record (§3.9, §7.3a frame_attributes): None, or
+        (mode, mtime, mtime_nsec). Frame i's records are checked as for
+        decoding (§3.13), not its FDAT payload."""
+        _, ancillary = self.read_frame_records(i)
+        a = None
+        for rtype, p in ancillary:
+            if rtype != b"attr":
+                continue
+            if a is not None:
+                fail(CORRUPT, "two attr records")
+            a, pos = read_attributes(p, 0)
+            if pos != len(p):
+                fail(CORRUPT, "bytes after mtime_nsec in the attr record")
+        return a
 
     # §7.3
     def check_frame(self, i, max_pixels):
@@ -1119,15 +1336,58 @@ def decode_frames(qf, max_pixels, cache_bytes=256 << 20):
         yield i, h, result, metadata_error
 
 
-def decode_to_pngs(data, outdir, max_pixels, err=sys.stderr):
+def attributes_json(a):
+    return None if a is None else {"mode": a[0], "mtime": a[1], "mtime_nsec": a[2]}
+
+
+def write_entries(qf, outdir, err):
+    """The command's --entries part: OUTDIR/entry-NNNN.bin for every entry
+    whose content reads (§3.15), OUTDIR/entries.json listing every entry and
+    every frame's attributes (attr record, §3.9), an error line for each
+    failure. Returns the number of failures."""
+    failures = 0
+    listing = {"entries": [], "frames": []}
+    for j, e in enumerate(qf.entries):
+        h = e.header
+        item = {"name": qf.entry_name(j).decode("utf-8"), "kind": h.kind, "method": h.method,
+                "size": h.size, "attributes": attributes_json(h.attributes)}
+        path = os.path.join(outdir, "entry-%04d.bin" % j)
+        try:
+            with open(path + ".part", "wb") as f:
+                qf.read_entry(j, f.write)
+            os.replace(path + ".part", path)
+            item["content"] = os.path.basename(path)
+        except QohiError as x:
+            os.remove(path + ".part")            # pieces already written are discarded (§7.3a)
+            print("error: entry %d: %s: %s" % (j, x.cls, x.text), file=err)
+            item["error"] = x.cls
+            failures += 1
+        listing["entries"].append(item)
+    for i in range(len(qf.frames)):
+        try:
+            listing["frames"].append({"attributes": attributes_json(qf.frame_attributes(i))})
+        except QohiError as x:
+            print("error: frame %d attributes: %s: %s" % (i, x.cls, x.text), file=err)
+            listing["frames"].append({"attributes_error": x.cls})
+            failures += 1
+    with open(os.path.join(outdir, "entries.json"), "w", encoding="utf-8") as f:
+        json.dump(listing, f, indent=1, ensure_ascii=False)
+        f.write("\n")
+    return failures
+
+
+def decode_to_pngs(data, outdir, max_pixels, err=sys.stderr, entries=False):
     """The command: opens `data`, writes OUTDIR/NNNN.png for every frame
-    that decodes, reports errors on `err`. Returns the exit status."""
+    that decodes, reports errors on `err`; with `entries`, also the entries
+    and attributes (write_entries). Returns the exit status."""
     try:
         qf = QohiFile(data)
     except QohiError as e:
         print("error: %s: %s" % (e.cls, e.text), file=err)
         return 1
     status = 0
+    if entries and write_entries(qf, outdir, err):
+        status = 1
     for i, h, result, metadata_error in decode_frames(qf, max_pixels):
         if metadata_error is not None:
             print("warning: frame %d: metadata: %s: %s" % (i, metadata_error.cls, metadata_error.text), file=err)
@@ -1148,6 +1408,9 @@ def main(argv=None):
     ap.add_argument("outdir", metavar="OUTDIR")
     ap.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS, metavar="N",
                     help="refuse frames of more than N pixels (LIMIT); default 2^28")
+    ap.add_argument("--entries", action="store_true",
+                    help="also write OUTDIR/entry-NNNN.bin for each entry whose content reads and "
+                         "OUTDIR/entries.json listing the entries and the frames' attributes")
     args = ap.parse_args(argv)
     if args.max_pixels < 1:
         ap.error("--max-pixels must be at least 1")
@@ -1158,7 +1421,7 @@ def main(argv=None):
     except OSError as e:
         print("error: IO: %s" % e, file=sys.stderr)
         return 1
-    return decode_to_pngs(data, args.outdir, args.max_pixels)
+    return decode_to_pngs(data, args.outdir, args.max_pixels, entries=args.entries)
 
 
 if __name__ == "__main__":

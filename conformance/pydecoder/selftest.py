@@ -28,7 +28,14 @@ reference implementation used as a black box.
    reach the header, index, band layout and band checks), for a QOHI frame,
    a folder and a DICI frame; then random QOHI and DICI bands, valid and
    broken.
-5. The command line: output files, error lines, exit status, --max-pixels.
+4c. Entries (§3.15): files written by libqohi's writer with random entries
+   of every kind and size (content over 4 MiB in several EDAT records)
+   among frames with and without attr records, read back by qohi_decode and
+   the library; every cut, flipped byte and EHDR/EDAT/QIDX/attr payload
+   change (CRC recomputed) of one of them: the same classes, listings,
+   contents and attributes from both.
+5. The command line: output files, error lines, exit status, --max-pixels,
+   --entries.
 
 For 3, 3b and 4 the reference library's result is obtained from libqohi
 (ctypes, public API only): its error class per file and per frame, and its
@@ -39,6 +46,7 @@ skipped and only the spec's expected outcomes are checked.
 import argparse
 import collections
 import ctypes
+import json
 import math
 import os
 import random
@@ -773,6 +781,37 @@ def random_dici_band(rng, W, rows, C, invalid):
 # ====================================================================== decoders under test
 
 
+class FileAttributes(ctypes.Structure):
+    _fields_ = [("present", ctypes.c_int), ("mode", ctypes.c_uint32), ("mtime", ctypes.c_int64),
+                ("mtime_nsec", ctypes.c_uint32)]
+
+
+class EntryOptions(ctypes.Structure):
+    _fields_ = [("kind", ctypes.c_uint32), ("name", ctypes.c_char_p),
+                ("attributes", ctypes.POINTER(FileAttributes)), ("size", ctypes.c_uint64),
+                ("data", ctypes.c_void_p), ("source", ctypes.c_void_p), ("source_user", ctypes.c_void_p)]
+
+
+class EntryInfo(ctypes.Structure):
+    _fields_ = [("kind", ctypes.c_uint32), ("method", ctypes.c_uint32), ("name", ctypes.c_void_p),
+                ("name_size", ctypes.c_size_t), ("size", ctypes.c_uint64), ("attributes", FileAttributes),
+                ("coded_size", ctypes.c_uint64)]
+
+
+class FrameOptions(ctypes.Structure):
+    _fields_ = [("name", ctypes.c_char_p), ("baseline", ctypes.c_int), ("reference", ctypes.c_int64),
+                ("reference_pixels", ctypes.c_void_p), ("reference_stride", ctypes.c_size_t),
+                ("metadata", ctypes.c_void_p), ("metadata_count", ctypes.c_size_t),
+                ("attributes", ctypes.POINTER(FileAttributes))]
+
+
+ENTRY_SINK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t)
+
+
+def attrs_struct(a):
+    return None if a is None else FileAttributes(1, a[0], a[1], a[2])
+
+
 class RefLib:
     """The reference library through its public C API (ctypes)."""
 
@@ -790,7 +829,93 @@ class RefLib:
         lib.qohi_reader_message.argtypes = [vp]
         lib.qohi_reader_message.restype = ctypes.c_char_p
         lib.qohi_reader_close.argtypes = [vp]
+        lib.qohi_reader_entry_count.argtypes = [vp]
+        lib.qohi_reader_entry_count.restype = u32
+        lib.qohi_reader_entry_info.argtypes = [vp, u32, ctypes.POINTER(EntryInfo)]
+        lib.qohi_reader_read_entry.argtypes = [vp, u32, ENTRY_SINK, vp]
+        lib.qohi_reader_frame_attributes.argtypes = [vp, u32, ctypes.POINTER(FileAttributes)]
+        lib.qohi_writer_open_memory.argtypes = [vp, ctypes.POINTER(vp), vp]
+        lib.qohi_writer_add_entry.argtypes = [vp, ctypes.POINTER(EntryOptions)]
+        lib.qohi_writer_add_frame_with.argtypes = [vp, vp, u32, u32, u32, sz, ctypes.POINTER(FrameOptions)]
+        lib.qohi_writer_finish.argtypes = [vp, ctypes.POINTER(vp), ctypes.POINTER(sz)]
+        lib.qohi_writer_destroy.argtypes = [vp]
+        lib.qohi_writer_message.argtypes = [vp]
+        lib.qohi_writer_message.restype = ctypes.c_char_p
+        lib.qohi_free.argtypes = [vp]
         self.lib = lib
+
+    def write(self, items):
+        """A file written by the library's writer: `items` in order, each
+        ("entry", kind, name, content, attributes) or ("frame", w, h, c,
+        samples, name, attributes); attributes None or (mode, mtime, nsec)."""
+        lib = self.lib
+        w = ctypes.c_void_p()
+        if lib.qohi_writer_open_memory(None, ctypes.byref(w), None) != 0:
+            raise RuntimeError("qohi_writer_open_memory failed")
+        keep = []
+        try:
+            for item in items:
+                if item[0] == "entry":
+                    _, kind, name, content, a = item
+                    buf = ctypes.create_string_buffer(content, max(1, len(content)))
+                    at = attrs_struct(a)
+                    keep += [buf, at]
+                    o = EntryOptions(kind, name, ctypes.pointer(at) if at else None, len(content),
+                                     ctypes.cast(buf, ctypes.c_void_p), None, None)
+                    st = lib.qohi_writer_add_entry(w, ctypes.byref(o))
+                else:
+                    _, width, height, c, samples, name, a = item
+                    at = attrs_struct(a)
+                    keep.append(at)
+                    o = FrameOptions(name, 0, -1, None, 0, None, 0, ctypes.pointer(at) if at else None)
+                    st = lib.qohi_writer_add_frame_with(w, samples, width, height, c, 0, ctypes.byref(o))
+                if st != 0:
+                    raise RuntimeError("writer: %s" % lib.qohi_writer_message(w))
+            data, size = ctypes.c_void_p(), ctypes.c_size_t()
+            if lib.qohi_writer_finish(w, ctypes.byref(data), ctypes.byref(size)) != 0:
+                raise RuntimeError("writer finish: %s" % lib.qohi_writer_message(w))
+            out = ctypes.string_at(data, size.value)
+            lib.qohi_free(data)
+            return out
+        finally:
+            lib.qohi_writer_destroy(w)
+
+    def entry_results(self, data, frame_count):
+        """'CLASS' if the file does not open, else (entries, attributes):
+        per entry ((name, kind, method, size, attributes), class, content or
+        None), per frame (class, attributes)."""
+        lib = self.lib
+        err = ctypes.create_string_buffer(4096)
+        reader = ctypes.c_void_p()
+        buf = ctypes.create_string_buffer(data, max(1, len(data)))
+        st = lib.qohi_reader_open_memory(buf, len(data), None, ctypes.byref(reader), err)
+        if st != 0:
+            return self.STATUS.get(st, "status %d" % st)
+        try:
+            entries = []
+            for j in range(lib.qohi_reader_entry_count(reader)):
+                info = EntryInfo()
+                lib.qohi_reader_entry_info(reader, j, ctypes.byref(info))
+                a = info.attributes
+                listing = (ctypes.string_at(info.name, info.name_size), info.kind, info.method, info.size,
+                           (a.mode, a.mtime, a.mtime_nsec) if a.present else None)
+                pieces = []
+
+                def sink(user, p, n, pieces=pieces):
+                    pieces.append(ctypes.string_at(p, n))
+                    return 0
+                st = lib.qohi_reader_read_entry(reader, j, ENTRY_SINK(sink), None)
+                cls = self.STATUS.get(st, "status %d" % st)
+                entries.append((listing, cls, b"".join(pieces) if st == 0 else None))
+            attrs = []
+            for i in range(frame_count):
+                a = FileAttributes()
+                st = lib.qohi_reader_frame_attributes(reader, i, ctypes.byref(a))
+                attrs.append((self.STATUS.get(st, "status %d" % st),
+                              ((a.mode, a.mtime, a.mtime_nsec) if a.present else None) if st == 0 else None))
+            return entries, attrs
+        finally:
+            lib.qohi_reader_close(reader)
 
     def results(self, data, headers, max_pixels):
         """'CLASS' if the file does not open, else a list with, per frame,
@@ -848,6 +973,43 @@ def py_results(data, max_pixels):
     except Exception as e:
         out.append(("exception %r" % e, ""))
     return out, [f.header for f in qf.frames], [qf.name(i) for i in range(len(qf.frames))]
+
+
+def summarize(res):
+    """Entry results for messages, contents as their sizes."""
+    if isinstance(res, str):
+        return res
+    entries, attrs = res
+    return str(([(listing, c, None if b is None else len(b)) for listing, c, b in entries], attrs))
+
+
+def py_entry_results(data):
+    """The same as RefLib.entry_results for qohi_decode.py."""
+    try:
+        qf = qd.QohiFile(data)
+    except qd.QohiError as e:
+        return e.cls
+    except Exception as e:                      # a bug: reported, not fatal
+        return "exception %r" % e
+    entries = []
+    for j, e in enumerate(qf.entries):
+        h = e.header
+        listing = (qf.entry_name(j), h.kind, h.method, h.size, h.attributes)
+        try:
+            entries.append((listing, OK, qf.read_entry(j)))
+        except qd.QohiError as x:
+            entries.append((listing, x.cls, None))
+        except Exception as x:
+            entries.append((listing, "exception %r" % x, None))
+    attrs = []
+    for i in range(len(qf.frames)):
+        try:
+            attrs.append((OK, qf.frame_attributes(i)))
+        except qd.QohiError as x:
+            attrs.append((x.cls, None))
+        except Exception as x:
+            attrs.append(("exception %r" % x, None))
+    return entries, attrs
 
 
 # ====================================================================== the checks
@@ -1642,6 +1804,112 @@ class Suite:
                         self.compare("%s FDAT bytes %d-%d random, CRC fixed" % (name, a, b),
                                      self.fix_crc(d, pos, n))
 
+    # ------------------------------------------------------------------ 4c. entries
+
+    def compare_entries(self, name, data, expect=None):
+        """Frames as compare() does, then entries and frame attributes:
+        qohi_decode's must equal the library's (and `expect`, a pair
+        (entries, attributes) as entry_results gives, when given)."""
+        self.counts["files with entries compared"] += 1
+        self.compare(name, data)
+        py = py_entry_results(data)
+        if expect is not None and py != expect:
+            self.fail("%s: entries: qohi_decode gives %s, expected %s" % (name, summarize(py), summarize(expect)))
+        if self.lib is None:
+            return py
+        frames = 0 if isinstance(py, str) else len(py[1])
+        ref = self.lib.entry_results(data, frames)
+        if ref != py:
+            self.fail("%s: entries: library gives %s, qohi_decode %s" % (name, summarize(ref), summarize(py)))
+        return py
+
+    def entries(self):
+        """Files with entries written by libqohi (qohi_writer_add_entry):
+        random entries of every kind and size, content over 4 MiB split into
+        several EDAT records, interleaved with frames with and without attr
+        records; each read back as written by qohi_decode and the library.
+        Then every cut, flipped byte and payload change (CRC recomputed) of
+        a small one: qohi_decode and the library give the same classes."""
+        if self.lib is None:
+            print("entries: skipped (no --lib: the files are written by the library)")
+            return
+        rng = random.Random(self.args.seed + 7)
+        names = ["a", "docs/readme.txt", "caf\xc3\xa9/\xe2\x82\xac", "x/\xf0\x9f\x98\x80", "t\x01\x7f",
+                 "deep/" * 30 + "end"]
+
+        def attrs():
+            r = rng.random()
+            if r < 0.3:
+                return None
+            if r < 0.4:
+                return (4095, -(1 << 63), 999999999)
+            return (rng.randrange(4096), rng.randrange(-(1 << 40), 1 << 40), rng.randrange(10 ** 9))
+
+        def content(kind, size):
+            if kind == 2:
+                return b""
+            if kind == 1:
+                return bytes(rng.randrange(1, 256) for _ in range(max(1, min(size, 65535))))
+            return bytes(rng.getrandbits(8) for _ in range(size)) if size < 4096 else \
+                (bytes(range(256)) * (size // 256 + 1))[:size]
+
+        small = None
+        for t in range(6):
+            items, want_entries, want_attrs = [], [], []
+            for k in range(rng.randrange(1, 9)):
+                kind = rng.choice((0, 0, 1, 2))
+                size = rng.choice((0, 1, 2, 100, rng.randrange(5000), 65535 if kind == 1 else 70000))
+                if t == 5 and k == 0:
+                    kind, size = 0, 9 * (1 << 20) + 17          # three EDAT records of at most 4 MiB
+                data = content(kind, size)
+                if kind == 1 and not data:
+                    data = b"target"
+                name = ("%d/" % k).encode() + rng.choice(names).encode("latin-1").decode("utf-8").encode()
+                a = attrs()
+                items.append(("entry", kind, name, data, a))
+                want_entries.append(((name, kind, 0, len(data), a), OK, data))
+                if rng.random() < 0.5:
+                    w, h, c = rng.randrange(1, 9), rng.randrange(1, 6), rng.choice((3, 4))
+                    px = bytes(rng.getrandbits(8) for _ in range(w * h * c))
+                    fa = attrs()
+                    items.append(("frame", w, h, c, px, ("f%d.png" % k).encode(), fa))
+                    want_attrs.append((OK, fa))
+            data = self.lib.write(items)
+            if t == 5:
+                edats = sum(1 for pos, n in self.records_of(data) if data[pos:pos + 4] == b"EDAT" and n == 4 << 20)
+                if edats < 2:
+                    self.fail("entries: the 9 MiB entry is not split into EDAT records of 4 MiB (%d)" % edats)
+            self.compare_entries("written file %d with entries" % t, data, (want_entries, want_attrs))
+            if t == 1 or (small is None and len(data) < 3000 and len(want_entries) > 2):
+                small = data
+        # Damage a small file: cuts, flipped bytes, payload changes with the CRC fixed.
+        small = small or self.lib.write([("entry", 0, b"e", b"abc", (0o644, 5, 6)),
+                                         ("frame", 2, 2, 3, bytes(12), b"f", (0o600, -5, 0)),
+                                         ("entry", 1, b"l", b"f", None), ("entry", 2, b"d", b"", None)])
+        for n in range(len(small)):
+            self.compare("entries file cut to %d bytes" % n, small[:n], "TRUNCATED" if n else "NOT_QOHI")
+        r = random.Random(5)
+        for pos in range(len(small)):
+            d = bytearray(small)
+            d[pos] ^= r.randrange(1, 256)
+            self.counts["flipped bytes (entries)"] += 1
+            res = self.compare_entries("entries file byte %d flipped" % pos, bytes(d))
+            if not isinstance(res, str) and all(c == OK for _, c, _ in res[0]) and \
+                    all(c == OK for c, _ in res[1]):
+                fr = py_results(bytes(d), qd.DEFAULT_MAX_PIXELS)[0]
+                if not isinstance(fr, str) and all(c == OK for c, _ in fr):
+                    self.fail("entries file byte %d flipped: not detected" % pos)
+        for pos, n in self.records_of(small):
+            if small[pos:pos + 4] not in (b"EHDR", b"EDAT", b"QIDX", b"attr") or n == 0:
+                continue
+            for k in range(n):
+                for v in (1, 0x80, r.randrange(1, 256)):
+                    d = bytearray(small)
+                    d[pos + 8 + k] ^= v
+                    self.counts["payload changes in entries, CRC recomputed"] += 1
+                    self.compare_entries("entries file %s payload byte %d ^ %d, CRC fixed" % (
+                        small[pos:pos + 4].decode(), k, v), self.fix_crc(d, pos, n))
+
     # ------------------------------------------------------------------ 4b. random bands
 
     def random_bands(self):
@@ -1733,6 +2001,32 @@ class Suite:
         r = self.run(tool + ["only-one-argument"])
         if r.returncode != 2:
             self.fail("CLI usage error: status %d" % r.returncode)
+        if self.lib is None:
+            return
+        # --entries: entry-NNNN.bin for each entry that reads, entries.json.
+        data = self.lib.write([("entry", 0, b"a.txt", b"hello", (0o640, -3, 7)),
+                               ("frame", 2, 1, 3, bytes(6), b"f.png", (0o600, 9, 0)),
+                               ("entry", 1, b"l", b"a.txt", None), ("entry", 2, b"d", b"", None)])
+        rc, err, files_written, out = run("entries", data, "--entries")
+        want = {"entries": [
+            {"name": "a.txt", "kind": 0, "method": 0, "size": 5,
+             "attributes": {"mode": 0o640, "mtime": -3, "mtime_nsec": 7}, "content": "entry-0000.bin"},
+            {"name": "l", "kind": 1, "method": 0, "size": 5, "attributes": None, "content": "entry-0001.bin"},
+            {"name": "d", "kind": 2, "method": 0, "size": 0, "attributes": None, "content": "entry-0002.bin"}],
+            "frames": [{"attributes": {"mode": 0o600, "mtime": 9, "mtime_nsec": 0}}]}
+        listing = json.load(open(os.path.join(out, "entries.json"), encoding="utf-8")) \
+            if "entries.json" in files_written else None
+        contents = [open(os.path.join(out, "entry-%04d.bin" % j), "rb").read()
+                    if "entry-%04d.bin" % j in files_written else None for j in range(3)]
+        if rc != 0 or err or listing != want or contents != [b"hello", b"a.txt", b""]:
+            self.fail("CLI --entries: status %d, %r, %r, %r" % (rc, err, listing, contents))
+        pos, n = [(p, n) for p, n in self.records_of(data) if data[p:p + 4] == b"EDAT"][1]
+        d = bytearray(data)
+        d[pos + 8] ^= 0x40
+        rc, err, files_written, out = run("entries-bad", bytes(d), "--entries")
+        if rc != 1 or not re.fullmatch(r"error: entry 1: CORRUPT: .+\n", err) or "entry-0001.bin" in files_written \
+                or "entry-0000.bin" not in files_written:
+            self.fail("CLI --entries on a damaged entry: status %d, %r, %r" % (rc, err, files_written))
 
 
 def main():
@@ -1750,7 +2044,7 @@ def main():
     start = time.time()
     try:
         for part in (suite.appendix, suite.encoded, suite.assembled, suite.dici, suite.damaged,
-                     suite.random_bands, suite.cli):
+                     suite.entries, suite.random_bands, suite.cli):
             t = time.time()
             part()
             print("%-10s %5.1f s" % (part.__name__, time.time() - t), flush=True)

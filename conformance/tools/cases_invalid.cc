@@ -564,15 +564,18 @@ void index_cases() {
         size_t frame;
         std::function<uint64_t(const EntryContext&)> delta;
         const char* summary;
+        const char* message;
     };
+    // Frame 0 after offset 28 is found by the check that frames and entries
+    // tile the file (§3.11 check 6).
     const std::vector<O> os = {
         {"invalid-frame-0-offset-29", 0, [](const EntryContext&) { return uint64_t(29); },
-         "Index entry 0 puts frame 0 at offset 29"},
+         "Index entry 0 puts frame 0 at offset 29", "does not start right after the file header"},
         {"invalid-frame-offset-too-close", 1, [](const EntryContext&) { return uint64_t(11); },
-         "Index entry 1 puts frame 1 11 bytes after frame 0"},
+         "Index entry 1 puts frame 1 11 bytes after frame 0", "invalid frame offset"},
         {"invalid-frame-offset-at-index", 2,
          [](const EntryContext& e) { return e.offset_delta + (e.index_offset - e.offset); },
-         "Index entry 2 puts frame 2 at the index offset"},
+         "Index entry 2 puts frame 2 at the index offset", "invalid frame offset"},
     };
     for (const O& o : os) {
         add_case([o] {
@@ -586,7 +589,7 @@ void index_cases() {
                 return out;
             };
             // Entry 2's offset is relative to entry 1's, which stays.
-            return open_case(o.name, build(f), "CORRUPT", {"R28"}, "invalid frame offset", o.summary, "§3.11");
+            return open_case(o.name, build(f), "CORRUPT", {"R28"}, o.message, o.summary, "§3.11");
         });
     }
     add_case([] {
@@ -603,8 +606,10 @@ void index_cases() {
     add_case([] {
         File f = base().f;
         f.edit_index = [](std::vector<uint8_t>& x) { x.push_back(0); };
-        return open_case("invalid-index-trailing-byte", build(f), "CORRUPT", {"R32"}, "unused bytes",
-                         "One byte after the last index entry", "§3.11");
+        return open_case("invalid-index-trailing-byte", build(f), "CORRUPT", {"R32", "E01"},
+                         "an entry section with no entries", "One byte 0 after the last index entry", "§3.11",
+                         "One byte 0 after the last index entry: bytes after the frame entries are the entry "
+                         "section (§3.11), and this one is an entry_count of 0.");
     });
     add_case([] {
         File f;

@@ -76,6 +76,21 @@ const std::vector<Feature>& features() {
         {"record:xmpd", "`xmpd` metadata record", "§3.9", {}},
         {"record:text", "`text` metadata record", "§3.9", {}},
         {"record:unknown-ancillary", "Unknown ancillary records, skipped", "§3.4", {}},
+        {"record:attr", "`attr` record: a frame's source file's mode and time", "§3.9", {}},
+        // Entries (§3.15).
+        {"entry:file", "Regular file entries (kind 0)", "§3.15", {}},
+        {"entry:symlink", "Symbolic link entries (kind 1)", "§3.15", {}},
+        {"entry:folder", "Folder entries (kind 2)", "§3.15", {}},
+        {"entry:empty-file", "An empty regular file (no `EDAT`)", "§3.15", {}},
+        {"entry:several-edat", "Content in several `EDAT` records", "§3.15", {}},
+        {"entry:ancillary", "Ancillary records inside an entry, skipped", "§3.15", {}},
+        {"entry:attributes", "Entries with attributes (mode, mtime)", "§3.15", {}},
+        {"entry:no-attributes", "Entries without attributes", "§3.15", {}},
+        {"entry:negative-mtime", "A modification time before 1970 (negative, zig-zag)", "§3.15", {}},
+        {"entry:no-frames", "A file of entries only, no frames", "§3.1, §3.11", {}},
+        {"entry:before-frame", "An entry followed by a frame", "§3.5", {}},
+        {"entry:after-frame", "A frame followed by an entry", "§3.5", {}},
+        {"index:entry-shared", "Front-coded entry names (`shared` > 0)", "§3.11", {}},
         {"name:none", "Frames without a name", "§3.8", {}},
         {"name:subfolder", "Names with sub-folders (`/`)", "§3.8", {}},
         {"name:utf8-2", "Names with 2-byte UTF-8 sequences", "§3.8", {}},
@@ -180,6 +195,7 @@ const std::vector<Feature>& features() {
         {"encoder:auto-reference", "libqohi's writer choosing references (claimed)", "§10", {}},
         {"encoder:stored-fallback", "libqohi falling back to the stored method (claimed)", "§10", {}},
         {"encoder:dici", "libqohi choosing DICI, or forced to it (claimed)", "§10", {}},
+        {"encoder:entries", "Entries and frame attributes written by libqohi's writer (claimed)", "§3.15", {}},
         {"metadata:malformed", "Malformed metadata records that must not stop the pixels (claimed)", "§3.9", {}},
         {"limit:default", "A frame just above the default pixel limit 2^28 (claimed)", "§8, §9.2", {}},
     };
@@ -224,12 +240,29 @@ const std::vector<ErrorRow>& error_rows() {
         {"R26", "`ref_distance` larger than the frame's own number", "file", "CORRUPT"},
         {"R27", "Other header validity checks: zero width/height, > 2^29 pixels, channels, bit depth, name", "file",
          "CORRUPT"},
-        {"R28", "Frame offsets: frame 0 not at 28, < previous + 12, >= `index_offset`", "file", "CORRUPT"},
+        {"R28", "Frame offsets: frame 0 < 28 (not at 28 without entries), < previous + 12, >= `index_offset`", "file",
+         "CORRUPT"},
         {"R29", "Reference frame of another width, height, channel count or bit depth", "file", "CORRUPT"},
         {"R30", "Stored or DICI frame (method 0 or 2) with a reference", "file", "CORRUPT"},
         {"R31", "Chain depth larger than `QHDR.max_chain_depth`", "file", "CORRUPT"},
-        {"R32", "Bytes after the last index entry", "file", "CORRUPT"},
-        {"R33", "No frames, and `index_offset` != 28", "file", "CORRUPT"},
+        {"R32", "Bytes after the last index entry that are no entry section, or after its last item", "file",
+         "CORRUPT"},
+        {"R33", "No frames and no entries, and `index_offset` != 28", "file", "CORRUPT"},
+        {"E01", "Entry section: `entry_count` = 0", "file", "CORRUPT"},
+        {"E02", "Entry section: `entry_count` cut short, not shortest, > 64 bits or > 2^32 - 1", "file", "CORRUPT"},
+        {"E03", "Entry section: fewer than `entry_count` x 7 bytes after the count", "file", "CORRUPT"},
+        {"E04", "Entry item cut off by the end of the index", "file", "CORRUPT"},
+        {"E05", "Entry item varint not shortest or > 64 bits; `offset_delta` > file size; `shared` too long; "
+                "`suffix_size` > 65,535 - `shared`", "file", "CORRUPT"},
+        {"E06", "Entry item with an empty name", "file", "CORRUPT"},
+        {"E07", "Entry item whose name is not UTF-8 without NUL", "file", "CORRUPT"},
+        {"E08", "Entry item with `mode` > 4,095", "file", "CORRUPT"},
+        {"E09", "Entry item with `mtime_nsec` > 999,999,999", "file", "CORRUPT"},
+        {"E10", "Symbolic link item with `size` 0 or > 65,535", "file", "CORRUPT"},
+        {"E11", "Folder item with `size` != 0", "file", "CORRUPT"},
+        {"E12", "Entry offset < previous entry's + 12, or >= `index_offset`", "file", "CORRUPT"},
+        {"E13", "Frames and entries: first item not at 28; two items less than 12 bytes apart", "file", "CORRUPT"},
+        {"E14", "An entry's `size` larger than its extent", "file", "CORRUPT"},
         {"R34", "Frame with channels 1/2, bit depth 16, method > 2 or a reserved flag", "frame", "UNSUPPORTED"},
         {"R35", "Frame larger than the caller's pixel limit", "frame", "LIMIT"},
         {"R36", "A frame of the reference chain fails the decodability checks", "frame", "UNSUPPORTED"},
@@ -238,7 +271,7 @@ const std::vector<ErrorRow>& error_rows() {
         {"R39", "CRC mismatch in a record of the frame (`FHDR`, ancillary, `FDAT`)", "frame", "CORRUPT"},
         {"R40", "Record at the frame's offset is not `FHDR`", "frame", "CORRUPT"},
         {"R41", "`FHDR` payload differs from the index entry's encoding", "frame", "CORRUPT"},
-        {"R42", "`QHDR`/`FHDR`/`QIDX`/`QEND` before the frame's `FDAT`", "frame", "CORRUPT"},
+        {"R42", "`QHDR`/`FHDR`/`QIDX`/`QEND`/`EHDR`/`EDAT` before the frame's `FDAT`", "frame", "CORRUPT"},
         {"R43", "Unknown critical record inside a frame", "frame", "UNSUPPORTED"},
         {"R44", "Bytes between the end of `FDAT` and the next frame (or the index)", "frame", "CORRUPT"},
         {"R45", "`FDAT` payload empty; `band_rows` cut short or not in its shortest form", "frame", "CORRUPT"},
@@ -272,8 +305,22 @@ const std::vector<ErrorRow>& error_rows() {
         {"R72", "DICI run or copy longer than the pixels left in the band", "frame", "CORRUPT"},
         {"R73", "DICI copy from above starting in the band's first row", "frame", "CORRUPT"},
         {"R74", "DICI band: bits end before its last pixel, a whole unused byte, non-zero padding", "frame", "CORRUPT"},
+        {"E15", "Entry with `kind` > 2, `method` != 0 or a reserved flag", "entry", "UNSUPPORTED"},
+        {"E16", "An entry record cut off by the entry's extent", "entry", "CORRUPT"},
+        {"E17", "CRC mismatch in a record of the entry (`EHDR`, ancillary, `EDAT`)", "entry", "CORRUPT"},
+        {"E18", "Record at the entry's offset is not `EHDR`", "entry", "CORRUPT"},
+        {"E19", "`EHDR` payload differs from the index item's encoding", "entry", "CORRUPT"},
+        {"E20", "`QHDR`/`FHDR`/`FDAT`/`QIDX`/`QEND`/`EHDR` before the content is complete", "entry", "CORRUPT"},
+        {"E21", "Unknown critical record inside an entry", "entry", "UNSUPPORTED"},
+        {"E22", "`EDAT` payload empty", "entry", "CORRUPT"},
+        {"E23", "`EDAT` payload making the content longer than `size`", "entry", "CORRUPT"},
+        {"E24", "Bytes after the record that completes the content", "entry", "CORRUPT"},
+        {"E25", "NUL byte in a symbolic link's target", "entry", "CORRUPT"},
+        // The paragraph on metadata after the table.
+        {"A01", "Malformed `attr` record, or two in a frame (for the frame's attributes only)", "attributes",
+         "CORRUPT"},
         // The paragraphs after the table.
-        {"S01", "Sequential readers: a record other than `FHDR`/`QIDX` after `QHDR` or after an `FDAT`", "frame",
+        {"S01", "Sequential readers: a record other than `FHDR`/`EHDR`/`QIDX` after `QHDR`, an `FDAT` or an entry", "frame",
          "CORRUPT"},
         {"S02", "Sequential readers: `QIDX`/`QEND` disagreeing with the frames read", "file", "CORRUPT"},
         {"S03", "Sequential readers: a record past the end of the input, a stream ending before `QEND`", "file",
@@ -340,6 +387,76 @@ std::string class_name(qohi_status s) {
     }
 }
 
+// Every frame, entry and attribute of the case is expected to read.
+bool all_ok(const Case& c) {
+    bool ok = c.open_error.empty();
+    for (const FrameExpect& f : c.frames) ok = ok && f.ok;
+    for (const EntryExpect& e : c.entries) ok = ok && e.ok;
+    for (const AttrExpect& a : c.frame_attributes) ok = ok && a.error.empty();
+    return ok;
+}
+
+std::string attrs_text(const std::optional<Attrs>& a) {
+    if (!a) return "none";
+    return std::to_string(a->mode) + " " + std::to_string(a->mtime) + " " + std::to_string(a->nsec);
+}
+
+std::optional<Attrs> attrs_of(const qohi_file_attributes& a) {
+    if (!a.present) return std::nullopt;
+    return Attrs{a.mode, a.mtime, a.mtime_nsec};
+}
+
+qohi_status collect(void* user, const void* data, size_t size) {
+    auto* out = static_cast<std::vector<uint8_t>*>(user);
+    out->insert(out->end(), static_cast<const uint8_t*>(data), static_cast<const uint8_t*>(data) + size);
+    return QOHI_OK;
+}
+
+// libqohi's entries and frame attributes against the case's.
+void check_entries_with_library(const Case& c, qohi_reader* r, std::string& first_message) {
+    auto fail = [&](const std::string& what) { die(c.name + ": libqohi " + what); };
+    const uint32_t count = qohi_reader_entry_count(r);
+    if (count != c.entries.size())
+        fail("sees " + std::to_string(count) + " entries, expected " + std::to_string(c.entries.size()));
+    for (uint32_t j = 0; j < count; ++j) {
+        const EntryExpect& want = c.entries[j];
+        const std::string which = "entry " + std::to_string(j) + ": ";
+        qohi_entry_info info{};
+        check(qohi_reader_entry_info(r, j, &info) == QOHI_OK, c.name + ": entry info");
+        if (std::string(info.name, info.name_size) != want.name || info.kind != want.kind ||
+            info.method != want.method || info.size != want.size ||
+            attrs_text(attrs_of(info.attributes)) != attrs_text(want.attributes))
+            fail(which + "listed otherwise than expected");
+        std::vector<uint8_t> got;
+        const qohi_status st = qohi_reader_read_entry(r, j, collect, &got);
+        if (want.ok) {
+            if (st != QOHI_OK) fail(which + class_name(st) + ": " + qohi_reader_message(r));
+            if (got != want.content) fail(which + "other content");
+        } else {
+            if (class_name(st) != want.error)
+                fail(which + class_name(st) + " (" + qohi_reader_message(r) + "), expected " + want.error);
+            if (first_message.empty()) first_message = qohi_reader_message(r);
+        }
+    }
+    check(c.frame_attributes.size() == c.frames.size(), c.name + ": frame attributes for every frame");
+    for (uint32_t i = 0; i < c.frames.size(); ++i) {
+        const AttrExpect& want = c.frame_attributes[i];
+        qohi_file_attributes a{};
+        const qohi_status st = qohi_reader_frame_attributes(r, i, &a);
+        const std::string which = "frame " + std::to_string(i) + " attributes: ";
+        if (want.error.empty()) {
+            if (!c.frames[i].ok) continue;  // the frame's records fail: so do its attributes
+            if (st != QOHI_OK) fail(which + class_name(st) + ": " + qohi_reader_message(r));
+            if (attrs_text(attrs_of(a)) != attrs_text(want.attributes))
+                fail(which + attrs_text(attrs_of(a)) + ", expected " + attrs_text(want.attributes));
+        } else {
+            if (class_name(st) != want.error)
+                fail(which + class_name(st) + " (" + qohi_reader_message(r) + "), expected " + want.error);
+            if (first_message.empty()) first_message = qohi_reader_message(r);
+        }
+    }
+}
+
 // Decodes with libqohi (default options) and compares with the case.
 void check_with_library(const Case& c) {
     static const uint8_t kEmpty[1] = {0};
@@ -386,6 +503,11 @@ void check_with_library(const Case& c) {
                 if (first_message.empty()) first_message = qohi_reader_message(r);
             }
         }
+        if (c.check_entries) {
+            check_entries_with_library(c, r, first_message);
+        } else if (qohi_reader_entry_count(r) != 0) {
+            fail("sees entries in a case that does not check them");
+        }
         qohi_reader_close(r);
     }
     if (std::getenv("QOHI_VECTORS_VERBOSE") && !first_message.empty())
@@ -397,9 +519,7 @@ void check_with_library(const Case& c) {
 // The tracer must decode a fully valid file to the source pixels and find
 // the claimed features; returns what it found.
 std::set<std::string> check_with_tracer(const Case& c) {
-    bool all_ok = c.open_error.empty();
-    for (const FrameExpect& f : c.frames) all_ok = all_ok && f.ok;
-    if (!all_ok) {
+    if (!all_ok(c)) {
         check(c.features.empty(), c.name + ": features are only traced in files whose frames all decode");
         return {};
     }
@@ -409,6 +529,27 @@ std::set<std::string> check_with_tracer(const Case& c) {
     for (size_t i = 0; i < t.frames.size(); ++i)
         check(t.frames[i] == c.frames[i].img,
               c.name + ": the tracer decodes frame " + std::to_string(i) + " to other pixels");
+    if (c.check_entries) {
+        check(t.entries.size() == c.entries.size(), c.name + ": the tracer sees another entry count");
+        for (size_t j = 0; j < t.entries.size(); ++j) {
+            const TracedEntry& e = t.entries[j];
+            const EntryExpect& w = c.entries[j];
+            const std::optional<Attrs> a =
+                (e.flags & 1) ? std::optional<Attrs>(Attrs{e.mode, e.mtime, e.nsec}) : std::nullopt;
+            check(e.name == w.name && e.kind == w.kind && e.method == w.method && e.size == w.size &&
+                      attrs_text(a) == attrs_text(w.attributes) && e.content == w.content,
+                  c.name + ": the tracer reads entry " + std::to_string(j) + " otherwise");
+        }
+        for (size_t i = 0; i < t.attrs.size(); ++i) {
+            const TracedAttrs& a = t.attrs[i];
+            const std::optional<Attrs> got = a.present ? std::optional<Attrs>(Attrs{a.mode, a.mtime, a.nsec})
+                                                       : std::nullopt;
+            check(attrs_text(got) == attrs_text(c.frame_attributes[i].attributes),
+                  c.name + ": the tracer reads frame " + std::to_string(i) + "'s attributes otherwise");
+        }
+    } else {
+        check(t.entries.empty(), c.name + ": the tracer finds entries in a case that does not check them");
+    }
     for (const std::string& f : c.features) {
         const Feature* cat = nullptr;
         for (const Feature& k : features())
@@ -455,6 +596,65 @@ std::string frame_file(size_t i) {
     return name;
 }
 
+// A JSON string of UTF-8 text (names are UTF-8 without NUL, §3.8).
+std::string json_string(const std::string& s) {
+    std::string o = "\"";
+    for (unsigned char ch : s) {
+        if (ch == '"' || ch == '\\') {
+            o += '\\';
+            o += char(ch);
+        } else if (ch < 0x20 || ch == 0x7F) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\u%04x", ch);
+            o += buf;
+        } else {
+            o += char(ch);
+        }
+    }
+    return o + "\"";
+}
+
+std::string json_attrs(const std::optional<Attrs>& a) {
+    if (!a) return "null";
+    return "{\"mode\": " + std::to_string(a->mode) + ", \"mtime\": " + std::to_string(a->mtime) +
+           ", \"mtime_nsec\": " + std::to_string(a->nsec) + "}";
+}
+
+std::string entry_file(size_t j) {
+    char name[32];
+    std::snprintf(name, sizeof name, "entry-%04zu.bin", j);
+    return name;
+}
+
+// entries.json: the entries as a decoder lists them, with their content
+// file or the class of the failure to read them, and each frame's
+// attributes (format: conformance/README.md).
+std::string entries_json(const Case& c) {
+    std::ostringstream o;
+    o << "{\n \"entries\": [";
+    for (size_t j = 0; j < c.entries.size(); ++j) {
+        const EntryExpect& e = c.entries[j];
+        o << (j ? ",\n" : "\n") << "  {\"name\": " << json_string(e.name) << ", \"kind\": " << e.kind
+          << ", \"method\": " << e.method << ", \"size\": " << e.size
+          << ", \"attributes\": " << json_attrs(e.attributes) << ", ";
+        if (e.ok)
+            o << "\"content\": \"" << entry_file(j) << "\"}";
+        else
+            o << "\"error\": \"" << e.error << "\"}";
+    }
+    o << (c.entries.empty() ? "],\n" : "\n ],\n") << " \"frames\": [";
+    for (size_t i = 0; i < c.frame_attributes.size(); ++i) {
+        const AttrExpect& a = c.frame_attributes[i];
+        o << (i ? ",\n" : "\n") << "  {";
+        if (a.error.empty())
+            o << "\"attributes\": " << json_attrs(a.attributes) << "}";
+        else
+            o << "\"attributes_error\": \"" << a.error << "\"}";
+    }
+    o << (c.frame_attributes.empty() ? "]\n}\n" : "\n ]\n}\n");
+    return o.str();
+}
+
 void write_case(const std::string& root, const Case& c, const std::set<std::string>& traced) {
     const std::string dir = root + "/" + c.name;
     check(::mkdir(dir.c_str(), 0755) == 0, "cannot create " + dir + " (does it exist already?)");
@@ -472,6 +672,12 @@ void write_case(const std::string& root, const Case& c, const std::set<std::stri
             } else {
                 exp << "frame " << i << " error " << c.frames[i].error << "\n";
             }
+        }
+        if (c.check_entries) {
+            exp << "entries " << c.entries.size() << "\n";
+            write_text(dir + "/entries.json", entries_json(c));
+            for (size_t j = 0; j < c.entries.size(); ++j)
+                if (c.entries[j].ok) write_file(dir + "/" + entry_file(j), c.entries[j].content);
         }
     }
     write_text(dir + "/expected.txt", exp.str());
@@ -493,13 +699,9 @@ void write_case(const std::string& root, const Case& c, const std::set<std::stri
 std::string coverage(const std::vector<Case>& cases, const std::map<std::string, std::set<std::string>>& traced) {
     std::ostringstream o;
     size_t valid = 0;
-    for (const Case& c : cases) {
-        bool all_ok = c.open_error.empty();
-        for (const FrameExpect& f : c.frames) all_ok = all_ok && f.ok;
-        valid += all_ok;
-    }
+    for (const Case& c : cases) valid += all_ok(c);
     o << cases.size() << " cases: " << valid << " valid files, " << cases.size() - valid
-      << " files that must not open or have frames that must not decode.\n\n";
+      << " files that must not open or have frames, entries or attributes that must not read.\n\n";
     o << "### Spec features\n\n"
       << "A case covers a feature when the generator's tracer found it while decoding the case; "
          "features marked (claimed) are stated by the case instead: how the file was made.\n\n"
@@ -519,8 +721,9 @@ std::string coverage(const std::vector<Case>& cases, const std::map<std::string,
         o << "| " << f.text << " (`" << f.id << "`) | " << f.spec << " | " << join(names, ", ") << " |\n";
     }
     o << "\n### Invalid inputs (spec §9.3)\n\n"
-      << "Rows R01-R74 are the rows of the table in §9.3, in its order; S01-S03 the sequential readers' "
-         "additional rules after it.\n\n"
+      << "Rows R01-R74 are the table's rows about frames and the file (§9.3), in its order; E01-E25 its rows "
+         "about entries (§3.15), also in its order (E01-E14 follow R33, E15-E25 follow R74); A01 the "
+         "paragraph on `attr` records after it, and S01-S03 the sequential readers' additional rules.\n\n"
       << "| Row | Invalid input | Scope | Class | Cases |\n|---|---|---|---|---|\n";
     for (const ErrorRow& e : error_rows()) {
         std::vector<std::string> names;
@@ -563,6 +766,7 @@ int main(int argc, char** argv) {
     add_valid_cases();
     add_dici_cases();
     add_invalid_cases();
+    add_entry_cases();
     std::vector<Case> cases;
     std::map<std::string, std::set<std::string>> traced;
     for (auto& make : registry()) {
@@ -585,9 +789,7 @@ int main(int argc, char** argv) {
     size_t valid = 0, bytes = 0;
     for (const Case& c : cases) {
         write_case(root, c, traced[c.name]);
-        bool all_ok = c.open_error.empty();
-        for (const FrameExpect& f : c.frames) all_ok = all_ok && f.ok;
-        valid += all_ok;
+        valid += all_ok(c);
         bytes += c.file.size();
     }
     const std::string table = coverage(cases, traced);

@@ -24,6 +24,25 @@ struct FrameExpect {
     std::string error;  // otherwise: NOT_QOHI, TRUNCATED, CORRUPT, UNSUPPORTED, LIMIT
 };
 
+// The expected outcome of one entry (§3.15): its listing, and its content
+// or the class of the failure to read it.
+struct EntryExpect {
+    std::string name;
+    unsigned kind = 0, method = 0;
+    uint64_t size = 0;
+    std::optional<Attrs> attributes;
+    bool ok = true;
+    std::vector<uint8_t> content;  // ok
+    std::string error;             // otherwise
+};
+
+// The expected attributes of one frame (its attr record, §3.9): none,
+// these, or a failure (a malformed record).
+struct AttrExpect {
+    std::optional<Attrs> attributes;
+    std::string error;
+};
+
 struct Case {
     std::string name;     // folder name
     std::string summary;  // one line
@@ -32,6 +51,12 @@ struct Case {
     std::vector<uint8_t> file;
     std::string open_error;  // the class when the file must not open
     std::vector<FrameExpect> frames;
+    // Entries and attributes are checked (expected.txt `entries M`,
+    // entries.json) when `check_entries`; then frame_attributes has one item
+    // per frame.
+    bool check_entries = false;
+    std::vector<EntryExpect> entries;
+    std::vector<AttrExpect> frame_attributes;
     // Features the tracer must find (valid frames only; see kFeatures).
     std::vector<std::string> features;
     // Features stated by the case, not traced (how the file was made).
@@ -55,6 +80,7 @@ inline FrameExpect err(const std::string& cls) { return FrameExpect{false, Img()
 void add_valid_cases();
 void add_invalid_cases();
 void add_dici_cases();
+void add_entry_cases();
 
 // Shared helpers for the case files.
 struct Rng {

@@ -63,6 +63,72 @@ std::vector<uint8_t> index_entry(const Header& h, uint64_t offset_delta, const s
     return out;
 }
 
+uint64_t zigzag(int64_t v) { return v >= 0 ? uint64_t(v) << 1 : ((~uint64_t(v)) << 1) | 1; }
+int64_t unzigzag(uint64_t z) { return (z & 1) ? int64_t(~(z >> 1)) : int64_t(z >> 1); }
+
+void put_entry_fields(std::vector<uint8_t>& out, const EHeader& h, const std::string& name) {
+    out.push_back(h.kind);
+    out.push_back(h.method);
+    out.push_back(h.flags);
+    if (h.flags & 1) {
+        put_varint(out, h.mode);
+        put_varint(out, h.mtime_zz);
+        put_varint(out, h.nsec);
+    }
+    put_varint(out, h.size);
+    put_varint(out, name.size());
+    out.insert(out.end(), name.begin(), name.end());
+}
+
+std::vector<uint8_t> entry_payload(const EHeader& h) {
+    std::vector<uint8_t> out;
+    put_entry_fields(out, h, h.name);
+    return out;
+}
+
+std::vector<uint8_t> attr_payload(uint64_t mode, int64_t mtime, uint64_t nsec) {
+    std::vector<uint8_t> out;
+    put_varint(out, mode);
+    put_varint(out, zigzag(mtime));
+    put_varint(out, nsec);
+    return out;
+}
+
+Entry make_entry(uint8_t kind, const std::string& name, const std::string& content, const std::optional<Attrs>& attrs,
+                 const std::vector<size_t>& pieces, size_t before_frame) {
+    Entry e;
+    e.h.kind = kind;
+    e.h.name = name;
+    e.h.size = content.size();
+    if (attrs) {
+        e.h.flags = 1;
+        e.h.mode = attrs->mode;
+        e.h.mtime_zz = zigzag(attrs->mtime);
+        e.h.nsec = attrs->nsec;
+    }
+    e.before_frame = before_frame;
+    std::vector<size_t> sizes = pieces;
+    if (sizes.empty() && !content.empty()) sizes.push_back(content.size());
+    size_t at = 0;
+    for (size_t n : sizes) {
+        check(at + n <= content.size(), "entry pieces longer than the content");
+        e.records.push_back({"EDAT", std::vector<uint8_t>(content.begin() + long(at), content.begin() + long(at + n))});
+        at += n;
+    }
+    check(at == content.size(), "entry pieces shorter than the content");
+    return e;
+}
+
+std::vector<uint8_t> index_item(const EHeader& h, uint64_t offset_delta, const std::string& previous_name) {
+    size_t shared = 0;
+    while (shared < h.name.size() && shared < previous_name.size() && h.name[shared] == previous_name[shared]) ++shared;
+    std::vector<uint8_t> out;
+    put_varint(out, offset_delta);
+    put_varint(out, shared);
+    put_entry_fields(out, h, h.name.substr(shared));
+    return out;
+}
+
 std::vector<uint8_t> build(const File& f) {
     std::vector<uint8_t> out(qohi::kSignature, qohi::kSignature + 8);
     std::vector<uint8_t> qhdr;
@@ -75,8 +141,20 @@ std::vector<uint8_t> build(const File& f) {
         put_u16(qhdr, f.reserved);
     }
     append(out, "QHDR", qhdr);
-    std::vector<uint64_t> offsets;
-    for (const Frame& fr : f.frames) {
+    std::vector<uint64_t> offsets, eoffsets;
+    size_t next_entry = 0;
+    auto entries_before = [&](size_t frame) {
+        for (; next_entry < f.entries.size() && f.entries[next_entry].before_frame <= frame; ++next_entry) {
+            const Entry& e = f.entries[next_entry];
+            eoffsets.push_back(out.size());
+            append(out, e.head_type, e.ehdr ? *e.ehdr : entry_payload(e.h));
+            for (const Record& r : e.records) append(out, r.type, r.payload);
+            out.insert(out.end(), e.tail.begin(), e.tail.end());
+        }
+    };
+    for (size_t k = 0; k < f.frames.size(); ++k) {
+        const Frame& fr = f.frames[k];
+        entries_before(k);
         offsets.push_back(out.size());
         for (const Record& r : fr.lead) append(out, r.type, r.payload);
         if (!fr.no_fhdr) append(out, "FHDR", fr.fhdr ? *fr.fhdr : header_payload(fr.h));
@@ -85,6 +163,7 @@ std::vector<uint8_t> build(const File& f) {
         for (const Record& r : fr.after) append(out, r.type, r.payload);
         out.insert(out.end(), fr.tail.begin(), fr.tail.end());
     }
+    entries_before(SIZE_MAX);
     for (const Record& r : f.before_index) append(out, r.type, r.payload);
     const uint64_t index_offset = out.size();
     std::vector<uint8_t> index;
@@ -98,6 +177,21 @@ std::vector<uint8_t> build(const File& f) {
         const std::vector<uint8_t> entry = raw ? *raw : index_entry(h, delta, previous_name);
         index.insert(index.end(), entry.begin(), entry.end());
         previous_name = h.name;
+    }
+    if (f.entry_section) {
+        index.insert(index.end(), f.entry_section->begin(), f.entry_section->end());
+    } else if (!f.entries.empty()) {
+        put_varint(index, f.entries.size());
+        previous_name.clear();
+        for (size_t j = 0; j < f.entries.size(); ++j) {
+            const EHeader& h = f.entries[j].h;
+            const uint64_t delta = eoffsets[j] - (j ? eoffsets[j - 1] : 0);
+            std::optional<std::vector<uint8_t>> raw;
+            if (f.raw_item) raw = f.raw_item(ItemContext{j, eoffsets[j], delta, index_offset, previous_name});
+            const std::vector<uint8_t> item = raw ? *raw : index_item(h, delta, previous_name);
+            index.insert(index.end(), item.begin(), item.end());
+            previous_name = h.name;
+        }
     }
     if (f.edit_index) f.edit_index(index);
     append(out, "QIDX", index);

@@ -50,12 +50,59 @@ struct Frame {
     bool no_fhdr = false, no_fdat = false;
 };
 
+// Entries (§3.15): an entry header's fields as stored, any values; the
+// attributes (mode, zig-zag mtime, mtime_nsec) are written when flags bit 0
+// is set.
+struct EHeader {
+    uint8_t kind = 0, method = 0, flags = 0;
+    uint64_t mode = 0, mtime_zz = 0, nsec = 0;
+    uint64_t size = 0;
+    std::string name;
+};
+uint64_t zigzag(int64_t v);
+int64_t unzigzag(uint64_t z);
+std::vector<uint8_t> entry_payload(const EHeader& h);
+// The header's fields from `kind` with `name` for the name (the EHDR
+// payload, or the end of an index item when `name` is the suffix).
+void put_entry_fields(std::vector<uint8_t>& out, const EHeader& h, const std::string& name);
+// The attr record of a frame (§3.9).
+std::vector<uint8_t> attr_payload(uint64_t mode, int64_t mtime, uint64_t nsec);
+
+struct Entry {
+    EHeader h;
+    // Where it goes: before frames[before_frame] (entries in entry order,
+    // so non-decreasing), or after the last frame when >= the frame count.
+    size_t before_frame = SIZE_MAX;
+    std::vector<Record> records;               // after EHDR: EDAT and ancillary records, in order
+    std::vector<uint8_t> tail;                 // raw bytes ending the extent (invalid)
+    std::optional<std::vector<uint8_t>> ehdr;  // EHDR payload instead of entry_payload(h)
+    std::string head_type = "EHDR";            // another type: invalid
+};
+// An entry of this kind, name and content, in EDAT records of the sizes
+// `pieces` (their sum the content's size; empty: one piece, none for no
+// content); attributes when `attrs`.
+struct Attrs {
+    uint64_t mode;
+    int64_t mtime;
+    uint64_t nsec;
+};
+Entry make_entry(uint8_t kind, const std::string& name, const std::string& content,
+                 const std::optional<Attrs>& attrs = std::nullopt, const std::vector<size_t>& pieces = {},
+                 size_t before_frame = SIZE_MAX);
+
 // What an index entry is made from, for File::raw_entry.
 struct EntryContext {
     size_t i;
     const Header& h;
     uint64_t offset, offset_delta, index_offset;
     const std::string& previous_name;
+};
+
+// What an entry section item is made from, for File::raw_item.
+struct ItemContext {
+    size_t j;
+    uint64_t offset, delta, index_offset;
+    const std::string& previous;
 };
 
 struct File {
@@ -68,10 +115,18 @@ struct File {
     std::function<void(std::vector<uint8_t>&)> edit_index;  // edits the finished QIDX payload
     std::optional<uint64_t> index_offset;                   // trailer overrides
     std::optional<uint32_t> trailer_count;
+    std::vector<Entry> entries;
+    // The index's entry section (§3.11) instead of the one built from
+    // `entries` (count and items), or item j's bytes (offset difference
+    // included) instead of the built one.
+    std::optional<std::vector<uint8_t>> entry_section;
+    std::function<std::optional<std::vector<uint8_t>>(const ItemContext&)> raw_item;
     std::vector<Record> after_index;   // records between QIDX and QEND (invalid)
     std::vector<Record> before_index;  // records between the last frame (or QHDR) and QIDX (invalid)
 };
 
+// The front-coded item of entry header `h` in the index's entry section.
+std::vector<uint8_t> index_item(const EHeader& h, uint64_t offset_delta, const std::string& previous_name);
 // The front-coded index entry of header `h` (§3.11).
 std::vector<uint8_t> index_entry(const Header& h, uint64_t offset_delta, const std::string& previous_name);
 std::vector<uint8_t> build(const File& f);

@@ -76,6 +76,8 @@ public:
         try {
             decode_file();
             t.frames = frames_;
+            t.entries = entries_;
+            t.attrs = attrs_;
         } catch (const Failure& e) {
             t.error = e.what;
         }
@@ -150,16 +152,83 @@ private:
         if (max_depth_ == 0) note("qhdr:max-depth-0");
         size_t off = q.end;
         std::vector<size_t> offsets;
+        char previous = 0;  // the last item: 'f' a frame, 'e' an entry
         for (;;) {
             const Rec r = record(off);
             if (r.type == "QIDX") {
                 check_index(r, offsets);
                 break;
             }
+            if (r.type == "EHDR") {
+                if (previous == 'f') note("entry:after-frame");
+                eoffsets_.push_back(off);
+                off = read_entry(r);
+                previous = 'e';
+                continue;
+            }
             if (r.type != "FHDR") fail("expected FHDR, found " + r.type);
+            if (previous == 'e') note("entry:before-frame");
             offsets.push_back(off);
             off = decode_frame(r);
+            previous = 'f';
         }
+    }
+
+    // The fields of an EHDR payload from `kind` (§3.15), the name being
+    // `prefix` and what follows.
+    TracedEntry parse_entry(Fields& in, const std::string& prefix, uint64_t max_name) {
+        TracedEntry e;
+        e.kind = in.u8();
+        e.method = in.u8();
+        e.flags = in.u8();
+        if (e.flags & 1) {
+            e.mode = in.varint(4095);
+            e.mtime = unzigzag(in.varint(~uint64_t(0)));
+            e.nsec = in.varint(999999999);
+        }
+        e.size = in.varint(~uint64_t(0));
+        const uint64_t n = in.varint(max_name);
+        e.name = prefix + in.bytes(size_t(n));
+        if (e.name.empty()) fail("entry without a name");
+        if (e.kind == 1 && (e.size == 0 || e.size > 65535)) fail("link target size");
+        if (e.kind == 2 && e.size != 0) fail("folder with content");
+        return e;
+    }
+
+    static int64_t unzigzag(uint64_t z) { return (z & 1) ? int64_t(~(z >> 1)) : int64_t(z >> 1); }
+
+    // Reads one entry starting with its EHDR record; returns where the next
+    // record starts.
+    size_t read_entry(const Rec& ehdr) {
+        Fields in{&f_[ehdr.payload], ehdr.size};
+        TracedEntry e = parse_entry(in, "", 65535);
+        if (in.pos != in.n) fail("bytes after the entry's name");
+        name_features(e.name);
+        if (e.kind > 2 || e.method != 0 || (e.flags & 0xFE)) fail("reserved entry header values");
+        note(e.kind == 0 ? "entry:file" : e.kind == 1 ? "entry:symlink" : "entry:folder");
+        note(e.flags & 1 ? "entry:attributes" : "entry:no-attributes");
+        if ((e.flags & 1) && e.mtime < 0) note("entry:negative-mtime");
+        if (e.kind == 0 && e.size == 0) note("entry:empty-file");
+        size_t off = ehdr.end;
+        unsigned pieces = 0;
+        while (e.content.size() < e.size) {
+            const Rec r = record(off);
+            off = r.end;
+            if (r.type[0] >= 'a' && r.type[0] <= 'z') {
+                note("entry:ancillary");
+                continue;
+            }
+            if (r.type != "EDAT") fail("record " + r.type + " in an entry");
+            if (r.size == 0 || r.size > e.size - e.content.size()) fail("EDAT size");
+            e.content.insert(e.content.end(), f_.begin() + long(r.payload), f_.begin() + long(r.payload + r.size));
+            ++pieces;
+        }
+        if (pieces > 1) note("entry:several-edat");
+        if (e.kind == 1)
+            for (uint8_t b : e.content)
+                if (b == 0) fail("NUL in a link target");
+        entries_.push_back(std::move(e));
+        return off;
     }
 
     // Reads one frame starting with its FHDR record; returns where the next
@@ -199,6 +268,7 @@ private:
             if (++referenced_[r] == 2) note("delta:shared-ref");
         }
         size_t off = fhdr.end;
+        TracedAttrs attrs;
         for (;;) {
             const Rec r = record(off);
             off = r.end;
@@ -211,13 +281,24 @@ private:
                 break;
             }
             static const std::map<std::string, std::string> kKnown = {
-                {"iccp", "record:iccp"}, {"exif", "record:exif"}, {"xmpd", "record:xmpd"}, {"text", "record:text"}};
+                {"iccp", "record:iccp"}, {"exif", "record:exif"}, {"xmpd", "record:xmpd"}, {"text", "record:text"},
+                {"attr", "record:attr"}};
             if (r.type[0] < 'a' || r.type[0] > 'z') fail("critical record " + r.type + " in a frame");
+            if (r.type == "attr") {
+                if (attrs.present) fail("two attr records");
+                Fields a{&f_[r.payload], r.size};
+                attrs.present = true;
+                attrs.mode = a.varint(4095);
+                attrs.mtime = unzigzag(a.varint(~uint64_t(0)));
+                attrs.nsec = a.varint(999999999);
+                if (a.pos != a.n) fail("bytes after the attr fields");
+            }
             auto known = kKnown.find(r.type);
             note(known != kKnown.end() ? known->second : "record:unknown-ancillary");
         }
         headers_.push_back(h);
         depths_.push_back(depth);
+        attrs_.push_back(attrs);
         return off;
     }
 
@@ -668,6 +749,27 @@ private:
                 fail("index entry " + std::to_string(i) + " disagrees with the frame");
             previous = h.name;
         }
+        if (in.pos != in.n) {
+            // The entry section (§3.11): it lists the entries read, in order.
+            const uint64_t m = in.varint(0xFFFFFFFFu);
+            if (m != entries_.size()) fail("index entry count");
+            std::string prev;
+            uint64_t eoffset = 0;
+            for (size_t j = 0; j < m; ++j) {
+                eoffset += in.varint(f_.size());
+                const uint64_t shared = in.varint(prev.size());
+                if (shared > 0) note("index:entry-shared");
+                const TracedEntry e = parse_entry(in, prev.substr(0, size_t(shared)), 65535 - shared);
+                const TracedEntry& g = entries_[j];
+                if (eoffset != eoffsets_[j] || e.kind != g.kind || e.method != g.method || e.flags != g.flags ||
+                    e.mode != g.mode || e.mtime != g.mtime || e.nsec != g.nsec || e.size != g.size || e.name != g.name)
+                    fail("index item " + std::to_string(j) + " disagrees with the entry");
+                prev = e.name;
+            }
+            if (m > 0 && count == 0) note("entry:no-frames");
+        } else if (!entries_.empty()) {
+            fail("entries not in the index");
+        }
         if (in.pos != in.n) fail("bytes after the index");
         const Rec e = record(r.end);
         if (e.type != "QEND" || e.size != 12 || e.end != f_.size()) fail("bad trailer");
@@ -680,6 +782,9 @@ private:
     std::vector<unsigned> depths_, band_rows_;
     std::map<uint32_t, unsigned> referenced_;
     std::vector<Img> frames_;
+    std::vector<TracedEntry> entries_;
+    std::vector<size_t> eoffsets_;
+    std::vector<TracedAttrs> attrs_;
     std::set<std::string> features_;
 };
 

@@ -16,9 +16,27 @@
 
 namespace vec {
 
+// An entry (§3.15) as the tracer read it, its content whole.
+struct TracedEntry {
+    unsigned kind = 0, method = 0, flags = 0;
+    uint64_t mode = 0, nsec = 0, size = 0;
+    int64_t mtime = 0;
+    std::string name;
+    std::vector<uint8_t> content;
+};
+
+// A frame's attr record (§3.9).
+struct TracedAttrs {
+    bool present = false;
+    uint64_t mode = 0, nsec = 0;
+    int64_t mtime = 0;
+};
+
 struct Trace {
     std::string error;        // "" if the file decoded
     std::vector<Img> frames;  // every frame, in order
+    std::vector<TracedEntry> entries;
+    std::vector<TracedAttrs> attrs;  // per frame
     std::set<std::string> features;
 };
 

@@ -449,6 +449,68 @@ TEST(Recovery, InvalidRecordsEndTheScan) {
         << r.file_message;
 }
 
+qohi_status collect_entry(void* user, const void* data, size_t size) {
+    auto* out = static_cast<std::string*>(user);
+    out->append(static_cast<const char*>(data), size);
+    return QOHI_OK;
+}
+
+// An unknown critical record inside an entry refuses that entry alone
+// (UNSUPPORTED when its content is read, spec §3.15), in a scan as through
+// the index: the scan goes on to the frame after it. A known critical
+// record there (FHDR) ends the scan (CORRUPT, §3.14).
+TEST(Recovery, UnknownCriticalRecordInAnEntryFailsItAlone) {
+    const TestImage im = synthetic_images()[3];
+    qohi_writer* w = nullptr;
+    ASSERT_EQ(qohi_writer_open_memory(nullptr, &w, nullptr), QOHI_OK);
+    qohi_entry_options e;
+    qohi_entry_options_init(&e);
+    e.kind = QOHI_ENTRY_FILE;
+    e.name = "notes.txt";
+    const std::string content = "some text";
+    e.size = content.size();
+    e.data = content.data();
+    ASSERT_EQ(qohi_writer_add_entry(w, &e), QOHI_OK) << qohi_writer_message(w);
+    ASSERT_EQ(qohi_writer_add_frame(w, im.pixels.data(), im.width, im.height, im.channels, 0, "after.png"), QOHI_OK);
+    void* data = nullptr;
+    size_t size = 0;
+    ASSERT_EQ(qohi_writer_finish(w, &data, &size), QOHI_OK);
+    const std::vector<uint8_t> whole(static_cast<uint8_t*>(data), static_cast<uint8_t*>(data) + size);
+    qohi_free(data);
+    qohi_writer_destroy(w);
+    size_t edat = 0, index = 0;
+    for (const RecordSpan& rec : records(whole)) {
+        if (rec.type == qohi::kTypeEntryData) edat = rec.offset;
+        if (rec.type == qohi::kTypeIndex) index = rec.offset;
+    }
+    ASSERT_NE(edat, 0u);
+    ASSERT_NE(index, 0u);
+    for (const bool known : {false, true}) {
+        std::vector<uint8_t> f(whole.begin(), whole.begin() + long(index));  // no index: a scan
+        insert_record(f, edat, known ? "FHDR" : "ZZZZ", "?");
+        Recovered r;
+        recover(f, r);
+        ASSERT_EQ(r.status, QOHI_OK) << r.message;
+        EXPECT_EQ(r.file_status, QOHI_ERROR_TRUNCATED);
+        if (known) {
+            EXPECT_EQ(qohi_reader_entry_count(r.reader), 0u);
+            EXPECT_EQ(qohi_reader_frame_count(r.reader), 0u);
+            EXPECT_NE(r.file_message.find("record FHDR inside an entry's content"), std::string::npos)
+                << r.file_message;
+            continue;
+        }
+        ASSERT_EQ(qohi_reader_entry_count(r.reader), 1u) << r.file_message;
+        ASSERT_EQ(qohi_reader_frame_count(r.reader), 1u) << r.file_message;
+        std::string got;
+        EXPECT_EQ(qohi_reader_read_entry(r.reader, 0, collect_entry, &got), QOHI_ERROR_UNSUPPORTED);
+        qohi_frame_info info{};
+        ASSERT_EQ(qohi_reader_frame_info(r.reader, 0, &info), QOHI_OK);
+        qohi_status st;
+        EXPECT_EQ(pixels_of(r.reader, 0, info, st), im.pixels);
+        EXPECT_EQ(st, QOHI_OK);
+    }
+}
+
 // From a file on disk, with a frame whose data is larger than the pieces
 // the scan reads a record's CRC in.
 TEST(Recovery, FromAFileWithALargeFrame) {
