@@ -388,8 +388,8 @@ Status Reader::tile_items(uint64_t index_offset) {
                                std::to_string(start));
             *previous_end = start;
         } else if (start != expected) {
-            return corrupt(frame ? "index entry 0 has an invalid frame offset (the first item must start at 28)"
-                                 : "index: entry 0 has an invalid offset (the first item must start at 28)");
+            return corrupt(std::string(frame ? "index: frame 0" : "index: entry 0") +
+                           " does not start right after the file header (offset 28)");
         }
         previous_start = start;
         previous_end = frame ? &frames_[i++].end : &entries_[j++].end;

@@ -7,6 +7,8 @@
 #include <qohi/qohi.h>
 #include <zlib.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -40,6 +42,12 @@ std::set<std::string> tree(const std::string& dir) {
         names.insert(rel);
     }
     return names;
+}
+
+Bytes concat_bytes(const std::vector<Bytes>& parts) {
+    Bytes out;
+    for (const Bytes& p : parts) out.insert(out.end(), p.begin(), p.end());
+    return out;
 }
 
 size_t lines(const std::string& text) { return static_cast<size_t>(std::count(text.begin(), text.end(), '\n')); }
@@ -728,6 +736,116 @@ TEST_F(CollectionTest, PngLayoutsSurvivePackAndUnpack) {
             EXPECT_TRUE(got[k].data == want[k].data) << k << " " << want[k].type;
         }
         EXPECT_TRUE(same_pixels(path(name), restored));
+    }
+}
+
+// Issue 11's folder: every kind of file a user keeps beside images. Packed
+// and unpacked, the tree comes back whole: other files byte for byte, images
+// with their pixels, colour type and chunks, symbolic links as links,
+// folders (empty ones too), and everything's permission bits and
+// modification time to the nanosecond.
+TEST_F(CollectionTest, EveryKindOfFileComesBack) {
+    const std::string data = QOHI_TEST_DATA_DIR;
+    auto bytes = [](const std::string& s) { return Bytes(s.begin(), s.end()); };
+    auto noise = [](size_t n, uint32_t seed) {
+        Bytes b(n);
+        for (auto& c : b) c = uint8_t((seed = seed * 1664525u + 1013904223u) >> 24);
+        return b;
+    };
+    // Images, with chunks added around their data.
+    for (const char* name : {"grey-1bit.png", "palette-4bit.png", "palette-trns.png", "grey-alpha.png",
+                             "interlaced-grey2.png", "rgb-trns.png", "icon-rgba.png"}) {
+        std::vector<PngChunkBytes> chunks = png_chunks(read_bytes(data + "/" + name));
+        chunks.insert(chunks.begin() + 1, {{"gAMA", bytes(std::string("\0\0\xB1\x8F", 4))},
+                                           {"tEXt", bytes(std::string("Author\0someone", 14))}});
+        chunks.insert(chunks.end() - 1, {{"prVt", bytes(std::string("private data"))}});
+        write_bytes(path(std::string("everything/images/") + name), png_from_chunks(chunks));
+    }
+    write_bytes(path("everything/images/no-extension"), read_bytes(data + "/trash-rgb.png"));
+    write_bytes(path("everything/images/SHOUT.PNG"), read_bytes(data + "/grey.png"));
+    // A PNG with a 2 MiB uncompressed text: kept, and stored compressed.
+    {
+        std::vector<PngChunkBytes> chunks = png_chunks(read_bytes(data + "/grey.png"));
+        Bytes itxt = bytes(std::string("Story\0\0\0en\0Histoire\0", 21));
+        itxt.resize(itxt.size() + (size_t{2} << 20), 'z');
+        chunks.insert(chunks.end() - 1, {{"iTXt", itxt}});
+        write_bytes(path("everything/images/long-story.png"), png_from_chunks(chunks));
+    }
+    // Files that are not images a frame can hold.
+    write_bytes(path("everything/deep16.png"), read_bytes(data + "/rgb16.png"));
+    write_bytes(path("everything/photo.jpg"), concat_bytes({Bytes{0xFF, 0xD8, 0xFF, 0xE0}, noise(3000, 1)}));
+    write_bytes(path("everything/anim.gif"), concat_bytes({bytes("GIF89a"), noise(500, 2)}));
+    write_bytes(path("everything/pic.webp"), concat_bytes({bytes("RIFF\x10\0\0\0WEBPVP8L"), noise(700, 3)}));
+    write_bytes(path("everything/notes.txt"), bytes("notes\n"));
+    write_bytes(path("everything/empty"), Bytes{});
+    write_bytes(path("everything/big.bin"), noise((size_t{9} << 20) + 5, 4));  // several EDAT records
+    write_bytes(path("everything/run.sh"), bytes("#!/bin/sh\necho hi\n"));
+    fs::create_directories(path("everything/empty folder"));
+    fs::create_directories(path("everything/a/b/c"));
+    write_bytes(path("everything/a/b/c/d.txt"), bytes("deep"));
+    ASSERT_EQ(symlink("notes.txt", path("everything/link-to-notes").c_str()), 0);
+    ASSERT_EQ(symlink("nowhere/at all", path("everything/dangling").c_str()), 0);
+    ASSERT_EQ(symlink("a/b", path("everything/link-to-folder").c_str()), 0);
+    ASSERT_EQ(::chmod(path("everything/notes.txt").c_str(), 0600), 0);
+    ASSERT_EQ(::chmod(path("everything/run.sh").c_str(), 02755), 0);
+    ASSERT_EQ(::chmod(path("everything/images/SHOUT.PNG").c_str(), 0444), 0);
+    ASSERT_EQ(::chmod(path("everything/a/b").c_str(), 0700), 0);
+    // Times: distinct, with nanoseconds, one before 1970; folders last, deepest first.
+    std::vector<std::string> all;
+    for (auto it = fs::recursive_directory_iterator(path("everything")); it != fs::recursive_directory_iterator(); ++it)
+        all.push_back(it->path().string());
+    std::sort(all.begin(), all.end(), [](const std::string& a, const std::string& b) {
+        return fs::is_directory(fs::symlink_status(a)) != fs::is_directory(fs::symlink_status(b))
+                   ? !fs::is_directory(fs::symlink_status(a))
+                   : a > b;
+    });
+    int64_t t = 1500000000;
+    for (const std::string& p : all) {
+        struct timespec times[2] = {{0, UTIME_OMIT}, {static_cast<time_t>(t += 3601), static_cast<long>(t % 999999937)}};
+        if (p == path("everything/anim.gif")) times[1] = {-86400 * 400, 123456789};
+        ASSERT_EQ(::utimensat(AT_FDCWD, p.c_str(), times, AT_SYMLINK_NOFOLLOW), 0) << p;
+    }
+
+    RunResult e = enc({"everything", "-o", "everything.qohi", "--verify"});
+    ASSERT_EQ(e.exit_code, 0) << describe(e);
+    EXPECT_TRUE(contains(e.err, "deep16.png: stored as it is: ")) << e.err;
+    // The long text is stored compressed: the archive is far smaller than it.
+    EXPECT_LT(fs::file_size(path("everything.qohi")), (size_t{9} << 20) + (size_t{1} << 20));
+    RunResult d = dec({"everything.qohi", "-o", "out"});
+    ASSERT_EQ(d.exit_code, 0) << describe(d);
+    EXPECT_EQ(d.err, "");
+
+    EXPECT_EQ(tree(path("out")), tree(path("everything")));
+    for (const std::string& src : all) {
+        const std::string rel = fs::path(src).lexically_relative(path("everything")).string();
+        const std::string out = path("out/" + rel);
+        SCOPED_TRACE(rel);
+        struct stat a, b;
+        ASSERT_EQ(::lstat(src.c_str(), &a), 0);
+        ASSERT_EQ(::lstat(out.c_str(), &b), 0);
+        EXPECT_EQ(a.st_mode & S_IFMT, b.st_mode & S_IFMT);
+        if (!S_ISLNK(a.st_mode)) EXPECT_EQ(a.st_mode & 07777, b.st_mode & 07777);
+        EXPECT_EQ(a.st_mtim.tv_sec, b.st_mtim.tv_sec);
+        EXPECT_EQ(a.st_mtim.tv_nsec, b.st_mtim.tv_nsec);
+        if (S_ISLNK(a.st_mode)) {
+            EXPECT_EQ(fs::read_symlink(src), fs::read_symlink(out));
+        } else if (S_ISREG(a.st_mode)) {
+            const Bytes want = read_bytes(src);
+            const bool image = rel.rfind("images/", 0) == 0;
+            if (!image) {
+                EXPECT_TRUE(read_bytes(out) == want);
+                continue;
+            }
+            // The same PNG as far as a PNG can be: chunks in order (IDAT
+            // recompressed), IHDR and PLTE among them, and the pixels.
+            const std::vector<PngChunkBytes> w = chunk_sequence(want), g = chunk_sequence(read_bytes(out));
+            ASSERT_EQ(g.size(), w.size());
+            for (size_t k = 0; k < w.size(); ++k) {
+                EXPECT_EQ(g[k].type, w[k].type) << k;
+                EXPECT_TRUE(g[k].data == w[k].data) << k << " " << w[k].type;
+            }
+            EXPECT_TRUE(same_pixels(src, out));
+        }
     }
 }
 
