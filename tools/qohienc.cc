@@ -514,8 +514,8 @@ int pack_folder(const Program& prog, const Args& args, const Settings& settings,
     wopt.effort = settings.effort < 0 ? 1 : settings.effort;
     wopt.threads = settings.threads;
     if (copt.max_depth_given && copt.max_depth > 0) wopt.max_depth = copt.max_depth;
-    // The library writes files through a temporary file renamed over the
-    // target. A symbolic link is followed (its target is replaced, as for a
+    // The library writes files through a temporary file named as the target
+    // when complete. A symbolic link is followed (its target is replaced, as for a
     // single image); devices, FIFOs and dangling links get the file in one
     // write at the end, as standard output does.
     std::string file_target = args.output;
@@ -531,6 +531,7 @@ int pack_folder(const Program& prog, const Args& args, const Settings& settings,
             in_memory = true;
         }
     }
+    wopt.overwrite = args.force ? 1 : 0;
     WriterDestroyer wd;
     st = in_memory ? qohi_writer_open_memory(&wopt, &wd.writer, &qerr)
                    : qohi_writer_open_file(file_target.c_str(), &wopt, &wd.writer, &qerr);

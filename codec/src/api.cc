@@ -110,6 +110,7 @@ void qohi_write_options_init(qohi_write_options* options) {
     options->reference_memory = QOHI_DEFAULT_REFERENCE_MEMORY;
     options->effort = 0;
     options->threads = 0;
+    options->overwrite = 0;
 }
 
 void qohi_frame_options_init(qohi_frame_options* options) {
@@ -279,6 +280,10 @@ void qohi_writer_destroy(qohi_writer* writer) { delete writer; }
 
 const char* qohi_writer_message(const qohi_writer* writer) {
     return writer && writer->impl ? writer->impl->last_message.c_str() : "";
+}
+
+const char* qohi_writer_temporary_path(const qohi_writer* writer) {
+    return writer && writer->impl ? writer->impl->temp_path().c_str() : "";
 }
 
 qohi_status qohi_encode(const void* pixels, uint32_t width, uint32_t height, uint32_t channels, size_t stride,
