@@ -332,10 +332,16 @@ qohi_status qohi_decode(const void* data, size_t size, const qohi_read_options* 
                                                                 std::to_string(o.max_memory)));
             qohi_reader_close(r);
             return QOHI_ERROR_LIMIT;
-        } else if (n > SIZE_MAX || !(pixels = std::malloc(size_t(n)))) {
-            s = QOHI_ERROR_OUT_OF_MEMORY;
         } else {
-            s = qohi_reader_decode_frame(r, 0, pixels, size_t(n), 0, channels);
+            // The checks that need no pixel memory first: a probe answers
+            // INVALID_ARGUMENT (no buffer) when they pass.
+            s = qohi_reader_decode_frame(r, 0, nullptr, 0, 0, channels);
+            if (s != QOHI_ERROR_INVALID_ARGUMENT) {
+            } else if (n > SIZE_MAX || !(pixels = std::malloc(size_t(n)))) {
+                s = QOHI_ERROR_OUT_OF_MEMORY;
+            } else {
+                s = qohi_reader_decode_frame(r, 0, pixels, size_t(n), 0, channels);
+            }
         }
     }
     if (s == QOHI_OK) {

@@ -178,7 +178,12 @@ QOHI_API qohi_status qohi_reader_find_frame(qohi_reader *reader, const char *nam
  * width * channels). `channels` selects the output layout: 0 for the frame's
  * own, 3 for RGB (alpha dropped; refused if the frame has alpha other than
  * 255), or 4 for RGBA (alpha 255 added to RGB frames). `buffer_size` is the
- * size of `pixels` in bytes and must hold the whole image. */
+ * size of `pixels` in bytes and must hold the whole image.
+ * With `pixels` NULL and `buffer_size` 0 the call is a probe: it makes every
+ * check that needs no pixel memory (the frame and its reference chain can be
+ * decoded, the limits, the records and their CRCs, the frame data's band
+ * layout) and answers QOHI_ERROR_INVALID_ARGUMENT if they all pass, so that a
+ * caller can refuse a hostile frame before allocating its buffer. */
 QOHI_API qohi_status qohi_reader_decode_frame(qohi_reader *reader, uint32_t index,
                                               void *pixels, size_t buffer_size, size_t stride,
                                               uint32_t channels);
