@@ -403,7 +403,7 @@ int unpack(const Program& prog, const Args& args, const std::string& in_name, qo
         }
         // New files are flushed once, together, at the end: on a disk one
         // flush per file makes unpacking 100,000s of images take hours.
-        if (!write_file_atomic(target, png.data(), png.size(), err, Durability::kAtSync)) {
+        if (!write_file_atomic(target, png.data(), png.size(), args.force, err, Durability::kAtSync)) {
             refuse(printable(err));
             continue;
         }
@@ -555,7 +555,7 @@ int main(int argc, char** argv) {
     std::vector<uint8_t> png;
     std::string err;
     if (!to_png(prog, args, label, image, png, err)) return prog.fail(in_name + ": " + err);
-    if (!write_file_atomic(args.output, png.data(), png.size(), err)) return prog.fail(err);
+    if (!write_file_atomic(args.output, png.data(), png.size(), args.force, err)) return prog.fail(err);
     if (args.verbose) {
         std::fprintf(stderr, "%s: %s: frame %u%s%s%s of %u, %ux%u, %u channels, %llu -> %zu bytes\n",
                      prog.name, in_name.c_str(), index, name.empty() ? "" : " ('", printable(name).c_str(),

@@ -1,0 +1,175 @@
+// End-to-end tests of how the tools treat their outputs and the machine:
+// no output replaced without -f even if it appears while a tool runs, no
+// temporary file left when a signal ends a tool.
+#include <gtest/gtest.h>
+#include <qohi/qohi.h>
+
+#include <dirent.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdint>
+#include <filesystem>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "cli_test_util.h"
+#include "file_io.h"
+#include "png_io.h"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+using namespace qohi_cli_test;
+using qohi_tools::Image;
+
+// Noise: costly to code, so that packing takes a while.
+Image noise(uint32_t width, uint32_t height, uint32_t seed) {
+    Image img;
+    img.width = width;
+    img.height = height;
+    img.channels = 3;
+    img.pixels.resize(size_t{width} * height * 3);
+    uint32_t x = 0x9e3779b9u * (seed + 1);
+    for (auto& p : img.pixels) {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        p = static_cast<uint8_t>(x >> 24);
+    }
+    return img;
+}
+
+std::set<std::string> names_in(const std::string& dir) {
+    std::set<std::string> names;
+    for (const auto& e : fs::directory_iterator(dir)) names.insert(e.path().filename().string());
+    return names;
+}
+
+class SafetyTest : public ::testing::Test {
+public:
+    void SetUp() override {
+        ASSERT_TRUE(make_temp_dir("qohi-safety-test", root_));
+        dir_ = root_ + "/work";  // captured output goes to root_, beside it
+        fs::create_directory(dir_);
+    }
+    void TearDown() override { remove_temp_dir(root_); }
+
+    std::string path(const std::string& name) const { return dir_ + "/" + name; }
+
+    // `count` PNGs of noise in the folder `name` (stored: quick to write).
+    void make_folder(const std::string& name, int count, uint32_t width, uint32_t height) {
+        for (int i = 0; i < count; ++i) {
+            Bytes png;
+            std::string error;
+            ASSERT_TRUE(qohi_tools::encode_png(noise(width, height, static_cast<uint32_t>(i)), 0, png, error)) << error;
+            write_bytes(path(name + "/img" + std::to_string(1000 + i) + ".png"), png);
+        }
+    }
+
+    RunResult tool(const std::string& program, std::vector<std::string> args) {
+        args.insert(args.begin(), program);
+        return run(args, dir_, "/dev/null", "", -1, root_);
+    }
+
+    // Starts `args` (stdout, stderr to files beside dir_).
+    pid_t start_here(const std::vector<std::string>& args, void (*in_child)() = nullptr) {
+        return start(args, dir_, root_ + "/out.txt", root_ + "/err.txt", in_child);
+    }
+
+    // Waits until process `pid` holds a file open below the folder `dir`
+    // (the output it is writing). False if it ended or 5 minutes passed.
+    static bool wait_for_open_file(pid_t pid, const std::string& dir) {
+        const std::string fds = "/proc/" + std::to_string(pid) + "/fd";
+        for (int waited_ms = 0; waited_ms < 300000; waited_ms += 5) {
+            int status = 0;
+            if (waitpid(pid, &status, WNOHANG) == pid) return false;
+            if (DIR* d = opendir(fds.c_str())) {
+                bool found = false;
+                while (dirent* e = readdir(d)) {
+                    char target[4096];
+                    const std::string link = fds + "/" + e->d_name;
+                    const ssize_t n = readlink(link.c_str(), target, sizeof target - 1);
+                    if (n <= 0) continue;
+                    target[n] = '\0';
+                    if (std::string(target).rfind(dir + "/", 0) == 0) found = true;
+                }
+                closedir(d);
+                if (found) return true;
+            }
+            usleep(5000);
+        }
+        return false;
+    }
+
+    std::string root_;
+    std::string dir_;
+};
+
+// --------------------------------------------------- outputs that appear
+
+// write_file_atomic never replaces a file without `overwrite`.
+TEST_F(SafetyTest, WriteFileAtomicKeepsAnExistingFileWithoutOverwrite) {
+    const std::string target = path("kept.png");
+    write_bytes(target, Bytes{'o', 'l', 'd'});
+    const Bytes data = {'n', 'e', 'w'};
+    std::string error;
+    int failure = 0;
+    EXPECT_FALSE(qohi_tools::write_file_atomic(target, data.data(), data.size(), false, error,
+                                               qohi_tools::Durability::kNow, &failure));
+    EXPECT_EQ(failure, EEXIST);
+    EXPECT_TRUE(contains(error, "kept.png")) << error;
+    EXPECT_EQ(read_bytes(target), (Bytes{'o', 'l', 'd'}));
+    EXPECT_EQ(names_in(dir_), std::set<std::string>{"kept.png"}) << "no temporary file is left";
+
+    ASSERT_TRUE(qohi_tools::write_file_atomic(target, data.data(), data.size(), true, error)) << error;
+    EXPECT_EQ(read_bytes(target), data);
+    EXPECT_EQ(names_in(dir_), std::set<std::string>{"kept.png"});
+}
+
+// An output that appears while a folder is packed is kept without -f.
+TEST_F(SafetyTest, PackKeepsAnOutputThatAppears) {
+    make_folder("in", 300, 256, 256);
+    fs::create_directory(path("out"));
+    const pid_t pid = start_here({kEnc, "-q", "in", "-o", "out/all.qohi"});
+    ASSERT_GT(pid, 0);
+    const bool writing = wait_for_open_file(pid, path("out"));
+    if (writing) write_bytes(path("out/all.qohi"), Bytes{'m', 'i', 'n', 'e'});
+    const int code = wait_for(pid, 600);
+    ASSERT_TRUE(writing) << "qohienc ended before its output was open; exit " << code;
+    const std::string err = read_text(root_ + "/err.txt");
+    EXPECT_EQ(code, 1) << err;
+    EXPECT_TRUE(contains(err, "out/all.qohi")) << err;
+    EXPECT_EQ(read_bytes(path("out/all.qohi")), (Bytes{'m', 'i', 'n', 'e'}));
+    EXPECT_EQ(names_in(path("out")), std::set<std::string>{"all.qohi"}) << "no temporary file is left";
+}
+
+// ----------------------------------------------------------------- signals
+
+// SIGINT, SIGTERM and SIGHUP during a pack leave nothing in the output's
+// folder, and end qohienc by that signal.
+TEST_F(SafetyTest, SignalDuringPackLeavesNoTemporaryFile) {
+    make_folder("in", 300, 256, 256);
+    for (int sig : {SIGINT, SIGTERM, SIGHUP}) {
+        SCOPED_TRACE(sig);
+        fs::remove_all(path("out"));
+        fs::create_directory(path("out"));
+        const pid_t pid = start_here({kEnc, "-q", "in", "-o", "out/all.qohi"});
+        ASSERT_GT(pid, 0);
+        const bool writing = wait_for_open_file(pid, path("out"));
+        if (writing) ::kill(pid, sig);
+        const int code = wait_for(pid, 600);
+        ASSERT_TRUE(writing) << "qohienc ended before its output was open; exit " << code;
+        EXPECT_EQ(code, 128 + sig) << read_text(root_ + "/err.txt");
+        EXPECT_EQ(names_in(path("out")), std::set<std::string>{});
+    }
+}
+
+}  // namespace
