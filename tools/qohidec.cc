@@ -75,7 +75,9 @@ const char kUsage[] =
     "renamed into place only when complete. Binary data is never written to a\n"
     "terminal.\n"
     "\n"
-    "Exit status: 0 success, 1 failure (bad input, I/O error), 2 usage error.\n"
+    "Exit status: 0 success, 1 failure (bad input, I/O error), 2 usage error,\n"
+    "3 finished but incomplete: --recover read a damaged file, whose frames\n"
+    "after the damage are lost.\n"
     "\n"
     "Errors from the library name their class, for scripts:\n"
     "  qohidec: INPUT: CLASS: MESSAGE            the file cannot be opened\n"
@@ -486,8 +488,12 @@ int main(int argc, char** argv) {
         return prog.fail(in_name + ": " + what + reader_error(reader, status));
     };
 
+    // A file opened by recovery lost what follows its damage: success is incomplete.
+    const int exit_ok = qohi_reader_file_status(reader, nullptr) == QOHI_OK ? kExitOk : kExitIncomplete;
+    auto finished = [exit_ok](int code) { return code == kExitOk ? exit_ok : code; };
+
     const uint32_t count = qohi_reader_frame_count(reader);
-    if (list) return list_frames(prog, in_name, reader, in.size);
+    if (list) return finished(list_frames(prog, in_name, reader, in.size));
     if (count == 0) return prog.fail(in_name + ": the file contains no frames");
 
     // One frame, or all of them into a folder?
@@ -508,7 +514,7 @@ int main(int argc, char** argv) {
             return prog.fail(choose);
         }
         try {
-            return unpack(prog, args, in_name, reader, max_pixels);
+            return finished(unpack(prog, args, in_name, reader, max_pixels));
         } catch (const std::exception& e) {
             return prog.fail(in_name + ": out of memory (" + e.what() + ")");
         }
@@ -562,5 +568,5 @@ int main(int argc, char** argv) {
                      name.empty() ? "" : "')", count, info.width, info.height, info.channels,
                      static_cast<unsigned long long>(in.size), png.size());
     }
-    return kExitOk;
+    return exit_ok;
 }

@@ -172,4 +172,12 @@ TEST_F(SafetyTest, SignalDuringPackLeavesNoTemporaryFile) {
     }
 }
 
+// ------------------------------------------------------ exit status 3
+
+TEST_F(SafetyTest, HelpDocumentsExitStatusThree) {
+    RunResult h = tool(kDec, {"--help"});
+    ASSERT_EQ(h.exit_code, 0);
+    EXPECT_TRUE(contains(h.out, "3 finished but incomplete")) << h.out;
+}
+
 }  // namespace

@@ -14,6 +14,9 @@ namespace qohi_tools {
 constexpr int kExitOk = 0;
 constexpr int kExitFailure = 1;
 constexpr int kExitUsage = 2;
+// Finished, but not everything came through as asked (qohidec --recover on
+// a damaged file: the frames after the damage are lost).
+constexpr int kExitIncomplete = 3;
 constexpr int kContinue = -1;  // from the parsing steps: go on
 
 struct Program {
