@@ -405,9 +405,17 @@ int unpack(const Program& prog, const Args& args, const std::string& in_name, qo
         }
         // New files are flushed once, together, at the end: on a disk one
         // flush per file makes unpacking 100,000s of images take hours.
-        if (!write_file_atomic(target, png.data(), png.size(), args.force, err, Durability::kAtSync)) {
-            refuse(printable(err));
-            continue;
+        int write_errno = 0;
+        if (!write_file_atomic(target, png.data(), png.size(), args.force, err, Durability::kAtSync, &write_errno)) {
+            if (failure_is_the_names(write_errno)) {
+                refuse(printable(err));
+                continue;
+            }
+            // A full disk or a failing file system fails every later frame too.
+            std::string ignored;
+            if (restored > 0) (void)sync_filesystem(dir, ignored);  // what was restored stays
+            return prog.fail(printable(err) + "; unpacking stopped at " + label + ", " + std::to_string(restored) +
+                             " of " + std::to_string(count) + " frames restored");
         }
         ++restored;
     }

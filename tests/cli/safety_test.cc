@@ -47,6 +47,8 @@ Image noise(uint32_t width, uint32_t height, uint32_t seed) {
     return img;
 }
 
+size_t lines(const std::string& text) { return static_cast<size_t>(std::count(text.begin(), text.end(), '\n')); }
+
 std::set<std::string> names_in(const std::string& dir) {
     std::set<std::string> names;
     for (const auto& e : fs::directory_iterator(dir)) names.insert(e.path().filename().string());
@@ -170,6 +172,57 @@ TEST_F(SafetyTest, SignalDuringPackLeavesNoTemporaryFile) {
         EXPECT_EQ(code, 128 + sig) << read_text(root_ + "/err.txt");
         EXPECT_EQ(names_in(path("out")), std::set<std::string>{});
     }
+}
+
+// ------------------------------------------------ the output's folder first
+
+// A missing or unusable output folder is reported before any input is read:
+// the broken PNG in the folder is never reached.
+TEST_F(SafetyTest, OutputFolderIsCheckedBeforeTheInputs) {
+    make_folder("in", 2, 8, 8);
+    write_bytes(path("in/broken.png"), Bytes{0x89, 'P', 'N', 'G', 0, 1, 2});
+    write_bytes(path("file"), Bytes{'x'});
+    for (const std::string out : {"missing/dir/out.qohi", "file/out.qohi"}) {
+        SCOPED_TRACE(out);
+        RunResult r = tool(kEnc, {"in", "-o", out});
+        EXPECT_EQ(r.exit_code, 1) << describe(r);
+        EXPECT_TRUE(contains(r.err, out)) << r.err;
+        EXPECT_FALSE(contains(r.err, "broken.png")) << r.err;
+        EXPECT_EQ(lines(r.err), 1u) << r.err;
+    }
+    // The same for one image and for qohidec's single frame.
+    RunResult e = tool(kEnc, {"in/img1000.png", "-o", "missing/one.qohi"});
+    EXPECT_EQ(e.exit_code, 1) << describe(e);
+    EXPECT_TRUE(contains(e.err, "missing")) << e.err;
+    ASSERT_EQ(tool(kEnc, {"in/img1000.png", "-o", "one.qohi"}).exit_code, 0);
+    RunResult d = tool(kDec, {"one.qohi", "-o", "missing/one.png"});
+    EXPECT_EQ(d.exit_code, 1) << describe(d);
+    EXPECT_TRUE(contains(d.err, "missing")) << d.err;
+}
+
+// ------------------------------------------------------ write errors
+
+void limit_file_size() {
+    struct rlimit limit = {16384, 16384};
+    setrlimit(RLIMIT_FSIZE, &limit);
+    signal(SIGXFSZ, SIG_IGN);  // writes past the limit fail with EFBIG instead
+}
+
+// A write error that would meet every file (here EFBIG from a file size
+// limit, as ENOSPC from a full disk) stops unpacking with one message.
+TEST_F(SafetyTest, UnpackStopsAtTheFirstWriteError) {
+    make_folder("in", 5, 128, 128);  // each PNG about 49 KB
+    RunResult e = tool(kEnc, {"-q", "--mode", "none", "in", "-o", "all.qohi"});
+    ASSERT_EQ(e.exit_code, 0) << describe(e);
+    const pid_t pid = start_here({kDec, "all.qohi", "-o", "restored/"}, limit_file_size);
+    ASSERT_GT(pid, 0);
+    const int code = wait_for(pid, 300);
+    const std::string err = read_text(root_ + "/err.txt");
+    EXPECT_EQ(code, 1) << err;
+    EXPECT_EQ(lines(err), 1u) << err;
+    EXPECT_TRUE(contains(err, "File too large")) << err;
+    EXPECT_TRUE(contains(err, "stopped")) << err;
+    EXPECT_EQ(names_in(path("restored")), std::set<std::string>{}) << "no partial or temporary file";
 }
 
 // ------------------------------------------------------ exit status 3
