@@ -1,6 +1,9 @@
 // End-to-end tests of how the tools treat their outputs and the machine:
 // no output replaced without -f even if it appears while a tool runs, no
-// temporary file left when a signal ends a tool.
+// temporary file left when a signal ends a tool, the output's folder
+// checked before any input is read, unpacking stopped at the first write
+// error, the exit status of an incomplete recovery, and memory bounded
+// before it is allocated.
 #include <gtest/gtest.h>
 #include <qohi/qohi.h>
 
@@ -8,6 +11,7 @@
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -21,6 +25,7 @@
 
 #include "cli_test_util.h"
 #include "file_io.h"
+#include "hostile_frames.h"
 #include "png_io.h"
 
 namespace fs = std::filesystem;
@@ -47,13 +52,13 @@ Image noise(uint32_t width, uint32_t height, uint32_t seed) {
     return img;
 }
 
-size_t lines(const std::string& text) { return static_cast<size_t>(std::count(text.begin(), text.end(), '\n')); }
-
 std::set<std::string> names_in(const std::string& dir) {
     std::set<std::string> names;
     for (const auto& e : fs::directory_iterator(dir)) names.insert(e.path().filename().string());
     return names;
 }
+
+size_t lines(const std::string& text) { return static_cast<size_t>(std::count(text.begin(), text.end(), '\n')); }
 
 class SafetyTest : public ::testing::Test {
 public:
@@ -223,6 +228,49 @@ TEST_F(SafetyTest, UnpackStopsAtTheFirstWriteError) {
     EXPECT_TRUE(contains(err, "File too large")) << err;
     EXPECT_TRUE(contains(err, "stopped")) << err;
     EXPECT_EQ(names_in(path("restored")), std::set<std::string>{}) << "no partial or temporary file";
+}
+
+// ------------------------------------------------------------ memory
+
+// A 5 KB file whose frame claims 2^28 pixels but whose frame data is
+// broken is refused before qohidec allocates (or touches) the frame's
+// 768 MiB: its peak resident memory stays small.
+TEST_F(SafetyTest, HostileFrameIsRefusedBeforeItsMemory) {
+    using qohi_test::frame;
+    const std::vector<std::pair<const char*, std::vector<qohi_test::HostileFrame>>> cases = {
+        {"crc", {frame(qohi_test::one_band(), true)}},
+        {"band-table", {frame(qohi_test::short_band_table(), false)}},
+    };
+    for (const auto& c : cases) {
+        SCOPED_TRACE(c.first);
+        write_bytes(path("hostile.qohi"), qohi_test::hostile_file(c.second));
+        const pid_t pid = start_here({kDec, "-f", "hostile.qohi", "-o", "out.png"});
+        ASSERT_GT(pid, 0);
+        int status = 0;
+        struct rusage usage {};
+        ASSERT_EQ(wait4(pid, &status, 0, &usage), pid);
+        const std::string err = read_text(root_ + "/err.txt");
+        ASSERT_TRUE(WIFEXITED(status));
+        EXPECT_EQ(WEXITSTATUS(status), 1) << err;
+        EXPECT_TRUE(contains(err, "CORRUPT")) << err;
+        EXPECT_LT(usage.ru_maxrss, 100 * 1024) << "peak resident memory in KiB";
+        EXPECT_FALSE(exists(path("out.png")));
+    }
+}
+
+// --max-memory counts the output image and its PNG too: a 256x256 RGB
+// frame (192 KiB of pixels) does not fit in 192 KiB.
+TEST_F(SafetyTest, MaxMemoryCountsTheOutput) {
+    make_folder("in", 1, 256, 256);
+    ASSERT_EQ(tool(kEnc, {"in/img1000.png", "-o", "one.qohi"}).exit_code, 0);
+    RunResult d = tool(kDec, {"--max-memory", std::to_string(256 * 256 * 3), "one.qohi", "-o", "one.png"});
+    EXPECT_EQ(d.exit_code, 1) << describe(d);
+    EXPECT_TRUE(contains(d.err, "LIMIT")) << d.err;
+    EXPECT_TRUE(contains(d.err, "memory limit")) << d.err;
+    EXPECT_FALSE(exists(path("one.png")));
+    d = tool(kDec, {"--max-memory", std::to_string(4 << 20), "one.qohi", "-o", "one.png"});
+    EXPECT_EQ(d.exit_code, 0) << describe(d);
+    EXPECT_TRUE(exists(path("one.png")));
 }
 
 // ------------------------------------------------------ exit status 3
