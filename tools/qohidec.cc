@@ -11,6 +11,7 @@
 #include <cstring>
 #include <cstdio>
 #include <exception>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
@@ -54,9 +55,10 @@ const char kUsage[] =
     "      --max-pixels N     refuse frames with more than N pixels\n"
     "                         (default: 268435456 = 2^28)\n"
     "      --max-memory N     refuse frames whose decoding needs more than N bytes\n"
-    "                         of buffers besides the output (the frames a delta\n"
-    "                         frame is decoded from, another layout; default: no\n"
-    "                         limit)\n"
+    "                         in all (the image, its PNG, the frames a delta frame\n"
+    "                         is decoded from, the frame data read), before any\n"
+    "                         of it is allocated; decoded frames are then not\n"
+    "                         kept for reuse (default: no limit)\n"
     "      --threads N        threads that decode a frame's row bands at once\n"
     "                         (default 0: one per core)\n"
     "  -v, --verbose          print frame and sizes to standard error\n"
@@ -78,7 +80,9 @@ const char kUsage[] =
     "renamed into place only when complete. Binary data is never written to a\n"
     "terminal.\n"
     "\n"
-    "Exit status: 0 success, 1 failure (bad input, I/O error), 2 usage error.\n"
+    "Exit status: 0 success, 1 failure (bad input, I/O error), 2 usage error,\n"
+    "3 finished but incomplete: --recover read a damaged file, whose frames\n"
+    "after the damage are lost.\n"
     "\n"
     "Errors from the library name their class, for scripts:\n"
     "  qohidec: INPUT: CLASS: MESSAGE            the file cannot be opened\n"
@@ -247,6 +251,7 @@ std::string check_target(const Args& args, const std::string& target, bool may_r
 
 struct EntryTally {
     uint32_t restored = 0, failed = 0;
+    std::string stopped;  // a write error that fails every later file too (a full disk)
 };
 
 // Restores the entries (spec §3.15) below `dir`: folders and files first,
@@ -317,9 +322,17 @@ EntryTally unpack_entries(const Program& prog, const Args& args, const std::stri
                     refuse("cannot make the symbolic link '" + printable(target) + "': " + std::strerror(errno));
                     continue;
                 }
-            } else if (!write_file_atomic(target, content.data(), content.size(), err, Durability::kAtSync)) {
-                refuse(printable(err));
-                continue;
+            } else {
+                int write_errno = 0;
+                if (!write_file_atomic(target, content.data(), content.size(), args.force, err, Durability::kAtSync,
+                                       &write_errno)) {
+                    if (!failure_is_the_names(write_errno)) {
+                        tally.stopped = printable(err) + "; unpacking stopped at entry " + std::to_string(i);
+                        return tally;
+                    }
+                    refuse(printable(err));
+                    continue;
+                }
             }
             if (!restore_attributes(target, info.attributes, info.kind == QOHI_ENTRY_SYMLINK, err)) {
                 refuse(printable(err));
@@ -354,7 +367,7 @@ int extract_entry(const Program& prog, const Args& args, const std::string& in_n
     const std::string why = read_entry(reader, index, content);
     if (!why.empty()) return prog.fail(in_name + ": entry " + std::to_string(index) + ": " + why);
     std::string err;
-    if (!write_file_atomic(args.output, content.data(), content.size(), err)) return prog.fail(printable(err));
+    if (!write_file_atomic(args.output, content.data(), content.size(), args.force, err)) return prog.fail(printable(err));
     return kExitOk;
 }
 
@@ -442,18 +455,68 @@ int list_frames(const Program& prog, const std::string& in_name, qohi_reader* re
 
 // ------------------------------------------------------------------ decode
 
+// Limits on decoding one frame (0: the library's default / none).
+struct Limits {
+    uint64_t max_pixels = 0;
+    uint64_t max_memory = 0;
+};
+
+// A decoded frame. Its pixels are not zeroed before the decoder writes them.
+struct Decoded {
+    uint32_t width = 0, height = 0, channels = 0;
+    std::unique_ptr<uint8_t[]> pixels;
+    size_t size = 0;
+    std::vector<Metadata> metadata;
+    PngLayout layout;
+
+    ImageView view() const {
+        ImageView v;
+        v.width = width;
+        v.height = height;
+        v.channels = channels;
+        v.pixels = pixels.get();
+        v.size = size;
+        v.metadata = &metadata;
+        v.layout = &layout;
+        return v;
+    }
+};
+
+// Bytes that decoding the frame `info` describes holds at once: the image,
+// its PNG, for a delta frame the library's two frames of its chain (the reader keeps no
+// others under --max-memory), the largest frame data it reads, and the
+// metadata (as read and as copied).
+uint64_t memory_needed(qohi_reader* reader, const qohi_frame_info& info, const std::vector<Metadata>& metadata,
+                       const PngLayout& layout) {
+    const uint64_t frame_bytes = uint64_t{info.width} * info.height * info.channels;
+    uint64_t coded = info.coded_size;
+    for (int64_t r = info.reference; r >= 0;) {
+        qohi_frame_info ref{};
+        if (qohi_reader_frame_info(reader, static_cast<uint32_t>(r), &ref) != QOHI_OK) break;
+        coded = std::max(coded, ref.coded_size);
+        r = ref.reference;
+    }
+    uint64_t metadata_bytes = 0;
+    for (const Metadata& m : metadata) metadata_bytes += m.key.size() + m.data.size();
+    // The layout's chunks are copied into the PNG as they are.
+    for (const PngChunk& c : layout.chunks) metadata_bytes += c.data.size() + 12;
+    return frame_bytes + png_size_bound(info.width, info.height, info.channels, metadata) +
+           (info.reference >= 0 ? 2 * frame_bytes : 0) + coded + 2 * metadata_bytes;
+}
+
 // Decodes frame `index` with its metadata into `image`. Returns "" or the
 // reason it failed ("CLASS: message"); metadata that cannot be read leaves
 // the pixels decoded and sets `warning`.
-std::string decode_frame(qohi_reader* reader, uint32_t index, const qohi_frame_info& info,
-                         uint64_t max_pixels, Image& image, std::string& warning) {
+std::string decode_frame(qohi_reader* reader, uint32_t index, const qohi_frame_info& info, const Limits& limits,
+                         Decoded& image, std::string& warning) {
     warning.clear();
-    // The library's checks of the frame, in the order of spec section 7.3
-    // (the frame's own decodability, then the pixel limit), before any
-    // memory is allocated: without a buffer the call stops at them, or at
-    // the missing buffer (INVALID_ARGUMENT) when they pass.
+    // The library's checks of the frame that need no pixel memory, in the
+    // order of spec section 7.3 (decodability, the pixel limit, the records
+    // and their CRCs, the band layout), before any memory is allocated:
+    // without a buffer the call stops at them, or answers INVALID_ARGUMENT
+    // (the missing buffer) when they pass.
     qohi_status st = qohi_reader_decode_frame(reader, index, nullptr, 0, 0, 0);
-    if (st == QOHI_ERROR_UNSUPPORTED || st == QOHI_ERROR_LIMIT) return reader_error(reader, st);
+    if (st != QOHI_ERROR_INVALID_ARGUMENT) return reader_error(reader, st == QOHI_OK ? QOHI_ERROR_INTERNAL : st);
     if (info.channels != 3 && info.channels != 4) {
         return classified(QOHI_ERROR_UNSUPPORTED, "has " + std::to_string(info.channels) +
                                                       " channels; only RGB and RGBA can be written");
@@ -462,45 +525,58 @@ std::string decode_frame(qohi_reader* reader, uint32_t index, const qohi_frame_i
         return classified(QOHI_ERROR_UNSUPPORTED, "has " + std::to_string(info.bit_depth) +
                                                       "-bit channels; only 8-bit can be written");
     }
-    const uint64_t limit = max_pixels != 0 ? max_pixels : QOHI_DEFAULT_MAX_PIXELS;
+    const uint64_t limit = limits.max_pixels != 0 ? limits.max_pixels : QOHI_DEFAULT_MAX_PIXELS;
     const uint64_t pixels = uint64_t{info.width} * info.height;
     if (pixels > limit) {
         return classified(QOHI_ERROR_LIMIT, "is " + std::to_string(info.width) + "x" + std::to_string(info.height) +
                                                 ", more than the limit of " + std::to_string(limit) +
                                                 " pixels (see --max-pixels)");
     }
-    image.width = info.width;
-    image.height = info.height;
-    image.channels = info.channels;
-    image.metadata.clear();
-    image.layout = PngLayout();
-    try {
-        image.pixels.resize(static_cast<size_t>(pixels * info.channels));
-    } catch (const std::exception&) {
-        return classified(QOHI_ERROR_OUT_OF_MEMORY, "out of memory for a " + std::to_string(info.width) + "x" +
-                                                        std::to_string(info.height) + " frame");
-    }
-    st = qohi_reader_decode_frame(reader, index, image.pixels.data(), image.pixels.size(), 0, info.channels);
-    if (st != QOHI_OK) return reader_error(reader, st);
-    // A malformed metadata record is refused (CORRUPT) without taking the
+    // The metadata first: the memory the PNG needs depends on it. A
+    // malformed metadata record is refused (CORRUPT) without taking the
     // frame's pixels with it (spec section 3.9).
     const qohi_metadata* items = nullptr;
     size_t count = 0;
     st = qohi_reader_frame_metadata(reader, index, &items, &count);
-    std::string layout_error;
+image.metadata.clear();
+    image.layout = PngLayout();
     if (st == QOHI_OK) {
-        if (!from_library_metadata(items, count, image, layout_error)) warning = "PNG layout not restored: " + layout_error;
+        Image read;
+        std::string layout_error;
+        if (!from_library_metadata(items, count, read, layout_error)) warning = "PNG layout not restored: " + layout_error;
+        image.metadata = std::move(read.metadata);
+        image.layout = std::move(read.layout);
     } else {
         warning = "metadata not restored: " + reader_error(reader, st);
     }
+    if (limits.max_memory != 0) {
+        const uint64_t needed = memory_needed(reader, info, image.metadata, image.layout);
+        if (needed > limits.max_memory) {
+            return classified(QOHI_ERROR_LIMIT, "needs " + std::to_string(needed) +
+                                                    " bytes to decode and write, above the memory limit of " +
+                                                    std::to_string(limits.max_memory) + " (see --max-memory)");
+        }
+    }
+    image.width = info.width;
+    image.height = info.height;
+    image.channels = info.channels;
+    image.size = static_cast<size_t>(pixels * info.channels);
+    try {
+        image.pixels.reset(new uint8_t[image.size]);
+    } catch (const std::exception&) {
+        return classified(QOHI_ERROR_OUT_OF_MEMORY, "out of memory for a " + std::to_string(info.width) + "x" +
+                                                        std::to_string(info.height) + " frame");
+    }
+    st = qohi_reader_decode_frame(reader, index, image.pixels.get(), image.size, 0, info.channels);
+    if (st != QOHI_OK) return reader_error(reader, st);
     return std::string();
 }
 
 // Encodes `image` as PNG; warns about metadata that PNG cannot hold.
-bool to_png(const Program& prog, const Args& args, const std::string& label, const Image& image,
+bool to_png(const Program& prog, const Args& args, const std::string& label, const Decoded& image,
             std::vector<uint8_t>& png, std::string& err) {
     std::vector<std::string> skipped;
-    if (!encode_png(image, -1, png, err, &skipped)) return false;
+    if (!encode_png(image.view(), -1, png, err, &skipped)) return false;
     if (!args.quiet) {
         for (const std::string& s : skipped) prog.say("warning: " + label + ": metadata not written: " + s);
     }
@@ -510,7 +586,7 @@ bool to_png(const Program& prog, const Args& args, const std::string& label, con
 // ------------------------------------------------------------------ unpack
 
 int unpack(const Program& prog, const Args& args, const std::string& in_name, qohi_reader* reader,
-           uint64_t max_pixels) {
+           const Limits& limits) {
     std::string dir = args.output;
     while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
     std::string err;
@@ -519,9 +595,9 @@ int unpack(const Program& prog, const Args& args, const std::string& in_name, qo
     const uint32_t count = qohi_reader_frame_count(reader);
     uint32_t failed = 0, restored = 0;
     std::set<std::string> written;
-    Image image;
-    std::vector<uint8_t> png;
     for (uint32_t i = 0; i < count; ++i) {
+        Decoded image;  // per frame: --max-memory counts one frame's buffers
+        std::vector<uint8_t> png;
         qohi_frame_info info{};
         qohi_status st = qohi_reader_frame_info(reader, i, &info);
         const std::string name = st == QOHI_OK ? frame_name(info) : std::string();
@@ -545,7 +621,7 @@ int unpack(const Program& prog, const Args& args, const std::string& in_name, qo
             continue;
         }
         std::string warning;
-        std::string why = decode_frame(reader, i, info, max_pixels, image, warning);
+        std::string why = decode_frame(reader, i, info, limits, image, warning);
         if (!why.empty()) {
             refuse(why);
             continue;
@@ -581,9 +657,17 @@ int unpack(const Program& prog, const Args& args, const std::string& in_name, qo
         }
         // New files are flushed once, together, at the end: on a disk one
         // flush per file makes unpacking 100,000s of images take hours.
-        if (!write_file_atomic(target, png.data(), png.size(), err, Durability::kAtSync)) {
-            refuse(printable(err));
-            continue;
+        int write_errno = 0;
+        if (!write_file_atomic(target, png.data(), png.size(), args.force, err, Durability::kAtSync, &write_errno)) {
+            if (failure_is_the_names(write_errno)) {
+                refuse(printable(err));
+                continue;
+            }
+            // A full disk or a failing file system fails every later frame too.
+            std::string ignored;
+            if (restored > 0) (void)sync_filesystem(dir, ignored);  // what was restored stays
+            return prog.fail(printable(err) + "; unpacking stopped at " + label + ", " + std::to_string(restored) +
+                             " of " + std::to_string(count) + " frames restored");
         }
         qohi_file_attributes attributes{};
         st = qohi_reader_frame_attributes(reader, i, &attributes);
@@ -600,6 +684,11 @@ int unpack(const Program& prog, const Args& args, const std::string& in_name, qo
     const EntryTally entries = unpack_entries(prog, args, in_name, reader, dir, written);
     failed += entries.failed;
     restored += entries.restored;
+    if (!entries.stopped.empty()) {
+        std::string ignored;
+        if (restored > 0) (void)sync_filesystem(dir, ignored);  // what was restored stays
+        return prog.fail(entries.stopped);
+    }
     if (restored > 0 && !sync_filesystem(dir, err)) return prog.fail(printable(err));
     const uint64_t total = uint64_t{count} + qohi_reader_entry_count(reader);
     if (failed) {
@@ -669,6 +758,10 @@ int main(int argc, char** argv) {
     qohi_read_options_init(&ropt);
     if (max_pixels != 0) ropt.max_pixels = max_pixels;
     ropt.max_memory = max_memory;
+    // Under --max-memory, decoded frames are not kept for reuse: the limit
+    // bounds the memory of each frame's decoding (see memory_needed).
+    ropt.low_memory = max_memory != 0 ? 1 : 0;
+    const Limits limits{max_pixels, max_memory};
     ropt.threads = threads;
     ropt.recover = recover ? 1 : 0;
     Input in;
@@ -679,9 +772,13 @@ int main(int argc, char** argv) {
         return prog.fail(in_name + ": " + what + reader_error(reader, status));
     };
 
+    // A file opened by recovery lost what follows its damage: success is incomplete.
+    const int exit_ok = qohi_reader_file_status(reader, nullptr) == QOHI_OK ? kExitOk : kExitIncomplete;
+    auto finished = [exit_ok](int code) { return code == kExitOk ? exit_ok : code; };
+
     const uint32_t count = qohi_reader_frame_count(reader);
     const uint32_t entry_count = qohi_reader_entry_count(reader);
-    if (list) return list_frames(prog, in_name, reader, in.size);
+    if (list) return finished(list_frames(prog, in_name, reader, in.size));
     if (count == 0 && entry_count == 0) return prog.fail(in_name + ": the file contains no frames");
 
     // One frame, or everything into a folder? A packed folder (other items
@@ -712,7 +809,7 @@ int main(int argc, char** argv) {
             return prog.fail(choose);
         }
         try {
-            return unpack(prog, args, in_name, reader, max_pixels);
+            return finished(unpack(prog, args, in_name, reader, limits));
         } catch (const std::exception& e) {
             return prog.fail(in_name + ": out of memory (" + e.what() + ")");
         }
@@ -753,21 +850,21 @@ int main(int argc, char** argv) {
     if (st != QOHI_OK) return reader_failure("frame " + std::to_string(index) + ": ", st);
     const std::string name = frame_name(info);
     const std::string label = "frame " + std::to_string(index);
-    Image image;
+    Decoded image;
     std::string warning;
-    std::string why = decode_frame(reader, index, info, max_pixels, image, warning);
+    std::string why = decode_frame(reader, index, info, limits, image, warning);
     if (!why.empty()) return prog.fail(in_name + ": " + label + ": " + why);
     if (!warning.empty() && !args.quiet) prog.say("warning: " + in_name + ": " + label + ": " + warning);
 
     std::vector<uint8_t> png;
     std::string err;
     if (!to_png(prog, args, label, image, png, err)) return prog.fail(in_name + ": " + err);
-    if (!write_file_atomic(args.output, png.data(), png.size(), err)) return prog.fail(err);
+    if (!write_file_atomic(args.output, png.data(), png.size(), args.force, err)) return prog.fail(err);
     if (args.verbose) {
         std::fprintf(stderr, "%s: %s: frame %u%s%s%s of %u, %ux%u, %u channels, %llu -> %zu bytes\n",
                      prog.name, in_name.c_str(), index, name.empty() ? "" : " ('", printable(name).c_str(),
                      name.empty() ? "" : "')", count, info.width, info.height, info.channels,
                      static_cast<unsigned long long>(in.size), png.size());
     }
-    return kExitOk;
+    return exit_ok;
 }

@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
@@ -24,6 +25,7 @@
 #include "file_io.h"
 #include "frame_metadata.h"
 #include "png_io.h"
+#include "temp_cleanup.h"
 
 using namespace qohi_tools;
 
@@ -300,7 +302,7 @@ int encode_single(const Program& prog, const Args& args, const Settings& setting
                              "; nothing written");
         }
     }
-    if (!write_file_atomic(args.output, static_cast<const uint8_t*>(data), size, err)) {
+    if (!write_file_atomic(args.output, static_cast<const uint8_t*>(data), size, args.force, err)) {
         return prog.fail(err);
     }
     if (args.verbose) {
@@ -789,8 +791,8 @@ int pack_folder(const Program& prog, const Args& args, const Settings& settings,
     wopt.effort = settings.effort < 0 ? 1 : settings.effort;
     wopt.threads = settings.threads;
     if (copt.max_depth_given && copt.max_depth > 0) wopt.max_depth = copt.max_depth;
-    // The library writes files through a temporary file renamed over the
-    // target. A symbolic link is followed (its target is replaced, as for a
+    // The library writes files through a temporary file named as the target
+    // when complete. A symbolic link is followed (its target is replaced, as for a
     // single image); devices, FIFOs and dangling links get the file in one
     // write at the end, as standard output does.
     std::string file_target = args.output;
@@ -806,9 +808,15 @@ int pack_folder(const Program& prog, const Args& args, const Settings& settings,
             in_memory = true;
         }
     }
+    wopt.overwrite = args.force ? 1 : 0;
+    std::unique_ptr<RemoveOnSignal> remove_on_signal;  // the library's named temporary, if any
     WriterDestroyer wd;
-    st = in_memory ? qohi_writer_open_memory(&wopt, &wd.writer, &qerr)
-                   : qohi_writer_open_file(file_target.c_str(), &wopt, &wd.writer, &qerr);
+    {
+        HoldSignals hold;
+        st = in_memory ? qohi_writer_open_memory(&wopt, &wd.writer, &qerr)
+                       : qohi_writer_open_file(file_target.c_str(), &wopt, &wd.writer, &qerr);
+        if (st == QOHI_OK) remove_on_signal.reset(new RemoveOnSignal(qohi_writer_temporary_path(wd.writer)));
+    }
     if (st != QOHI_OK) {
         std::string message = library_message(qerr.message, qohi_status_string(st));
         if (in_memory) message = "cannot create encoder: " + message;
@@ -854,7 +862,10 @@ int pack_folder(const Program& prog, const Args& args, const Settings& settings,
     }
     void* data = nullptr;
     size_t size = 0;
-    st = qohi_writer_finish(wd.writer, in_memory ? &data : nullptr, in_memory ? &size : nullptr);
+    {
+        HoldSignals hold;  // the file may be renamed
+        st = qohi_writer_finish(wd.writer, in_memory ? &data : nullptr, in_memory ? &size : nullptr);
+    }
     if (st != QOHI_OK) {
         std::string message = library_message(qohi_writer_message(wd.writer), qohi_status_string(st));
         if (message.find(file_target) == std::string::npos) message = "'" + args.output + "': " + message;
@@ -919,7 +930,7 @@ int pack_folder(const Program& prog, const Args& args, const Settings& settings,
             return fail("verification failed: " + problem + "; " + removed);
         }
     }
-    if (in_memory && !write_file_atomic(args.output, static_cast<const uint8_t*>(data), size, err)) {
+    if (in_memory && !write_file_atomic(args.output, static_cast<const uint8_t*>(data), size, args.force, err)) {
         return fail(err);
     }
     progress.finish();

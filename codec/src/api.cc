@@ -110,6 +110,7 @@ void qohi_write_options_init(qohi_write_options* options) {
     options->reference_memory = QOHI_DEFAULT_REFERENCE_MEMORY;
     options->effort = 0;
     options->threads = 0;
+    options->overwrite = 0;
 }
 
 void qohi_frame_options_init(qohi_frame_options* options) {
@@ -317,6 +318,10 @@ const char* qohi_writer_message(const qohi_writer* writer) {
     return writer && writer->impl ? writer->impl->last_message.c_str() : "";
 }
 
+const char* qohi_writer_temporary_path(const qohi_writer* writer) {
+    return writer && writer->impl ? writer->impl->temp_path().c_str() : "";
+}
+
 qohi_status qohi_encode(const void* pixels, uint32_t width, uint32_t height, uint32_t channels, size_t stride,
                         const qohi_write_options* options, void** out_data, size_t* out_size, qohi_error* error) {
     if (!out_data || !out_size) {
@@ -363,10 +368,16 @@ qohi_status qohi_decode(const void* data, size_t size, const qohi_read_options* 
                                                                 std::to_string(o.max_memory)));
             qohi_reader_close(r);
             return QOHI_ERROR_LIMIT;
-        } else if (n > SIZE_MAX || !(pixels = std::malloc(size_t(n)))) {
-            s = QOHI_ERROR_OUT_OF_MEMORY;
         } else {
-            s = qohi_reader_decode_frame(r, 0, pixels, size_t(n), 0, channels);
+            // The checks that need no pixel memory first: a probe answers
+            // INVALID_ARGUMENT (no buffer) when they pass.
+            s = qohi_reader_decode_frame(r, 0, nullptr, 0, 0, channels);
+            if (s != QOHI_ERROR_INVALID_ARGUMENT) {
+            } else if (n > SIZE_MAX || !(pixels = std::malloc(size_t(n)))) {
+                s = QOHI_ERROR_OUT_OF_MEMORY;
+            } else {
+                s = qohi_reader_decode_frame(r, 0, pixels, size_t(n), 0, channels);
+            }
         }
     }
     if (s == QOHI_OK) {

@@ -104,23 +104,64 @@ bool encode_frame_data(const uint8_t* pixels, size_t stride, const uint8_t* ref,
     return true;
 }
 
+namespace {
+
+// The band layout of an FDAT payload (spec §4.1), its checks 1 - 4 made.
+struct BandLayout {
+    uint32_t band_rows = 0, band_count = 0;
+    ByteReader band_sizes{nullptr, 0};  // at the first band size
+    const uint8_t* bands = nullptr;
+    uint64_t last_size = 0;
+};
+
+Status read_band_layout(const uint8_t* data, size_t size, uint32_t height, BandLayout& layout) {
+    ByteReader r(data, size);
+    layout.band_rows = uint32_t(r.varint(height));
+    if (!r.ok() || layout.band_rows == 0) return corrupt("band height missing or out of range");
+    layout.band_count = (height - 1) / layout.band_rows + 1;
+    // Sizes of all bands but the last, which takes the rest; each at least a byte.
+    if (layout.band_count - 1 > r.remaining()) return corrupt("frame data too short for its band table");
+    // Two passes over the sizes (no allocation that a hostile band count
+    // could inflate): this one checks them, the caller's finds the bands.
+    layout.band_sizes = r;
+    uint64_t total = 0;
+    for (uint32_t b = 0; b + 1 < layout.band_count; ++b) total += r.varint(size);
+    if (!r.ok()) return corrupt("frame data too short for its band table, or a band size out of range");
+    if (total >= r.remaining()) return corrupt("frame data shorter than its bands");
+    layout.bands = r.position();
+    layout.last_size = r.remaining() - total;
+    return ok_status();
+}
+
+const char kStoredSizeMismatch[] = "stored band size does not match its rows";
+
+}  // namespace
+
+Status check_frame_data(const uint8_t* data, size_t size, uint32_t width, uint32_t height, unsigned channels,
+                        uint8_t method) {
+    if (method > kLastMethod) return unsupported("unknown frame method");
+    BandLayout layout;
+    QOHI_RETURN_IF_ERROR(read_band_layout(data, size, height, layout));
+    if (method != kMethodStored) return ok_status();
+    const uint64_t row_bytes = uint64_t(width) * channels;
+    for (uint32_t b = 0; b < layout.band_count; ++b) {
+        const uint64_t band_size = b + 1 < layout.band_count ? layout.band_sizes.varint(size) : layout.last_size;
+        const uint32_t rows = std::min(layout.band_rows, height - b * layout.band_rows);
+        if (band_size != row_bytes * rows)
+            return corrupt("band " + std::to_string(b) + ": " + kStoredSizeMismatch);
+    }
+    return ok_status();
+}
+
 Status decode_frame_data(const uint8_t* data, size_t size, uint32_t width, uint32_t height, unsigned channels,
                          uint8_t method, const uint8_t* ref, uint8_t* out, unsigned threads) {
     if (method > kLastMethod) return unsupported("unknown frame method");
-    ByteReader r(data, size);
-    const uint32_t band_rows = uint32_t(r.varint(height));
-    if (!r.ok() || band_rows == 0) return corrupt("band height missing or out of range");
-    const uint32_t band_count = (height - 1) / band_rows + 1;
-    // Sizes of all bands but the last, which takes the rest; each at least a byte.
-    if (band_count - 1 > r.remaining()) return corrupt("frame data too short for its band table");
-    // Two passes over the sizes (no allocation that a hostile band count
-    // could inflate): the first checks them, the second decodes the bands.
-    ByteReader band_sizes = r;
-    uint64_t total = 0;
-    for (uint32_t b = 0; b + 1 < band_count; ++b) total += r.varint(size);
-    if (!r.ok()) return corrupt("frame data too short for its band table, or a band size out of range");
-    if (total >= r.remaining()) return corrupt("frame data shorter than its bands");
-    const uint64_t last_size = r.remaining() - total;
+    BandLayout layout;
+    QOHI_RETURN_IF_ERROR(read_band_layout(data, size, height, layout));
+    const uint32_t band_rows = layout.band_rows;
+    const uint32_t band_count = layout.band_count;
+    ByteReader band_sizes = layout.band_sizes;
+    const uint64_t last_size = layout.last_size;
 
     const uint64_t row_bytes = uint64_t(width) * channels;
     auto decode_band = [&](uint32_t b, const uint8_t* band, uint64_t band_size) -> Status {
@@ -128,7 +169,7 @@ Status decode_frame_data(const uint8_t* data, size_t size, uint32_t width, uint3
         const uint32_t rows = std::min(band_rows, height - y0);
         uint8_t* dst = out + y0 * row_bytes;
         if (method == kMethodStored) {
-            if (band_size != row_bytes * rows) return corrupt("stored band size does not match its rows");
+            if (band_size != row_bytes * rows) return corrupt(kStoredSizeMismatch);
             std::memcpy(dst, band, band_size);
             return ok_status();
         }
@@ -140,7 +181,7 @@ Status decode_frame_data(const uint8_t* data, size_t size, uint32_t width, uint3
     // Bands go to the threads in batches whose offsets are found first, so
     // that memory stays fixed however many bands a file declares.
     constexpr uint32_t kBatch = 64;
-    const uint8_t* band = r.position();
+    const uint8_t* band = layout.bands;
     struct Slice {
         const uint8_t* data;
         uint64_t size;

@@ -46,6 +46,12 @@ bool encode_frame_data(const uint8_t* pixels, size_t stride, const uint8_t* ref,
                        uint32_t height, unsigned channels, const FrameCoding& coding, uint8_t& method,
                        std::vector<uint8_t>& out);
 
+// The checks of an FDAT payload that need no pixel memory: its band layout
+// (spec §4.1) and, for stored frames, the size of every band. A payload
+// that passes can still fail in decode_frame_data.
+Status check_frame_data(const uint8_t* data, size_t size, uint32_t width, uint32_t height, unsigned channels,
+                        uint8_t method);
+
 // Decodes an FDAT payload into `out` (packed rows, width * channels bytes
 // each). `ref` is the reference frame's pixels (packed), nullptr if none.
 // Bands are decoded on up to `threads` threads; an error is the one of the

@@ -481,11 +481,16 @@ Status Reader::read_frame_records(uint32_t index, Record& rec, F&& ancillary) {
     return ok_status();
 }
 
-Status Reader::decode_single(uint32_t index, const uint8_t* ref, uint8_t* out) {
+Status Reader::read_frame_data(uint32_t index, Record& fdat) {
     const FrameHeader& h = frames_[index].header;
-    QOHI_RETURN_IF_ERROR(check_decodable(h));
-    Record fdat;
     QOHI_RETURN_IF_ERROR(read_frame_records(index, fdat, [](const Record&) { return ok_status(); }));
+    Status st = check_frame_data(fdat.payload, fdat.size, h.width, h.height, h.channels, h.method);
+    if (!st.ok()) st.message = "frame " + std::to_string(index) + ": " + st.message;
+    return st;
+}
+
+Status Reader::decode_single(uint32_t index, const Record& fdat, const uint8_t* ref, uint8_t* out) {
+    const FrameHeader& h = frames_[index].header;
     Status st = decode_frame_data(fdat.payload, fdat.size, h.width, h.height, h.channels, h.method, ref, out,
                                   resolve_threads(options_.threads));
     if (!st.ok()) st.message = "frame " + std::to_string(index) + ": " + st.message;
@@ -516,11 +521,7 @@ void Reader::cache_trim(uint64_t limit) {
     }
 }
 
-Status Reader::decode_native(uint32_t index, uint8_t* out) {
-    // The frames to decode: `index`, then its reference, and so on down to an
-    // intra frame or a frame still in the cache (its pixels are `base`).
-    std::vector<uint32_t> chain;
-    Pixels base;
+Status Reader::reference_chain(uint32_t index, std::vector<uint32_t>& chain, Pixels& base) {
     for (uint32_t i = index; frames_[i].header.reference != kNoReference;) {
         const uint32_t ref = frames_[i].header.reference;
         if ((base = cache_find(ref))) break;
@@ -528,20 +529,49 @@ Status Reader::decode_native(uint32_t index, uint8_t* out) {
         chain.push_back(ref);
         i = ref;
     }
+    return ok_status();
+}
+
+Status Reader::check_without_pixels(uint32_t index) {
+    std::vector<uint32_t> chain;
+    Pixels base;
+    QOHI_RETURN_IF_ERROR(reference_chain(index, chain, base));
+    Record fdat;
+    for (size_t k = chain.size(); k-- > 0;) QOHI_RETURN_IF_ERROR(read_frame_data(chain[k], fdat));
+    return read_frame_data(index, fdat);
+}
+
+Status Reader::decode_native(uint32_t index, uint8_t* out) {
+    // The frames to decode: `index`, then its reference, and so on down to an
+    // intra frame or a frame still in the cache (its pixels are `base`).
+    std::vector<uint32_t> chain;
+    Pixels base;
+    QOHI_RETURN_IF_ERROR(reference_chain(index, chain, base));
     // Decode upwards. Frames that others refer to go into the cache; the
     // shared pointers keep the current reference alive even if evicted.
+    // Each buffer is allocated only once its frame's records passed.
     const FrameHeader& h = frames_[index].header;
     const size_t frame_bytes = size_t(h.width) * h.height * h.channels;
     Pixels ref = base;
+    Record fdat;
     for (size_t k = chain.size(); k-- > 0;) {
-        auto decoded = std::make_shared<std::vector<uint8_t>>(frame_bytes);
-        QOHI_RETURN_IF_ERROR(decode_single(chain[k], ref ? ref->data() : nullptr, decoded->data()));
+        QOHI_RETURN_IF_ERROR(read_frame_data(chain[k], fdat));
+        auto decoded = std::make_shared<PixelBuffer>(frame_bytes);
+        QOHI_RETURN_IF_ERROR(decode_single(chain[k], fdat, ref ? ref->data() : nullptr, decoded->data()));
         ref = decoded;
         if (cache_limit_) cache_insert(chain[k], ref);
     }
-    QOHI_RETURN_IF_ERROR(decode_single(index, ref ? ref->data() : nullptr, out));
-    if (cache_limit_ && frames_[index].referenced && !cache_find(index))
-        cache_insert(index, std::make_shared<std::vector<uint8_t>>(out, out + frame_bytes));
+    QOHI_RETURN_IF_ERROR(read_frame_data(index, fdat));
+    if (!out) {
+        pixels_.reset(new uint8_t[frame_bytes]);
+        out = pixels_.get();
+    }
+    QOHI_RETURN_IF_ERROR(decode_single(index, fdat, ref ? ref->data() : nullptr, out));
+    if (cache_limit_ && frames_[index].referenced && !cache_find(index)) {
+        auto kept = std::make_shared<PixelBuffer>(frame_bytes);
+        std::memcpy(kept->data(), out, frame_bytes);
+        cache_insert(index, std::move(kept));
+    }
     return ok_status();
 }
 
@@ -558,9 +588,12 @@ Status Reader::decode_frame(uint32_t index, uint8_t* pixels, size_t buffer_size,
     const uint64_t row_bytes = uint64_t(h.width) * out_channels;
     if (stride == 0) stride = static_cast<size_t>(row_bytes);
     if (stride < row_bytes) return invalid_argument("stride smaller than a row");
+    // No buffer at all: a probe (qohi.h), answered after the checks below.
+    const bool probe = !pixels && buffer_size == 0;
     // Rows end at stride * (height - 1) + row_bytes; divided, not
     // multiplied, so that a huge stride cannot wrap the check around.
-    if (!pixels || buffer_size < row_bytes || (h.height > 1 && (buffer_size - row_bytes) / (h.height - 1) < stride))
+    if (!probe &&
+        (!pixels || buffer_size < row_bytes || (h.height > 1 && (buffer_size - row_bytes) / (h.height - 1) < stride)))
         return invalid_argument("pixel buffer too small for the frame");
 
     const bool direct = out_channels == h.channels && stride == row_bytes;
@@ -582,19 +615,15 @@ Status Reader::decode_frame(uint32_t index, uint8_t* pixels, size_t buffer_size,
         uint64_t& room;
         ~RoomReset() { room = ~uint64_t(0); }
     } room_reset{cache_room_};
-    uint8_t* target = pixels;
-    if (!direct) {
-        pixels_.resize(size_t(pixel_count) * h.channels);
-        target = pixels_.data();
+    if (probe) {
+        QOHI_RETURN_IF_ERROR(check_without_pixels(index));
+        return invalid_argument("no pixel buffer (the frame passed every check made without one)");
     }
-    QOHI_RETURN_IF_ERROR(decode_native(index, target));
-    if (!direct) {
-        Status st = convert_pixels(target, h.width, h.height, h.channels, pixels, stride, out_channels);
-        pixels_.clear();
-        pixels_.shrink_to_fit();
-        return st;
-    }
-    return ok_status();
+    if (direct) return decode_native(index, pixels);
+    Status st = decode_native(index, nullptr);
+    if (st.ok()) st = convert_pixels(pixels_.get(), h.width, h.height, h.channels, pixels, stride, out_channels);
+    pixels_.reset();
+    return st;
 }
 
 Status Reader::frame_attributes(uint32_t index, qohi_file_attributes& out) {

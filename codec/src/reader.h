@@ -74,7 +74,19 @@ private:
         uint64_t end;     // where the next item (or the index) starts
         EntryHeader header;  // its name is empty: entry_names_ has the names
     };
-    using Pixels = std::shared_ptr<const std::vector<uint8_t>>;
+    // Decoded pixels, not zeroed when allocated: the decoder writes every byte.
+    class PixelBuffer {
+    public:
+        explicit PixelBuffer(size_t size) : data_(new uint8_t[size]), size_(size) {}
+        uint8_t* data() { return data_.get(); }
+        const uint8_t* data() const { return data_.get(); }
+        size_t size() const { return size_; }
+
+    private:
+        std::unique_ptr<uint8_t[]> data_;
+        size_t size_;
+    };
+    using Pixels = std::shared_ptr<const PixelBuffer>;
     // Decoded frames kept for reuse as references, least recently used first.
     struct CacheEntry {
         uint32_t index;
@@ -106,9 +118,22 @@ private:
     // ancillary record and returns the FDAT record.
     template <class F>
     Status read_frame_records(uint32_t index, Record& fdat, F&& ancillary);
-    // Decodes frame `index` alone into `out` (packed, native channels).
-    Status decode_single(uint32_t index, const uint8_t* ref, uint8_t* out);
-    // Decodes frame `index` with its reference chain into `out`.
+    // Reads frame `index`'s records up to FDAT and makes the checks of its
+    // frame data that need no pixel memory (check_frame_data).
+    Status read_frame_data(uint32_t index, Record& fdat);
+    // Decodes frame `index`, whose FDAT is `fdat`, into `out` (packed,
+    // native channels); `ref` is its reference's pixels.
+    Status decode_single(uint32_t index, const Record& fdat, const uint8_t* ref, uint8_t* out);
+    // The frames whose pixels decoding `index` needs first, nearest first,
+    // down to an intra frame or one in the cache (its pixels: `base`); each
+    // checked as decodable.
+    Status reference_chain(uint32_t index, std::vector<uint32_t>& chain, Pixels& base);
+    // Every check of decoding frame `index` that needs no pixel memory: its
+    // reference chain's decodability, then the records and frame data of the
+    // chain from the bottom up, then its own.
+    Status check_without_pixels(uint32_t index);
+    // Decodes frame `index` with its reference chain into `out`; with `out`
+    // null, into pixels_, allocated once the frame's records passed.
     Status decode_native(uint32_t index, uint8_t* out);
     Pixels cache_find(uint32_t index);
     void cache_insert(uint32_t index, Pixels pixels);
@@ -124,7 +149,7 @@ private:
     FileHeader file_header_;
     Status file_status_;
     std::vector<uint8_t> scratch_;
-    std::vector<uint8_t> pixels_;  // decode target when the caller's layout differs
+    std::unique_ptr<uint8_t[]> pixels_;  // decode target when the caller's layout differs
     std::list<CacheEntry> cache_;  // most recently used at the front
     std::unordered_map<uint32_t, std::list<CacheEntry>::iterator> cache_where_;
     uint64_t cache_bytes_ = 0;

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "file_commit.h"
 #include "frame_codec.h"
 #include "parallel.h"
 #include "qoi_ops.h"
@@ -60,56 +61,46 @@ private:
     size_t capacity_ = 0;
 };
 
-// Writes to "<path>.XXXXXX" beside the target and renames it over the target
-// on commit, so readers never see a half-written file.
+// Writes to an unnamed file in the target's directory (or a named
+// temporary beside it) and names it `path` on commit, so readers never see
+// a half-written file. Without `overwrite`, commit fails if `path` exists.
 class TempFileSink : public Sink {
 public:
-    static Status create(const char* path, std::unique_ptr<Sink>& out) {
+    static Status create(const char* path, bool overwrite, std::unique_ptr<Sink>& out) {
         std::unique_ptr<TempFileSink> s(new TempFileSink);
         s->path_ = path;
-        std::vector<char> templ(s->path_.begin(), s->path_.end());
-        const char suffix[] = ".tmp-XXXXXX";
-        templ.insert(templ.end(), suffix, suffix + sizeof suffix);
-        s->fd_ = ::mkstemp(templ.data());
-        if (s->fd_ < 0) return Status(QOHI_ERROR_IO, errno_text(std::string("cannot create a file beside ") + path));
-        s->temp_path_ = templ.data();
-        // mkstemp makes the file 0600; give it the mode an ordinary new file
-        // would have, or keep the mode of the file it replaces.
+        s->overwrite_ = overwrite;
+        // The mode an ordinary new file would have, or that of the file it replaces.
         struct stat st;
         const mode_t mode = ::stat(path, &st) == 0 ? (st.st_mode & 07777) : 0644;
-        (void)::fchmod(s->fd_, mode);
+        const int err = s->file_.open(path, mode);
+        if (err != 0) return Status(QOHI_ERROR_IO, std::string("cannot create a file beside ") + path + ": " + std::strerror(err));
         out = std::move(s);
         return ok_status();
     }
-    ~TempFileSink() override {
-        if (fd_ >= 0) ::close(fd_);
-        if (!committed_ && !temp_path_.empty()) ::unlink(temp_path_.c_str());
-    }
+    const std::string& temp_path() const override { return file_.temp_path(); }
     Status write(const uint8_t* data, size_t size) override {
         while (size > 0) {
-            const ssize_t n = ::write(fd_, data, size);
+            const ssize_t n = ::write(file_.fd(), data, size);
             if (n < 0 && errno == EINTR) continue;
-            if (n < 0) return Status(QOHI_ERROR_IO, errno_text("write to " + temp_path_ + " failed"));
+            if (n < 0) return Status(QOHI_ERROR_IO, errno_text("write for " + path_ + " failed"));
             data += n;
             size -= static_cast<size_t>(n);
         }
         return ok_status();
     }
     Status commit(void**, size_t*) override {
-        if (::fsync(fd_) != 0) return Status(QOHI_ERROR_IO, errno_text("cannot flush " + temp_path_));
-        const int fd = fd_;
-        fd_ = -1;
-        if (::close(fd) != 0) return Status(QOHI_ERROR_IO, errno_text("cannot close " + temp_path_));
-        if (::rename(temp_path_.c_str(), path_.c_str()) != 0)
-            return Status(QOHI_ERROR_IO, errno_text("cannot rename " + temp_path_ + " to " + path_));
-        committed_ = true;
+        if (::fsync(file_.fd()) != 0) return Status(QOHI_ERROR_IO, errno_text("cannot flush the file for " + path_));
+        const int err = file_.commit(overwrite_);
+        if (err == EEXIST) return Status(QOHI_ERROR_IO, path_ + " appeared while it was written; not replaced");
+        if (err != 0) return Status(QOHI_ERROR_IO, "cannot create " + path_ + ": " + std::strerror(err));
         return ok_status();
     }
 
 private:
-    std::string path_, temp_path_;
-    int fd_ = -1;
-    bool committed_ = false;
+    std::string path_;
+    bool overwrite_ = false;
+    PendingFile file_;
 };
 
 }  // namespace
@@ -147,7 +138,7 @@ Writer::Writer(std::unique_ptr<Sink> sink, const qohi_write_options& options)
 Status Writer::open_file(const char* path, const qohi_write_options& options, std::unique_ptr<Writer>& out) {
     if (!path || !*path) return invalid_argument("empty output path");
     std::unique_ptr<Sink> sink;
-    QOHI_RETURN_IF_ERROR(TempFileSink::create(path, sink));
+    QOHI_RETURN_IF_ERROR(TempFileSink::create(path, options.overwrite != 0, sink));
     std::unique_ptr<Writer> w(new Writer(std::move(sink), options));
     QOHI_RETURN_IF_ERROR(w->start());
     out = std::move(w);

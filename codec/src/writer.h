@@ -1,6 +1,6 @@
 // Writing .qohi files (spec §3): signature and file header on
 // open, FHDR + FDAT per frame, then the index and trailer on finish. File
-// output goes to a temporary file that is renamed into place only on finish.
+// output goes to a temporary file that gets its name only on finish.
 #ifndef QOHI_WRITER_H
 #define QOHI_WRITER_H
 
@@ -22,8 +22,13 @@ class Sink {
 public:
     virtual ~Sink() = default;
     virtual Status write(const uint8_t* data, size_t size) = 0;
-    // Makes the output final (rename for files). Called once, last.
+    // Makes the output final (names the file for files). Called once, last.
     virtual Status commit(void** data, size_t* size) = 0;
+    // The named temporary file written to, "" if none.
+    virtual const std::string& temp_path() const {
+        static const std::string none;
+        return none;
+    }
 };
 
 class Writer {
@@ -35,6 +40,7 @@ public:
                      const qohi_frame_options& options);
     Status add_entry(const qohi_entry_options& options);
     Status finish(void** data, size_t* size);
+    const std::string& temp_path() const { return sink_->temp_path(); }
 
     std::string last_message;
 

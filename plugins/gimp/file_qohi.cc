@@ -194,6 +194,7 @@ bool save_frames(const char* filename, gint32 image, const std::vector<Frame>& f
     qohi_write_options options;
     qohi_write_options_init(&options);
     options.effort = settings.effort ? 1 : 0;
+    options.overwrite = 1;  // GIMP asked before replacing a file
     WriterDestroyer wd;
     qohi_error err{};
     if (qohi_writer_open_file(filename, &options, &wd.writer, &err) != QOHI_OK) {

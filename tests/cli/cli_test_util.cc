@@ -1,6 +1,7 @@
 #include "cli_test_util.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -108,6 +109,53 @@ RunResult run(const std::vector<std::string>& args, const std::string& work_dir,
     ::unlink(out_capture.c_str());
     ::unlink(err_capture.c_str());
     return result;
+}
+
+pid_t start(const std::vector<std::string>& args, const std::string& work_dir, const std::string& stdout_path,
+            const std::string& stderr_path, void (*in_child)()) {
+    std::fflush(nullptr);
+    const pid_t pid = fork();
+    if (pid < 0) {
+        ADD_FAILURE() << "fork failed: " << std::strerror(errno);
+        return -1;
+    }
+    if (pid == 0) {
+        if (chdir(work_dir.c_str()) != 0) _exit(120);
+        int in = open("/dev/null", O_RDONLY);
+        int out = open(stdout_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        int err = open(stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (in < 0 || out < 0 || err < 0) _exit(121);
+        dup2(in, 0);
+        dup2(out, 1);
+        dup2(err, 2);
+        if (in_child) in_child();
+        std::vector<char*> argv;
+        for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+        argv.push_back(nullptr);
+        execv(argv[0], argv.data());
+        _exit(127);
+    }
+    return pid;
+}
+
+int wait_for(pid_t pid, int timeout_seconds) {
+    int status = 0;
+    for (int waited_ms = 0;; waited_ms += 20) {
+        const pid_t done = waitpid(pid, &status, WNOHANG);
+        if (done == pid) break;
+        if (done < 0 && errno != EINTR) return -1;
+        if (waited_ms >= timeout_seconds * 1000) {
+            ::kill(pid, SIGKILL);
+            while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+            }
+            ADD_FAILURE() << "process " << pid << " still running after " << timeout_seconds << " s; killed";
+            return -1;
+        }
+        usleep(20000);
+    }
+    if (WIFEXITED(status)) return WEXITSTATUS(status);
+    if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+    return -1;
 }
 
 std::string describe(const RunResult& r) {

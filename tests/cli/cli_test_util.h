@@ -9,6 +9,8 @@
 #include <gtest/gtest.h>
 #include <png.h>
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <map>
 #include <string>
@@ -68,6 +70,17 @@ struct RunResult {
 RunResult run(const std::vector<std::string>& args, const std::string& work_dir,
               const std::string& stdin_path = "/dev/null", const std::string& stdout_path = "",
               int stdout_fd = -1, const std::string& capture_dir = "");
+
+// Starts args[0] in `work_dir` without waiting: stdin from /dev/null,
+// stdout and stderr to the files named. `in_child`, if given, runs in the
+// child just before exec (to set limits, signal dispositions). Returns the
+// pid, or -1 after failing the current test.
+pid_t start(const std::vector<std::string>& args, const std::string& work_dir, const std::string& stdout_path,
+            const std::string& stderr_path, void (*in_child)() = nullptr);
+
+// Waits up to `timeout_seconds` for `pid` to end; its status as in
+// RunResult::exit_code, or -1 after killing it (SIGKILL) on a timeout.
+int wait_for(pid_t pid, int timeout_seconds);
 
 // "exit N, stderr: [...]", for failure messages.
 std::string describe(const RunResult& r);

@@ -3,8 +3,8 @@
 // still come back whole (by index, by name, and as the frame headers check
 // them), and every invalid name is still reported when the file is opened.
 //
-// This program replaces the global operator new and delete to count the
-// bytes in use, so it is built on its own, not into codec_tests.
+// This program counts the bytes in use (alloc_counter.h), so it is built on
+// its own, not into codec_tests.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -16,60 +16,13 @@
 #include <string>
 #include <vector>
 
+#include "alloc_counter.h"
 #include "byte_io.h"
 #include "container.h"
 #include "qohi/qohi.h"
 
-namespace {
-
-std::atomic<size_t> g_bytes_in_use{0};
-std::atomic<size_t> g_peak_bytes{0};
-constexpr size_t kBlockHeader = alignof(std::max_align_t);  // keeps the caller's block aligned
-
-}  // namespace
-
-void* operator new(std::size_t size) {
-    void* block = std::malloc(size + kBlockHeader);
-    if (!block) throw std::bad_alloc();
-    *static_cast<size_t*>(block) = size;
-    const size_t now = g_bytes_in_use += size;
-    size_t peak = g_peak_bytes.load();
-    while (now > peak && !g_peak_bytes.compare_exchange_weak(peak, now)) {
-    }
-    return static_cast<char*>(block) + kBlockHeader;
-}
-void operator delete(void* p) noexcept {
-    if (!p) return;
-    char* block = static_cast<char*>(p) - kBlockHeader;
-    g_bytes_in_use -= *reinterpret_cast<size_t*>(block);
-    std::free(block);
-}
-void operator delete(void* p, std::size_t) noexcept { operator delete(p); }
-void* operator new[](std::size_t size) { return operator new(size); }
-void operator delete[](void* p) noexcept { operator delete(p); }
-void operator delete[](void* p, std::size_t) noexcept { operator delete(p); }
-void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
-    try {
-        return operator new(size);
-    } catch (...) {
-        return nullptr;
-    }
-}
-void* operator new[](std::size_t size, const std::nothrow_t& tag) noexcept { return operator new(size, tag); }
-void operator delete(void* p, const std::nothrow_t&) noexcept { operator delete(p); }
-void operator delete[](void* p, const std::nothrow_t&) noexcept { operator delete(p); }
-
 namespace qohi_test {
 namespace {
-
-// Most bytes in use at once while `run` ran, beyond those in use before.
-template <class F>
-size_t peak_bytes_during(F&& run) {
-    const size_t before = g_bytes_in_use.load();
-    g_peak_bytes = before;
-    run();
-    return g_peak_bytes.load() - before;
-}
 
 // An index entry's name as the index codes it.
 struct FrontCoded {

@@ -4,7 +4,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 
 namespace qohi_tools {
 
@@ -180,7 +182,23 @@ int check_terminals(const Program& program, const Args& args, const char* input_
 
 int check_output(const Program& program, const Args& args) {
     struct stat out_st;
-    if (args.output == "-" || stat(args.output.c_str(), &out_st) != 0) return kContinue;
+    if (args.output == "-") return kContinue;
+    if (lstat(args.output.c_str(), &out_st) != 0) {
+        // A new file: its folder must exist and take files.
+        const size_t slash = args.output.find_last_of('/');
+        const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : args.output.substr(0, slash);
+        struct stat dir_st;
+        int err = 0;
+        if (stat(dir.c_str(), &dir_st) != 0) err = errno;
+        else if (!S_ISDIR(dir_st.st_mode)) err = ENOTDIR;
+        else if (access(dir.c_str(), W_OK | X_OK) != 0) err = errno;
+        if (err != 0) {
+            return program.fail("cannot write '" + printable(args.output) + "': '" + printable(dir) +
+                                "': " + std::strerror(err));
+        }
+        return kContinue;
+    }
+    if (stat(args.output.c_str(), &out_st) != 0) return kContinue;  // a dangling link: its file is created
     struct stat in_st;
     if (args.input != "-" && stat(args.input.c_str(), &in_st) == 0 &&
         in_st.st_dev == out_st.st_dev && in_st.st_ino == out_st.st_ino) {

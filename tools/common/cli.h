@@ -64,8 +64,8 @@ int parse_args(const Program& program, int argc, char** argv, const char* output
                std::vector<Option> options, Args& args);
 
 // Refuses a terminal as standard output or (naming `input_kind`) as standard
-// input, and an existing output that is the input, a directory, or a regular
-// file without --force. Returns kContinue or an exit code.
+// input, and an output that check_output refuses. Returns kContinue or an
+// exit code.
 // (check_terminals followed by check_output.)
 int check_paths(const Program& program, const Args& args, const char* input_kind);
 
@@ -75,7 +75,8 @@ int check_terminals(const Program& program, const Args& args, const char* input_
                     bool binary_stdout);
 
 // The file half of check_paths: an existing output that is the input, a
-// directory, or a regular file without --force.
+// directory, or a regular file without --force; a new output whose folder
+// is missing or not writable.
 int check_output(const Program& program, const Args& args);
 
 // Parses a plain decimal number (digits only, no sign or spaces, < 10^19).

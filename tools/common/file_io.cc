@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,9 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
+
+#include "file_commit.h"
+#include "temp_cleanup.h"
 
 namespace qohi_tools {
 
@@ -94,18 +98,24 @@ bool read_file(const std::string& path, std::vector<uint8_t>& out, std::string& 
     return true;
 }
 
-bool write_file_atomic(const std::string& path, const uint8_t* data, size_t size, std::string& error,
-                       Durability durability) {
+bool write_file_atomic(const std::string& path, const uint8_t* data, size_t size, bool overwrite,
+                       std::string& error, Durability durability, int* failure) {
     int err = 0;
+    // Sets `error` (and `failure`) for a failure with errno value `e`.
+    auto failed = [&](const std::string& what, int e) {
+        error = errno_message(what, e);
+        if (failure) *failure = e;
+        return false;
+    };
     if (path == "-") {
         std::fflush(stdout);
         if (!write_all(STDOUT_FILENO, data, size, err)) {
-            error = errno_message("cannot write " + display_name(path, true), err);
-            return false;
+            return failed("cannot write " + display_name(path, true), err);
         }
         return true;
     }
     if (path.empty()) {
+        failed("cannot write ''", ENOENT);
         error = "cannot write '': empty file name";
         return false;
     }
@@ -114,25 +124,18 @@ bool write_file_atomic(const std::string& path, const uint8_t* data, size_t size
     // written in place: renaming over it would replace the device node.
     struct stat st;
     if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
-        if (S_ISDIR(st.st_mode)) {
-            error = errno_message("cannot write '" + path + "'", EISDIR);
-            return false;
-        }
+        if (S_ISDIR(st.st_mode)) return failed("cannot write '" + path + "'", EISDIR);
         int fd;
         do {
             fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
         } while (fd < 0 && errno == EINTR);
-        if (fd < 0) {
-            error = errno_message("cannot open '" + path + "'", errno);
-            return false;
-        }
+        if (fd < 0) return failed("cannot open '" + path + "'", errno);
         bool ok = write_all(fd, data, size, err);
         if (::close(fd) != 0 && ok) {
             ok = false;
             err = errno;
         }
-        if (!ok) error = errno_message("cannot write '" + path + "'", err);
-        return ok;
+        return ok || failed("cannot write '" + path + "'", err);
     }
 
     // A symbolic link is followed, so that the file it points to is replaced
@@ -159,31 +162,14 @@ bool write_file_atomic(const std::string& path, const uint8_t* data, size_t size
         }
     }
 
-    // Temporary file in the target's directory, so that rename() is atomic.
-    std::string dir;
-    std::string base = target;
-    size_t slash = target.find_last_of('/');
-    if (slash != std::string::npos) {
-        dir = target.substr(0, slash + 1);
-        base = target.substr(slash + 1);
+    const size_t slash = target.find_last_of('/');
+    if (target.size() == (slash == std::string::npos ? 0 : slash + 1)) {
+        return failed("cannot write '" + path + "'", EISDIR);
     }
-    if (base.empty()) {
-        error = errno_message("cannot write '" + path + "'", EISDIR);
-        return false;
-    }
-    std::string tmpl = dir + "." + base + ".tmp-XXXXXX";
-    std::vector<char> name(tmpl.begin(), tmpl.end());
-    name.push_back('\0');
-    int fd = ::mkstemp(name.data());
-    if (fd < 0) {
-        error = errno_message("cannot create a temporary file for '" + path + "'", errno);
-        return false;
-    }
-    const std::string tmp_path(name.data());
 
-    // mkstemp creates the file 0600; give it the usual permissions (0666 & ~umask),
-    // or keep those of the file being replaced. (Reading the umask briefly
-    // changes it; the tools write files from one thread.)
+    // The file's permissions: the usual ones (0666 & ~umask), or those of
+    // the file being replaced. (Reading the umask briefly changes it; the
+    // tools write files from one thread.)
     mode_t mode;
     const bool replacing = ::stat(target.c_str(), &st) == 0;
     if (replacing && S_ISREG(st.st_mode)) {
@@ -193,32 +179,45 @@ bool write_file_atomic(const std::string& path, const uint8_t* data, size_t size
         ::umask(mask);
         mode = static_cast<mode_t>(0666 & ~mask);
     }
-    (void)::fchmod(fd, mode);
-
-    auto fail = [&](const std::string& what, int e) {
-        if (fd >= 0) ::close(fd);
-        ::unlink(tmp_path.c_str());
-        error = errno_message(what, e);
-        return false;
-    };
-
-    const bool flush_now = durability == Durability::kNow || replacing;
-    if (!write_all(fd, data, size, err)) return fail("cannot write '" + path + "'", err);
-    if (flush_now && ::fsync(fd) != 0) return fail("cannot write '" + path + "'", errno);
-    int closed = ::close(fd);
-    fd = -1;
-    if (closed != 0) return fail("cannot write '" + path + "'", errno);
-    if (::rename(tmp_path.c_str(), target.c_str()) != 0) {
-        return fail("cannot write '" + path + "'", errno);
+    std::unique_ptr<RemoveOnSignal> remove_on_signal;  // declared first: outlives `file`
+    qohi::PendingFile file;
+    {
+        HoldSignals hold;  // until a named temporary is registered
+        err = file.open(target, mode);
+        if (err == 0) remove_on_signal.reset(new RemoveOnSignal(file.temp_path()));
     }
-    // Make the rename itself durable (best effort).
+    if (err != 0) return failed("cannot create a temporary file for '" + path + "'", err);
+    const bool flush_now = durability == Durability::kNow || replacing;
+    bool written = write_all(file.fd(), data, size, err);
+    if (written && flush_now && ::fsync(file.fd()) != 0) {
+        written = false;
+        err = errno;
+    }
+    if (!written) return failed("cannot write '" + path + "'", err);
+    {
+        HoldSignals hold;  // a temporary name may exist while it is renamed
+        err = file.commit(overwrite);
+    }
+    if (err == EEXIST && !overwrite) {
+        failed("", err);
+        error = "'" + path + "' appeared while it was written; not replaced (use -f/--force to overwrite it)";
+        return false;
+    }
+    if (err != 0) return failed("cannot write '" + path + "'", err);
+    // Make the new name itself durable (best effort).
     if (!flush_now) return true;
-    int dir_fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    const std::string dir = slash == std::string::npos ? "." : target.substr(0, slash + 1);
+    int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dir_fd >= 0) {
         (void)::fsync(dir_fd);
         ::close(dir_fd);
     }
     return true;
+}
+
+bool failure_is_the_names(int err) {
+    return err == EEXIST || err == ENAMETOOLONG || err == EISDIR || err == ENOTDIR || err == EINVAL ||
+           err == EILSEQ || err == ELOOP;
 }
 
 bool sync_filesystem(const std::string& dir, std::string& error) {

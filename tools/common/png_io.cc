@@ -676,12 +676,12 @@ std::string expand_samples(const PngLayout& layout, const std::vector<uint8_t>& 
 
 // The inverse of expand_samples for encode_png. Returns "" or the first
 // pixel that does not convert.
-std::string pack_samples(const PngLayout& layout, const Image& image, std::vector<uint8_t>& raw) {
+std::string pack_samples(const PngLayout& layout, const ImageView& image, std::vector<uint8_t>& raw) {
     const std::vector<uint8_t>* trns = applying_trns(layout);
     const int depth = layout.bit_depth;
     const uint32_t mask = (1u << depth) - 1u;
     const size_t pixels = size_t{image.width} * image.height;
-    const uint8_t* in = image.pixels.data();
+    const uint8_t* in = image.pixels;
     const uint32_t ch = image.channels;
     auto fail = [&](size_t i, const char* why) {
         return "pixel (" + std::to_string(i % image.width) + ", " + std::to_string(i / image.width) +
@@ -744,7 +744,7 @@ std::string pack_samples(const PngLayout& layout, const Image& image, std::vecto
             }
             return std::string();
         default:  // 6
-            raw = image.pixels;
+            raw.assign(image.pixels, image.pixels + image.size);
             return std::string();
     }
 }
@@ -1077,10 +1077,12 @@ bool rebuild_chunk(const PngChunk& c, const std::vector<Metadata>& items, int le
 
 // encode_png with a layout; `image` is checked as far as encode_png does
 // before. Returns "" or the error.
-std::string encode_with_layout(const Image& image, int level, std::vector<uint8_t>& out) {
-    const PngLayout& layout = image.layout;
+std::string encode_with_layout(const ImageView& image, int level, std::vector<uint8_t>& out) {
+    const PngLayout& layout = *image.layout;
+    static const std::vector<Metadata> kNone;
+    const std::vector<Metadata>& metadata = image.metadata ? *image.metadata : kNone;
     std::string error;
-    if (!check_png_layout(layout, image.metadata, error)) return "invalid PNG layout: " + error;
+    if (!check_png_layout(layout, metadata, error)) return "invalid PNG layout: " + error;
     if (image.channels != frame_channels(layout)) {
         return "the PNG layout needs " + std::to_string(frame_channels(layout)) + " channels, the image has " +
                std::to_string(image.channels);
@@ -1126,7 +1128,7 @@ std::string encode_with_layout(const Image& image, int level, std::vector<uint8_
             if (c.placement != placement) continue;
             const std::vector<uint8_t>* data = &c.data;
             if (c.from_item) {
-                if (!rebuild_chunk(c, image.metadata, level, rebuilt, error)) return false;
+                if (!rebuild_chunk(c, metadata, level, rebuilt, error)) return false;
                 data = &rebuilt;
             }
             append_chunk(out, type_id(c.type), data->data(), data->size());
@@ -1143,7 +1145,7 @@ std::string encode_with_layout(const Image& image, int level, std::vector<uint8_
     return std::string();
 }
 
-bool encode_with_libpng(PngContext* ctx, const Image* image, int level,
+bool encode_with_libpng(PngContext* ctx, const ImageView* image, int level,
                         std::vector<png_bytep>* rows) {
     png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, ctx, png_io_error,
                                               png_io_warning);
@@ -1442,7 +1444,32 @@ const char* plan_item(const Metadata& item, EncodePlan& plan) {
 
 bool encode_png(const Image& image, int level, std::vector<uint8_t>& out, std::string& error,
                 std::vector<std::string>* skipped) {
+    ImageView view;
+    view.width = image.width;
+    view.height = image.height;
+    view.channels = image.channels;
+    view.pixels = image.pixels.data();
+    view.size = image.pixels.size();
+    view.metadata = &image.metadata;
+    view.layout = &image.layout;
+    return encode_png(view, level, out, error, skipped);
+}
+
+uint64_t png_size_bound(uint32_t width, uint32_t height, uint32_t channels, const std::vector<Metadata>& metadata) {
+    // Rows with their filter bytes, deflated at worst a little larger (zlib's
+    // deflateBound is about n + n/4096 + 13), in IDAT chunks of 8192 bytes.
+    const uint64_t raw = (uint64_t{width} * channels + 1) * height;
+    const uint64_t deflated = raw + raw / 1024 + 64;
+    uint64_t bound = 8 + 25 + deflated + 12 * (deflated / 8192 + 1) + 12;  // signature, IHDR, IDATs, IEND
+    for (const Metadata& m : metadata) bound += m.key.size() + m.data.size() + m.data.size() / 1024 + 128;
+    return bound;
+}
+
+bool encode_png(const ImageView& image, int level, std::vector<uint8_t>& out, std::string& error,
+                std::vector<std::string>* skipped) {
     out.clear();
+    static const std::vector<Metadata> kNone;
+    const std::vector<Metadata>& metadata = image.metadata ? *image.metadata : kNone;
     if (image.channels != 3 && image.channels != 4) {
         error = "cannot write PNG: " + std::to_string(image.channels) +
                 " channels (only RGB and RGBA are supported)";
@@ -1455,8 +1482,8 @@ bool encode_png(const Image& image, int level, std::vector<uint8_t>& out, std::s
         return false;
     }
     const uint64_t row_bytes = uint64_t{image.width} * image.channels;
-    if (row_bytes * image.height != image.pixels.size()) {
-        error = "cannot write PNG: pixel buffer has " + std::to_string(image.pixels.size()) +
+    if (row_bytes * image.height != image.size) {
+        error = "cannot write PNG: pixel buffer has " + std::to_string(image.size) +
                 " bytes, expected " + std::to_string(row_bytes * image.height);
         return false;
     }
@@ -1465,7 +1492,7 @@ bool encode_png(const Image& image, int level, std::vector<uint8_t>& out, std::s
                 " is outside -1..9";
         return false;
     }
-    if (image.layout.present) {
+    if (image.layout && image.layout->present) {
         try {
             error = encode_with_layout(image, level, out);
         } catch (const std::bad_alloc&) {
@@ -1484,15 +1511,15 @@ bool encode_png(const Image& image, int level, std::vector<uint8_t>& out, std::s
         return false;
     }
     // libpng only reads through these pointers.
-    auto* base = const_cast<uint8_t*>(image.pixels.data());
+    auto* base = const_cast<uint8_t*>(image.pixels);
     for (uint32_t y = 0; y < image.height; ++y) rows[y] = base + size_t{y} * row_bytes;
 
     EncodePlan plan;
-    std::vector<size_t> skipped_items;  // indexes into image.metadata
+    std::vector<size_t> skipped_items;  // indexes into metadata
     std::vector<const char*> reasons;
     try {
-        for (size_t i = 0; i < image.metadata.size(); ++i) {
-            const char* reason = plan_item(image.metadata[i], plan);
+        for (size_t i = 0; i < metadata.size(); ++i) {
+            const char* reason = plan_item(metadata[i], plan);
             if (reason != nullptr) {
                 skipped_items.push_back(i);
                 reasons.push_back(reason);
@@ -1514,6 +1541,13 @@ bool encode_png(const Image& image, int level, std::vector<uint8_t>& out, std::s
         return false;
     }
 
+    // Reserved whole: growing by doubling could take twice the bytes.
+    try {
+        out.reserve(static_cast<size_t>(png_size_bound(image.width, image.height, image.channels, metadata)));
+    } catch (const std::bad_alloc&) {
+        error = "out of memory encoding PNG";
+        return false;
+    }
     PngContext ctx;
     ctx.out = &out;
     ctx.plan = &plan;
@@ -1527,13 +1561,13 @@ bool encode_png(const Image& image, int level, std::vector<uint8_t>& out, std::s
     if (skipped != nullptr) {
         try {
             const size_t icc_index = ctx.icc_rejected
-                                         ? static_cast<size_t>(plan.icc - image.metadata.data())
-                                         : image.metadata.size();
-            for (size_t i = 0, k = 0; i < image.metadata.size(); ++i) {
+                                         ? static_cast<size_t>(plan.icc - metadata.data())
+                                         : metadata.size();
+            for (size_t i = 0, k = 0; i < metadata.size(); ++i) {
                 if (k < skipped_items.size() && skipped_items[k] == i) {
-                    skipped->push_back(describe_item(i, image.metadata[i]) + ": " + reasons[k++]);
+                    skipped->push_back(describe_item(i, metadata[i]) + ": " + reasons[k++]);
                 } else if (ctx.icc_rejected && i == icc_index) {
-                    skipped->push_back(describe_item(i, image.metadata[i]) +
+                    skipped->push_back(describe_item(i, metadata[i]) +
                                        ": libpng refused the profile");
                 }
             }

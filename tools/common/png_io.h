@@ -193,6 +193,24 @@ bool decode_png(const uint8_t* data, size_t size, Image& out, std::string& error
 bool encode_png(const Image& image, int level, std::vector<uint8_t>& out, std::string& error,
                 std::vector<std::string>* skipped = nullptr);
 
+// An image whose pixels are held elsewhere (a buffer not zeroed first), for
+// encode_png without a copy into an Image.
+struct ImageView {
+    uint32_t width = 0;
+    uint32_t height = 0;
+    uint32_t channels = 0;                          // 3 (RGB) or 4 (RGBA)
+    const uint8_t* pixels = nullptr;                // width * height * channels bytes
+    size_t size = 0;                                // bytes at `pixels`
+    const std::vector<Metadata>* metadata = nullptr;  // nullptr: none
+    const PngLayout* layout = nullptr;                // nullptr (or not present): plain RGB/RGBA
+};
+bool encode_png(const ImageView& image, int level, std::vector<uint8_t>& out, std::string& error,
+                std::vector<std::string>* skipped = nullptr);
+
+// The most bytes encode_png writes for a `width` x `height` image of
+// `channels` with `metadata`: what it reserves for `out` up front.
+uint64_t png_size_bound(uint32_t width, uint32_t height, uint32_t channels, const std::vector<Metadata>& metadata);
+
 }  // namespace qohi_tools
 
 #endif

@@ -214,7 +214,12 @@ QOHI_API qohi_status qohi_reader_find_frame(qohi_reader *reader, const char *nam
  * width * channels). `channels` selects the output layout: 0 for the frame's
  * own, 3 for RGB (alpha dropped; refused if the frame has alpha other than
  * 255), or 4 for RGBA (alpha 255 added to RGB frames). `buffer_size` is the
- * size of `pixels` in bytes and must hold the whole image. */
+ * size of `pixels` in bytes and must hold the whole image.
+ * With `pixels` NULL and `buffer_size` 0 the call is a probe: it makes every
+ * check that needs no pixel memory (the frame and its reference chain can be
+ * decoded, the limits, the records and their CRCs, the frame data's band
+ * layout) and answers QOHI_ERROR_INVALID_ARGUMENT if they all pass, so that a
+ * caller can refuse a hostile frame before allocating its buffer. */
 QOHI_API qohi_status qohi_reader_decode_frame(qohi_reader *reader, uint32_t index,
                                               void *pixels, size_t buffer_size, size_t stride,
                                               uint32_t channels);
@@ -290,6 +295,10 @@ typedef struct qohi_write_options {
     /* Threads that code a frame's row bands at once: 0 (default) one per
      * core, 1 none besides the caller's. The file is the same for any count. */
     uint32_t threads;
+    /* File writers: nonzero: qohi_writer_finish() may replace a file that
+     * exists at the path; 0 (default): it fails with QOHI_ERROR_IO if the
+     * path exists by then, and leaves what is there alone. */
+    int overwrite;
 } qohi_write_options;
 
 #define QOHI_DEFAULT_MAX_DEPTH 16
@@ -339,9 +348,10 @@ QOHI_API void qohi_write_options_init(qohi_write_options *options);
 
 typedef struct qohi_writer qohi_writer;
 
-/* Write to `path`. Data goes to a temporary file beside it, which replaces
- * `path` only when qohi_writer_finish() succeeds; a writer destroyed before
- * that leaves `path` untouched and removes the temporary file. */
+/* Write to `path`. Data goes to a temporary file in its directory, which
+ * gets the name `path` only when qohi_writer_finish() succeeds (replacing a
+ * file there only with options->overwrite); a writer destroyed before that
+ * leaves `path` untouched and removes the temporary file. */
 QOHI_API qohi_status qohi_writer_open_file(const char *path, const qohi_write_options *options,
                                            qohi_writer **out_writer, qohi_error *error);
 
@@ -384,6 +394,12 @@ QOHI_API qohi_status qohi_writer_finish(qohi_writer *writer, void **out_data, si
 QOHI_API void qohi_writer_destroy(qohi_writer *writer);
 
 QOHI_API const char *qohi_writer_message(const qohi_writer *writer);
+
+/* The path of the named temporary file a file writer writes to until
+ * qohi_writer_finish() names it, for a program that removes it when a
+ * signal ends it; "" when there is none (a memory writer, a finished one,
+ * or an unnamed file, which is what file systems with O_TMPFILE give). */
+QOHI_API const char *qohi_writer_temporary_path(const qohi_writer *writer);
 
 /* ------------------------------------------------------------ collection planning */
 
