@@ -16,7 +16,8 @@
 // frame of a name); decoding a frame gives the same status and pixels every
 // time, whatever was decoded before, in either memory mode; RGB/RGBA/stride
 // layouts agree with the native one; undersized buffers are refused;
-// metadata is readable.
+// metadata is readable; frame attributes and entries (info, lookup by name,
+// content) are consistent and read the same every time.
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -184,6 +185,57 @@ struct Session {
         }
     }
 
+    // The frame's attributes: readable or refused, the same every time.
+    void attributes(uint32_t index) {
+        qohi_file_attributes a, b;
+        const qohi_status s = qohi_reader_frame_attributes(reader, index, &a);
+        check_status(s, qohi_reader_message(reader));
+        QOHI_FUZZ_CHECK(qohi_reader_frame_attributes(reader, index, &b) == s);
+        if (index >= count) QOHI_FUZZ_CHECK(s == QOHI_ERROR_NOT_FOUND);
+        if (s != QOHI_OK) return;
+        QOHI_FUZZ_CHECK(a.present == b.present && a.mode == b.mode && a.mtime == b.mtime && a.mtime_nsec == b.mtime_nsec);
+        if (a.present) QOHI_FUZZ_CHECK(a.mode <= 07777 && a.mtime_nsec <= 999999999u);
+    }
+
+    // Entries (spec §3.15): info consistent with the index's checks, found
+    // by name, content read whole or refused, the same every time.
+    void entries() {
+        const uint32_t n = qohi_reader_entry_count(reader);
+        for (uint32_t j = 0; j < n && j < 64; ++j) {
+            qohi_entry_info e;
+            const qohi_status s = qohi_reader_entry_info(reader, j, &e);
+            check_status(s);
+            QOHI_FUZZ_CHECK(s == QOHI_OK);
+            QOHI_FUZZ_CHECK(e.name != nullptr && e.name_size > 0 && std::strlen(e.name) == e.name_size);
+            if (e.kind == QOHI_ENTRY_FOLDER) QOHI_FUZZ_CHECK(e.size == 0);
+            if (e.kind == QOHI_ENTRY_SYMLINK) QOHI_FUZZ_CHECK(e.size >= 1 && e.size <= 65535);
+            if (e.method == 0) QOHI_FUZZ_CHECK(e.size <= e.coded_size);
+            if (e.attributes.present) QOHI_FUZZ_CHECK(e.attributes.mode <= 07777 && e.attributes.mtime_nsec <= 999999999u);
+            uint32_t found = UINT32_MAX;
+            QOHI_FUZZ_CHECK(qohi_reader_find_entry(reader, e.name, &found) == QOHI_OK);
+            QOHI_FUZZ_CHECK(found <= j);
+            struct Sum {
+                uint64_t bytes = 0, hash = 0;
+            } first, again;
+            auto sink = [](void* user, const void* data, size_t size) {
+                auto* sum = static_cast<Sum*>(user);
+                QOHI_FUZZ_CHECK(size > 0 && data != nullptr);
+                sum->bytes += size;
+                sum->hash = sum->hash * 31 + qohi_fuzz::hash_bytes(data, size);
+                return QOHI_OK;
+            };
+            const qohi_status r = qohi_reader_read_entry(reader, j, sink, &first);
+            check_status(r, qohi_reader_message(reader));
+            QOHI_FUZZ_CHECK(qohi_reader_read_entry(reader, j, sink, &again) == r);
+            if (r == QOHI_OK) {
+                QOHI_FUZZ_CHECK(first.bytes == e.size);
+                QOHI_FUZZ_CHECK(first.hash == again.hash);
+            }
+        }
+        qohi_entry_info past;
+        QOHI_FUZZ_CHECK(qohi_reader_entry_info(reader, n, &past) == QOHI_ERROR_NOT_FOUND);
+    }
+
     void find(uint32_t index) {
         if (index >= info.size()) return;
         const qohi_frame_info& f = info[index];
@@ -285,8 +337,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         // Default walk: every frame in order, then backwards, with metadata.
         for (uint32_t i = 0; i < count && i < 64; ++i)
             if (s.afford(i)) s.decode_native(i);
+        s.entries();
         for (uint32_t i = count < 64 ? count : 64; i-- > 0;) {
             s.metadata(i);
+            s.attributes(i);
             if (s.afford(i)) s.decode_native(i);
         }
     }
