@@ -241,6 +241,31 @@ std::string read_entry(qohi_reader* reader, uint32_t index, std::vector<uint8_t>
     return st == QOHI_OK ? std::string() : reader_error(reader, st);
 }
 
+// Writes entry `index`'s content to `fd` as it is read. False with `err`
+// (an errno value) when writing fails, or with `read_error` ("CLASS:
+// message") when the archive does.
+bool copy_entry(qohi_reader* reader, uint32_t index, int fd, int& err, std::string& read_error) {
+    struct Copy {
+        int fd;
+        int err = 0;
+    } copy{fd};
+    const qohi_status st = qohi_reader_read_entry(
+        reader, index,
+        [](void* user, const void* data, size_t size) {
+            auto* c = static_cast<Copy*>(user);
+            return write_all(c->fd, static_cast<const uint8_t*>(data), size, c->err) ? QOHI_OK : QOHI_ERROR_IO;
+        },
+        &copy);
+    if (st == QOHI_OK) return true;
+    if (copy.err != 0) {
+        err = copy.err;
+    } else {
+        read_error = reader_error(reader, st);
+        err = EIO;
+    }
+    return false;
+}
+
 // Whether `target` may be written: nothing there, or (with -f) a regular
 // file. "" if so, else why not.
 std::string check_target(const Args& args, const std::string& target, bool may_replace_link) {
@@ -311,7 +336,8 @@ EntryTally unpack_entries(const Program& prog, const Args& args, const std::stri
                 ++tally.restored;
                 continue;
             }
-            std::string why = read_entry(reader, i, content);
+            std::string why;
+            if (info.kind == QOHI_ENTRY_SYMLINK) why = read_entry(reader, i, content);
             if (why.empty() && !make_parent_folders(dir, name, err)) why = printable(err);
             if (why.empty()) why = check_target(args, target, info.kind == QOHI_ENTRY_SYMLINK);
             if (!why.empty()) {
@@ -329,9 +355,15 @@ EntryTally unpack_entries(const Program& prog, const Args& args, const std::stri
                     continue;
                 }
             } else {
+                // Streamed from the archive to the file, a piece at a time.
+                std::string read_error;
+                const ContentWriter copy = [&](int fd, int& e) { return copy_entry(reader, i, fd, e, read_error); };
                 int write_errno = 0;
-                if (!write_file_atomic(target, content.data(), content.size(), args.force, err, Durability::kAtSync,
-                                       &write_errno)) {
+                if (!write_file_atomic_with(target, copy, args.force, err, Durability::kAtSync, &write_errno)) {
+                    if (!read_error.empty()) {
+                        refuse(read_error);
+                        continue;
+                    }
                     if (!failure_is_the_names(write_errno)) {
                         tally.stopped = printable(err) + "; unpacking stopped at entry " + std::to_string(i);
                         return tally;
@@ -369,11 +401,12 @@ int extract_entry(const Program& prog, const Args& args, const std::string& in_n
         return prog.fail(in_name + ": '" + printable(entry_name(info)) + "' is a " + entry_kind_name(info.kind) +
                          ", not a file; unpack the whole file to restore it");
     }
-    std::vector<uint8_t> content;
-    const std::string why = read_entry(reader, index, content);
-    if (!why.empty()) return prog.fail(in_name + ": entry " + std::to_string(index) + ": " + why);
-    std::string err;
-    if (!write_file_atomic(args.output, content.data(), content.size(), args.force, err)) return prog.fail(printable(err));
+    std::string err, read_error;
+    const ContentWriter copy = [&](int fd, int& e) { return copy_entry(reader, index, fd, e, read_error); };
+    if (!write_file_atomic_with(args.output, copy, args.force, err)) {
+        if (!read_error.empty()) return prog.fail(in_name + ": entry " + std::to_string(index) + ": " + read_error);
+        return prog.fail(printable(err));
+    }
     return kExitOk;
 }
 

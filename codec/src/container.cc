@@ -83,9 +83,7 @@ void encode_frame_header(const FrameHeader& h, uint32_t index, std::vector<uint8
 
 void encode_index_entry(const FrameHeader& h, uint32_t index, uint64_t offset_delta, const std::string& previous_name,
                         std::vector<uint8_t>& payload) {
-    size_t shared = 0;
-    while (shared < h.name.size() && shared < previous_name.size() && h.name[shared] == previous_name[shared])
-        ++shared;
+    const size_t shared = shared_prefix(h.name, previous_name);
     ByteWriter w(payload);
     w.varint(offset_delta);
     w.varint(shared);
@@ -210,9 +208,7 @@ void encode_entry_header(const EntryHeader& h, std::vector<uint8_t>& payload) {
 
 void encode_entry_index_item(const EntryHeader& h, uint64_t offset_delta, const std::string& previous_name,
                              std::vector<uint8_t>& payload) {
-    size_t shared = 0;
-    while (shared < h.name.size() && shared < previous_name.size() && h.name[shared] == previous_name[shared])
-        ++shared;
+    const size_t shared = shared_prefix(h.name, previous_name);
     ByteWriter w(payload);
     w.varint(offset_delta);
     w.varint(shared);
@@ -333,6 +329,12 @@ Status decode_metadata(uint32_t type, const uint8_t* payload, size_t size, Metad
     std::vector<uint8_t> again;
     if (!encode_metadata(check, t, again).ok()) return corrupt("malformed metadata record " + type_name(type));
     return ok_status();
+}
+
+size_t shared_prefix(const std::string& name, const std::string& previous) {
+    size_t shared = 0;
+    while (shared < name.size() && shared < previous.size() && name[shared] == previous[shared]) ++shared;
+    return shared;
 }
 
 bool is_valid_name(const uint8_t* bytes, size_t size) {

@@ -174,6 +174,10 @@ void encode_trailer(const Trailer& t, std::vector<uint8_t>& payload);
 Status encode_metadata(const MetadataItem& item, uint32_t& type, std::vector<uint8_t>& payload);
 Status decode_metadata(uint32_t type, const uint8_t* payload, size_t size, MetadataItem& item);
 
+// How many leading bytes `name` shares with `previous`: what an index entry
+// front-codes (spec §3.11).
+size_t shared_prefix(const std::string& name, const std::string& previous);
+
 // Checks that `bytes` is well-formed UTF-8 without NUL (frame names, spec §3.8).
 bool is_valid_name(const uint8_t* bytes, size_t size);
 inline bool is_valid_name(const std::string& bytes) {

@@ -246,10 +246,7 @@ Status Reader::scan_frames() {
                 return st;
             }
             const std::string& name = e.header.name;
-            size_t shared = 0;
-            while (shared < name.size() && shared < previous_entry_name.size() &&
-                   name[shared] == previous_entry_name[shared])
-                ++shared;
+            const size_t shared = shared_prefix(name, previous_entry_name);
             entry_names_.append(shared, reinterpret_cast<const uint8_t*>(name.data()) + shared, name.size() - shared);
             previous_entry_name.swap(e.header.name);
             e.header.name.clear();
@@ -285,9 +282,8 @@ Status Reader::scan_frames() {
         }
         f.end = rec.end;
 
-        size_t shared = 0;
         const std::string& name = f.header.name;
-        while (shared < name.size() && shared < previous_name.size() && name[shared] == previous_name[shared]) ++shared;
+        const size_t shared = shared_prefix(name, previous_name);
         names_.append(shared, reinterpret_cast<const uint8_t*>(name.data()) + shared, name.size() - shared);
         previous_name.swap(f.header.name);
         f.header.name.clear();  // names_ has it

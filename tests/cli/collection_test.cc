@@ -849,6 +849,48 @@ TEST_F(CollectionTest, EveryKindOfFileComesBack) {
     }
 }
 
+// A stored file is written as it is read, a piece at a time; one whose
+// content is damaged further on leaves no file (nor a temporary) behind,
+// and the other items are still restored.
+TEST_F(CollectionTest, DamagedStoredFileLeavesNothing) {
+    Bytes big((size_t{9} << 20) + 3);
+    for (size_t i = 0; i < big.size(); ++i) big[i] = uint8_t(i * 2654435761u >> 13);
+    write_bytes(path("photos/big.bin"), big);
+    RunResult e = enc({"photos", "-o", "album.qohi"});
+    ASSERT_EQ(e.exit_code, 0) << describe(e);
+    Bytes file = read_bytes(path("album.qohi"));
+    // The big file's second piece (EDAT records of 4 MiB): flip a byte in it.
+    size_t seen = 0, flipped = 0;
+    for (size_t pos = 28; pos + 12 <= file.size();) {
+        const uint32_t n = uint32_t(file[pos + 4]) | uint32_t(file[pos + 5]) << 8 | uint32_t(file[pos + 6]) << 16 |
+                           uint32_t(file[pos + 7]) << 24;
+        if (std::memcmp(&file[pos], "EDAT", 4) == 0 && n == (4u << 20) && ++seen == 2) {
+            file[pos + 8 + 1000] ^= 0x10;
+            flipped = pos;
+            break;
+        }
+        pos += 12 + size_t(n);
+    }
+    ASSERT_NE(flipped, 0u);
+    write_bytes(path("damaged.qohi"), file);
+    RunResult d = dec({"damaged.qohi", "-o", "out"});
+    EXPECT_EQ(d.exit_code, 1) << describe(d);
+    EXPECT_TRUE(contains(d.err, "('big.bin'): CORRUPT: ")) << d.err;
+    EXPECT_TRUE(contains(d.err, "1 of 15 items not restored")) << d.err;
+    EXPECT_FALSE(exists(path("out/big.bin")));
+    std::set<std::string> want = tree(path("photos"));
+    want.erase("big.bin");
+    EXPECT_EQ(tree(path("out")), want);  // no temporary file either
+    EXPECT_EQ(read_bytes(path("out/notes.txt")), read_bytes(path("photos/notes.txt")));
+    // --frame NAME extracts a stored file alone; the damaged one fails cleanly.
+    d = dec({"album.qohi", "--frame", "big.bin", "-o", "big-copy.bin"});
+    ASSERT_EQ(d.exit_code, 0) << describe(d);
+    EXPECT_TRUE(read_bytes(path("big-copy.bin")) == big);
+    d = dec({"damaged.qohi", "--frame", "big.bin", "-o", "big-bad.bin"});
+    EXPECT_EQ(d.exit_code, 1) << describe(d);
+    EXPECT_FALSE(exists(path("big-bad.bin")));
+}
+
 // --baseline pins images: one outside the folder is added as
 // "baseline/<name>", one inside keeps its name; both are listed as baselines,
 // written first, and restored.

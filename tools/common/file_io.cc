@@ -50,6 +50,9 @@ bool read_all(int fd, std::vector<uint8_t>& out, int& err) {
     }
 }
 
+
+}  // namespace
+
 bool write_all(int fd, const uint8_t* data, size_t size, int& err) {
     while (size > 0) {
         ssize_t n = ::write(fd, data, size);
@@ -63,8 +66,6 @@ bool write_all(int fd, const uint8_t* data, size_t size, int& err) {
     }
     return true;
 }
-
-}  // namespace
 
 bool read_file(const std::string& path, std::vector<uint8_t>& out, std::string& error) {
     int err = 0;
@@ -100,6 +101,13 @@ bool read_file(const std::string& path, std::vector<uint8_t>& out, std::string& 
 
 bool write_file_atomic(const std::string& path, const uint8_t* data, size_t size, bool overwrite,
                        std::string& error, Durability durability, int* failure) {
+    return write_file_atomic_with(
+        path, [&](int fd, int& err) { return write_all(fd, data, size, err); }, overwrite, error, durability,
+        failure);
+}
+
+bool write_file_atomic_with(const std::string& path, const ContentWriter& write, bool overwrite,
+                            std::string& error, Durability durability, int* failure) {
     int err = 0;
     // Sets `error` (and `failure`) for a failure with errno value `e`.
     auto failed = [&](const std::string& what, int e) {
@@ -109,7 +117,7 @@ bool write_file_atomic(const std::string& path, const uint8_t* data, size_t size
     };
     if (path == "-") {
         std::fflush(stdout);
-        if (!write_all(STDOUT_FILENO, data, size, err)) {
+        if (!write(STDOUT_FILENO, err)) {
             return failed("cannot write " + display_name(path, true), err);
         }
         return true;
@@ -130,7 +138,7 @@ bool write_file_atomic(const std::string& path, const uint8_t* data, size_t size
             fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
         } while (fd < 0 && errno == EINTR);
         if (fd < 0) return failed("cannot open '" + path + "'", errno);
-        bool ok = write_all(fd, data, size, err);
+        bool ok = write(fd, err);
         if (::close(fd) != 0 && ok) {
             ok = false;
             err = errno;
@@ -188,7 +196,7 @@ bool write_file_atomic(const std::string& path, const uint8_t* data, size_t size
     }
     if (err != 0) return failed("cannot create a temporary file for '" + path + "'", err);
     const bool flush_now = durability == Durability::kNow || replacing;
-    bool written = write_all(file.fd(), data, size, err);
+    bool written = write(file.fd(), err);
     if (written && flush_now && ::fsync(file.fd()) != 0) {
         written = false;
         err = errno;

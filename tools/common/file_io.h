@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,16 @@ enum class Durability { kNow, kAtSync };
 // a file that appeared).
 bool write_file_atomic(const std::string& path, const uint8_t* data, size_t size, bool overwrite,
                        std::string& error, Durability durability = Durability::kNow, int* failure = nullptr);
+
+// The same for content that `write` produces a piece at a time into `fd`
+// (a file of any size, with little memory): it returns false, with `err`
+// set to an errno value, if it fails.
+using ContentWriter = std::function<bool(int fd, int& err)>;
+bool write_file_atomic_with(const std::string& path, const ContentWriter& write, bool overwrite,
+                            std::string& error, Durability durability = Durability::kNow, int* failure = nullptr);
+
+// Writes all `size` bytes of `data` to `fd`; false with `err` set on failure.
+bool write_all(int fd, const uint8_t* data, size_t size, int& err);
 
 // True if a write that failed with `err` failed for its name alone (the file
 // exists by now, or the name is too long or invalid there); other failures

@@ -976,29 +976,38 @@ void build_layout(const uint8_t* file, size_t size, const ChunkScan& scan, const
 
 // ------------------------------------------------------------ encoding
 
+// libpng's write structures for `ctx`; false (with the message set) when out
+// of memory. The caller sets its own setjmp, then set_up_png_writer().
+bool create_png_writer(PngContext* ctx, png_structp& png, png_infop& info) {
+    png = png_create_write_struct(PNG_LIBPNG_VER_STRING, ctx, png_io_error, png_io_warning);
+    if (png) info = png_create_info_struct(png);
+    if (png && info) return true;
+    if (png) png_destroy_write_struct(&png, nullptr);
+    set_message(ctx, "out of memory");
+    return false;
+}
+
+void set_up_png_writer(png_structp png, PngContext* ctx, int level) {
+    png_set_write_fn(png, ctx, png_io_write, png_io_flush);
+    // PNG allows 2^31 - 1 columns and rows; libpng refuses more than its
+    // default limit of 1,000,000 on writing too (a 2^24 x 1 frame).
+    png_set_user_limits(png, 0x7fffffff, 0x7fffffff);
+    if (level >= 0) png_set_compression_level(png, level);
+}
+
 // Writes IHDR, PLTE (palette images), IDAT and IEND with libpng: the samples
 // of `rows`, one byte each. No C++ objects with destructors live in this frame.
 bool encode_samples_with_libpng(PngContext* ctx, const PngLayout* layout, uint32_t width, uint32_t height,
                                 const std::vector<png_color>* palette, int level,
                                 std::vector<png_bytep>* rows) {
-    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, ctx, png_io_error, png_io_warning);
-    if (!png) {
-        set_message(ctx, "out of memory");
-        return false;
-    }
-    png_infop info = png_create_info_struct(png);
-    if (!info) {
-        png_destroy_write_struct(&png, nullptr);
-        set_message(ctx, "out of memory");
-        return false;
-    }
+    png_structp png = nullptr;
+    png_infop info = nullptr;
+    if (!create_png_writer(ctx, png, info)) return false;
     if (setjmp(png_jmpbuf(png))) {
         png_destroy_write_struct(&png, &info);
         return false;
     }
-    png_set_write_fn(png, ctx, png_io_write, png_io_flush);
-    png_set_user_limits(png, 0x7fffffff, 0x7fffffff);
-    if (level >= 0) png_set_compression_level(png, level);
+    set_up_png_writer(png, ctx, level);
     png_set_IHDR(png, info, width, height, layout->bit_depth, layout->color_type,
                  layout->interlace ? PNG_INTERLACE_ADAM7 : PNG_INTERLACE_NONE,
                  PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
@@ -1147,27 +1156,14 @@ std::string encode_with_layout(const ImageView& image, int level, std::vector<ui
 
 bool encode_with_libpng(PngContext* ctx, const ImageView* image, int level,
                         std::vector<png_bytep>* rows) {
-    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, ctx, png_io_error,
-                                              png_io_warning);
-    if (!png) {
-        set_message(ctx, "out of memory");
-        return false;
-    }
-    png_infop info = png_create_info_struct(png);
-    if (!info) {
-        png_destroy_write_struct(&png, nullptr);
-        set_message(ctx, "out of memory");
-        return false;
-    }
+    png_structp png = nullptr;
+    png_infop info = nullptr;
+    if (!create_png_writer(ctx, png, info)) return false;
     if (setjmp(png_jmpbuf(png))) {
         png_destroy_write_struct(&png, &info);
         return false;
     }
-    png_set_write_fn(png, ctx, png_io_write, png_io_flush);
-    // PNG allows 2^31 - 1 columns and rows; libpng refuses more than its
-    // default limit of 1,000,000 on writing too (a 2^24 x 1 frame).
-    png_set_user_limits(png, 0x7fffffff, 0x7fffffff);
-    if (level >= 0) png_set_compression_level(png, level);
+    set_up_png_writer(png, ctx, level);
     png_set_IHDR(png, info, image->width, image->height, 8,
                  image->channels == 4 ? PNG_COLOR_TYPE_RGB_ALPHA : PNG_COLOR_TYPE_RGB,
                  PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
