@@ -826,9 +826,20 @@ int main(int argc, char** argv) {
     qohi_file_attributes first_attributes{};
     if (count == 1 && qohi_reader_frame_attributes(reader, 0, &first_attributes) != QOHI_OK)
         first_attributes.present = 0;
-    const bool packed_folder = entry_count > 0 || first_attributes.present;
+    // A file of one stored file, without attributes, is what qohienc makes of
+    // a single PNG that a frame cannot hold: it decodes to OUTPUT like an image.
+    qohi_entry_info only{};
+    const bool one_stored_file = count == 0 && entry_count == 1 &&
+                                 qohi_reader_entry_info(reader, 0, &only) == QOHI_OK &&
+                                 only.kind == QOHI_ENTRY_FILE && !only.attributes.present;
+    const bool packed_folder = (entry_count > 0 && !one_stored_file) || first_attributes.present;
     const bool output_is_folder =
         args.output != "-" && (args.output.back() == '/' || is_directory(args.output));
+    if (one_stored_file && !have_frame && !output_is_folder) {
+        rc = check_output(prog, args);
+        if (rc != kContinue) return rc;
+        return extract_entry(prog, args, in_name, reader, 0);
+    }
     // An -o naming a PNG takes the image of a packed folder of one image.
     const bool one_image_to_png = count == 1 && entry_count == 0 && args.output_given && !output_is_folder &&
                                   has_png_extension(args.output);

@@ -240,80 +240,6 @@ std::string compare_frame(qohi_reader* reader, uint32_t index, const Image& want
     return std::string();
 }
 
-// -------------------------------------------------------------- one image
-
-int encode_single(const Program& prog, const Args& args, const Settings& settings) {
-    std::vector<uint8_t> input;
-    std::string err;
-    if (!read_file(args.input, input, err)) return prog.fail(err);
-    Image image;
-    if (!decode_png(input.data(), input.size(), image, err)) {
-        return prog.fail(input_name(args.input) + ": " + err);
-    }
-    // A single image has no place to keep the file as it is.
-    if (!image.not_exact.empty()) {
-        return prog.fail(input_name(args.input) + ": cannot be stored exactly (" + image.not_exact +
-                         "); pack its folder to keep it as it is");
-    }
-
-    qohi_write_options wopt;
-    qohi_write_options_init(&wopt);
-    wopt.method = settings.method;
-    wopt.effort = settings.effort < 0 ? 0 : settings.effort;
-    wopt.threads = settings.threads;
-    WriterDestroyer wd;
-    qohi_error qerr{};
-    qohi_status st = qohi_writer_open_memory(&wopt, &wd.writer, &qerr);
-    if (st != QOHI_OK) {
-        return prog.fail("cannot create encoder: " +
-                         library_message(qerr.message, qohi_status_string(st)));
-    }
-    const std::string frame_name = args.input == "-" ? std::string() : base_name(args.input);
-    std::vector<uint8_t> pngc;
-    const std::vector<qohi_metadata> metadata = to_library_metadata(image, pngc);
-    qohi_frame_options fopt;
-    qohi_frame_options_init(&fopt);
-    fopt.name = frame_name.empty() ? nullptr : frame_name.c_str();
-    fopt.reference = QOHI_REFERENCE_NONE;
-    fopt.metadata = metadata.empty() ? nullptr : metadata.data();
-    fopt.metadata_count = metadata.size();
-    st = qohi_writer_add_frame_with(wd.writer, image.pixels.data(), image.width, image.height,
-                                    image.channels, 0, &fopt);
-    void* data = nullptr;
-    size_t size = 0;
-    if (st == QOHI_OK) st = qohi_writer_finish(wd.writer, &data, &size);
-    if (st != QOHI_OK) {
-        return prog.fail(input_name(args.input) + ": encoding failed: " +
-                         library_message(qohi_writer_message(wd.writer), qohi_status_string(st)));
-    }
-    struct Freer {
-        void* p;
-        ~Freer() { qohi_free(p); }
-    } freer{data};
-
-    if (settings.verify) {
-        ReaderCloser rd;
-        st = qohi_reader_open_memory(data, size, nullptr, &rd.reader, &qerr);
-        std::string problem =
-            st != QOHI_OK ? library_message(qerr.message, qohi_status_string(st))
-                          : compare_frame(rd.reader, 0, image, frame_name, false);
-        if (!problem.empty()) {
-            return prog.fail(input_name(args.input) + ": verification failed: " + problem +
-                             "; nothing written");
-        }
-    }
-    if (!write_file_atomic(args.output, static_cast<const uint8_t*>(data), size, args.force, err)) {
-        return prog.fail(err);
-    }
-    if (args.verbose) {
-        double ratio = input.empty() ? 0.0 : static_cast<double>(size) / static_cast<double>(input.size());
-        std::fprintf(stderr, "%s: %s: %ux%u, %u channels, %zu -> %zu bytes, ratio %.3f%s\n", prog.name,
-                     input_name(args.input).c_str(), image.width, image.height, image.channels,
-                     input.size(), size, ratio, settings.verify ? ", verified" : "");
-    }
-    return kExitOk;
-}
-
 // ------------------------------------------------------------- a folder
 
 // An image of the folder (or a baseline), coded as a frame.
@@ -333,7 +259,7 @@ struct StoredItem {
     uint32_t kind = QOHI_ENTRY_FILE;
     qohi_file_attributes attributes{};
     uint64_t size = 0;
-    std::string target;  // a link's
+    std::string target;  // a link's (and, without a path, a file's content)
     std::string why;     // a file that looks like an image but is stored as it is: why
 };
 
@@ -665,8 +591,9 @@ std::string compare_entry(qohi_reader* reader, uint32_t index, const StoredItem&
     if (std::string(info.name, info.name_size) != item.name) return "its name differs";
     if (info.kind != item.kind || info.size != item.size) return "its kind or size differs";
     const qohi_file_attributes& a = info.attributes;
-    if (!a.present || a.mode != item.attributes.mode || a.mtime != item.attributes.mtime ||
-        a.mtime_nsec != item.attributes.mtime_nsec)
+    if ((a.present != 0) != (item.attributes.present != 0) ||
+        (a.present && (a.mode != item.attributes.mode || a.mtime != item.attributes.mtime ||
+                       a.mtime_nsec != item.attributes.mtime_nsec)))
         return "its attributes differ";
     struct Compare {
         int fd = -1;
@@ -675,7 +602,7 @@ std::string compare_entry(qohi_reader* reader, uint32_t index, const StoredItem&
         bool same = true;
     } cmp;
     FileHandle f;
-    if (item.kind == QOHI_ENTRY_FILE) {
+    if (item.kind == QOHI_ENTRY_FILE && !item.path.empty()) {
         f.fd = ::open(item.path.c_str(), O_RDONLY | O_CLOEXEC);
         if (f.fd < 0) return std::string("cannot open the file again: ") + std::strerror(errno);
         cmp.fd = f.fd;
@@ -707,6 +634,99 @@ std::string compare_entry(qohi_reader* reader, uint32_t index, const StoredItem&
     }
     if (!cmp.same || cmp.at != item.size) return "its content differs";
     return std::string();
+}
+
+// -------------------------------------------------------------- one image
+
+int encode_single(const Program& prog, const Args& args, const Settings& settings) {
+    std::vector<uint8_t> input;
+    std::string err;
+    if (!read_file(args.input, input, err)) return prog.fail(err);
+    Image image;
+    if (!decode_png(input.data(), input.size(), image, err) && image.not_exact.empty()) {
+        return prog.fail(input_name(args.input) + ": " + err);
+    }
+    // A PNG that a frame cannot give back exactly (16-bit, ...) is stored as
+    // it is, an entry (spec §3.15) without attributes: one file, not a folder.
+    const bool as_is = !image.not_exact.empty();
+
+    qohi_write_options wopt;
+    qohi_write_options_init(&wopt);
+    wopt.method = settings.method;
+    wopt.effort = settings.effort < 0 ? 0 : settings.effort;
+    wopt.threads = settings.threads;
+    WriterDestroyer wd;
+    qohi_error qerr{};
+    qohi_status st = qohi_writer_open_memory(&wopt, &wd.writer, &qerr);
+    if (st != QOHI_OK) {
+        return prog.fail("cannot create encoder: " +
+                         library_message(qerr.message, qohi_status_string(st)));
+    }
+    const std::string frame_name = args.input == "-" ? std::string() : base_name(args.input);
+    std::vector<uint8_t> pngc;
+    const std::vector<qohi_metadata> metadata = to_library_metadata(image, pngc);
+    qohi_frame_options fopt;
+    qohi_frame_options_init(&fopt);
+    fopt.name = frame_name.empty() ? nullptr : frame_name.c_str();
+    fopt.reference = QOHI_REFERENCE_NONE;
+    fopt.metadata = metadata.empty() ? nullptr : metadata.data();
+    fopt.metadata_count = metadata.size();
+    const std::string entry_name = frame_name.empty() ? std::string("stdin.png") : frame_name;
+    if (as_is) {
+        qohi_entry_options eo;
+        qohi_entry_options_init(&eo);
+        eo.kind = QOHI_ENTRY_FILE;
+        eo.name = entry_name.c_str();
+        eo.size = input.size();
+        eo.data = input.data();
+        st = qohi_writer_add_entry(wd.writer, &eo);
+        if (!args.quiet) prog.say("note: " + input_name(args.input) + ": stored as it is: " + image.not_exact);
+    } else {
+        st = qohi_writer_add_frame_with(wd.writer, image.pixels.data(), image.width, image.height,
+                                        image.channels, 0, &fopt);
+    }
+    void* data = nullptr;
+    size_t size = 0;
+    if (st == QOHI_OK) st = qohi_writer_finish(wd.writer, &data, &size);
+    if (st != QOHI_OK) {
+        return prog.fail(input_name(args.input) + ": encoding failed: " +
+                         library_message(qohi_writer_message(wd.writer), qohi_status_string(st)));
+    }
+    struct Freer {
+        void* p;
+        ~Freer() { qohi_free(p); }
+    } freer{data};
+
+    if (settings.verify) {
+        ReaderCloser rd;
+        st = qohi_reader_open_memory(data, size, nullptr, &rd.reader, &qerr);
+        std::string problem;
+        if (st != QOHI_OK) {
+            problem = library_message(qerr.message, qohi_status_string(st));
+        } else if (as_is) {
+            StoredItem item;
+            item.name = entry_name;
+            item.size = input.size();
+            item.target.assign(input.begin(), input.end());  // compared from memory
+            problem = qohi_reader_frame_count(rd.reader) != 0 ? "it holds a frame" : compare_entry(rd.reader, 0, item);
+        } else {
+            problem = compare_frame(rd.reader, 0, image, frame_name, false);
+        }
+        if (!problem.empty()) {
+            return prog.fail(input_name(args.input) + ": verification failed: " + problem +
+                             "; nothing written");
+        }
+    }
+    if (!write_file_atomic(args.output, static_cast<const uint8_t*>(data), size, args.force, err)) {
+        return prog.fail(err);
+    }
+    if (args.verbose) {
+        double ratio = input.empty() ? 0.0 : static_cast<double>(size) / static_cast<double>(input.size());
+        std::fprintf(stderr, "%s: %s: %ux%u, %u channels, %zu -> %zu bytes, ratio %.3f%s\n", prog.name,
+                     input_name(args.input).c_str(), image.width, image.height, image.channels,
+                     input.size(), size, ratio, settings.verify ? ", verified" : "");
+    }
+    return kExitOk;
 }
 
 int pack_folder(const Program& prog, const Args& args, const Settings& settings,

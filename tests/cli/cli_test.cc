@@ -348,7 +348,7 @@ INSTANTIATE_TEST_SUITE_P(DataImages, CliRoundTrip, ::testing::ValuesIn(kDataImag
                          });
 
 // Any other PNG in tests/data (added later, or by other tests) round-trips
-// too, or is refused if it has 16-bit samples.
+// too, or is stored as it is if it has 16-bit samples.
 TEST_F(CliTest, OtherDataPngsRoundTrip) {
     std::set<std::string> known(std::begin(kDataImages), std::end(kDataImages));
     known.insert("rgb16.png");
@@ -361,7 +361,7 @@ TEST_F(CliTest, OtherDataPngsRoundTrip) {
         ASSERT_TRUE(read_raw_png(read_bytes(path("other.png")), raw, error)) << error;
         RunResult e = enc({"-f", "other.png"});
         if (raw.bit_depth == 16) {
-            EXPECT_EQ(e.exit_code, 1) << describe(e);
+            EXPECT_EQ(e.exit_code, 0) << describe(e);  // stored as it is
             continue;
         }
         ASSERT_EQ(e.exit_code, 0) << describe(e);
@@ -533,15 +533,33 @@ TEST_F(CliExpansion, PaletteWithAndWithoutTrns) {
 
 // ------------------------------------------------------------ refusals
 
-TEST_F(CliTest, SixteenBitPngIsRefused) {
+// A PNG that a frame cannot give back exactly (16 bits per sample, bytes
+// after IEND) is stored as it is, with a note, and comes back byte for byte.
+TEST_F(CliTest, PngsAFrameCannotHoldAreStoredAsTheyAre) {
     copy_data("rgb16.png");
-    RunResult r = enc({"rgb16.png"});
-    EXPECT_EQ(r.exit_code, 1) << describe(r);
-    EXPECT_TRUE(contains(r.err, "qohienc: ")) << r.err;
-    EXPECT_TRUE(contains(r.err, "rgb16.png")) << r.err;
-    EXPECT_TRUE(contains(r.err, "16-bit PNG is not supported")) << r.err;
-    EXPECT_FALSE(exists(path("rgb16.qohi")));
-    EXPECT_EQ(files(), (std::set<std::string>{"rgb16.png"}));
+    RunResult r = enc({"rgb16.png", "--verify"});
+    EXPECT_EQ(r.exit_code, 0) << describe(r);
+    EXPECT_TRUE(contains(r.err, "qohienc: note: rgb16.png: stored as it is: ")) << r.err;
+    EXPECT_TRUE(contains(r.err, "16-bit")) << r.err;
+    ASSERT_TRUE(exists(path("rgb16.qohi")));
+    RunResult d = dec({"rgb16.qohi", "-o", "back.png"});
+    ASSERT_EQ(d.exit_code, 0) << describe(d);
+    EXPECT_EQ(read_bytes(path("back.png")), read_bytes(path("rgb16.png")));
+    // Its default output is the input's name with .png, as for an image.
+    ASSERT_EQ(std::rename(path("rgb16.png").c_str(), path("orig16.png").c_str()), 0);
+    d = dec({"rgb16.qohi"});
+    ASSERT_EQ(d.exit_code, 0) << describe(d);
+    EXPECT_EQ(read_bytes(path("rgb16.png")), read_bytes(path("orig16.png")));
+
+    Bytes trailing = read_bytes(kDataDir + "/icon-rgba.png");
+    trailing.push_back('!');
+    write_bytes(path("trailing.png"), trailing);
+    r = enc({"trailing.png"});
+    EXPECT_EQ(r.exit_code, 0) << describe(r);
+    EXPECT_TRUE(contains(r.err, "stored as it is")) << r.err;
+    d = dec({"trailing.qohi", "-o", "trailing-back.png"});
+    ASSERT_EQ(d.exit_code, 0) << describe(d);
+    EXPECT_EQ(read_bytes(path("trailing-back.png")), trailing);
 }
 
 TEST_F(CliTest, BrokenPngsFailCleanly) {
