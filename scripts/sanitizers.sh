@@ -23,7 +23,7 @@ cmake -S "$ROOT" -B "$ASAN_BUILD" -DCMAKE_BUILD_TYPE=Debug \
     -DCMAKE_C_FLAGS="$FLAGS" -DCMAKE_CXX_FLAGS="$FLAGS" \
     -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" \
     -DCMAKE_SHARED_LINKER_FLAGS="-fsanitize=address,undefined" \
-    -DQOHI_BUILD_FUZZ_REGRESSION=ON \
+    -DQOHI_BUILD_FUZZ_REGRESSION=ON -DQOHI_BUILD_BENCH=OFF -DQOHI_BUILD_CONFORMANCE=OFF \
     -DQOHI_BUILD_IMAGEMAGICK=OFF -DQOHI_BUILD_GIMP=OFF -DQOHI_BUILD_QT=OFF -DQOHI_INSTALL_MIME=OFF >/dev/null
 cmake --build "$ASAN_BUILD" -j "$JOBS" >/dev/null
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \

@@ -824,7 +824,9 @@ TEST_F(CollectionTest, EveryKindOfFileComesBack) {
         ASSERT_EQ(::lstat(src.c_str(), &a), 0);
         ASSERT_EQ(::lstat(out.c_str(), &b), 0);
         EXPECT_EQ(a.st_mode & S_IFMT, b.st_mode & S_IFMT);
-        if (!S_ISLNK(a.st_mode)) EXPECT_EQ(a.st_mode & 07777, b.st_mode & 07777);
+        if (!S_ISLNK(a.st_mode)) {
+            EXPECT_EQ(a.st_mode & 07777, b.st_mode & 07777);
+        }
         EXPECT_EQ(a.st_mtim.tv_sec, b.st_mtim.tv_sec);
         EXPECT_EQ(a.st_mtim.tv_nsec, b.st_mtim.tv_nsec);
         if (S_ISLNK(a.st_mode)) {

@@ -233,7 +233,7 @@ std::vector<qohi_metadata> to_library_metadata(const Image& image, std::vector<u
         items.push_back(item);
     }
     pngc.clear();
-    if (image.layout.present) {
+    if (image.layout.present && !is_plain_layout(image.layout, image.channels)) {
         encode_png_layout(image.layout, pngc);
         items.push_back({QOHI_METADATA_PNG, nullptr, pngc.data(), pngc.size()});
     }

@@ -1278,6 +1278,11 @@ bool decode_png(const uint8_t* data, size_t size, Image& out, std::string& error
     return false;
 }
 
+bool is_plain_layout(const PngLayout& layout, uint32_t channels) {
+    return layout.present && layout.color_type == (channels == 4 ? 6 : 2) && layout.bit_depth == 8 &&
+           layout.interlace == 0 && layout.palette.empty() && layout.chunks.empty();
+}
+
 bool check_png_layout(const PngLayout& layout, const std::vector<Metadata>& items, std::string& error) {
     const int ct = layout.color_type, depth = layout.bit_depth;
     const bool low_depth_ok = ct == 0 || ct == 3;

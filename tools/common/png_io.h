@@ -131,6 +131,11 @@ bool is_png_keyword(const std::string& key);
 // the chunk can be rebuilt from. False with `error` if not.
 bool check_png_layout(const PngLayout& layout, const std::vector<Metadata>& items, std::string& error);
 
+// True if `layout` is what encode_png writes without one for an image of
+// `channels`: 8-bit RGB (3) or RGBA (4), not interlaced, no palette, no
+// ancillary chunks. Such a layout is not stored (spec §3.9.1).
+bool is_plain_layout(const PngLayout& layout, uint32_t channels);
+
 // Decode a PNG held in memory. On failure returns false and sets `error` to a
 // one-line message (without the file name). Broken files (bad signature,
 // truncated, a critical chunk with a bad CRC, what libpng refuses) fail.
