@@ -72,7 +72,7 @@ for N in $NS; do
   dec_line=$(tail -n 1 "$TMP/time_dec")
   # frames with a reference and the longest chain, from the listing's summary:
   # "N frames (B baselines, D with a reference, longest chain L), ..."
-  summary=$("$DEC" --list "$ARC" 2>/dev/null | tail -n 1) || summary=
+  summary=$("$DEC" --list "$ARC" 2>/dev/null | grep " frames (" | tail -n 1) || summary=
   deltas=$(echo "$summary" | sed -n 's/.* \([0-9][0-9]*\) with a reference.*/\1/p')
   chain=$(echo "$summary" | sed -n 's/.*longest chain \([0-9][0-9]*\).*/\1/p')
   echo "$N $enc_line $arc_bytes $png_bytes $dec_line ${deltas:-?} ${chain:-?} $check" >> "$ROWS"
