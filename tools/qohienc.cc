@@ -16,8 +16,10 @@
 #include <cstring>
 #include <exception>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "cli.h"
@@ -52,9 +54,10 @@ const char kUsage[] =
     "                         stored (raw pixels), qohi (QOI-style ops) or dici\n"
     "                         (colour table; images that refer to another are\n"
     "                         still coded with qohi)\n"
-    "      --threads N        threads that code an image's row bands at once\n"
-    "                         (default 0: one per core); the file is the same\n"
-    "                         for any N\n"
+    "      --threads N        threads that code an image's row bands, and that\n"
+    "                         read and compare a folder's images while planning,\n"
+    "                         at once (default 0: one per core); the file is the\n"
+    "                         same for any N\n"
     "      --verify           decode the finished file and compare every image\n"
     "                         with its source; on a difference, remove the file\n"
     "                         and fail\n"
@@ -272,34 +275,43 @@ struct Collection {
     uint64_t input_bytes = 0;          // of every file read
 };
 
+// The planner's loader; it may be called from several threads at once.
 struct LoadContext {
     const std::vector<Source>* sources = nullptr;
+    std::mutex mutex;   // guards `error`
     std::string error;  // the first failure, naming the file
+    void report(const std::string& message) {
+        std::lock_guard<std::mutex> lock(mutex);
+        if (error.empty()) error = message;
+    }
 };
 
 extern "C" qohi_status load_source(void* user, uint32_t index, void* pixels, size_t size) {
     auto* ctx = static_cast<LoadContext*>(user);
     try {
         if (index >= ctx->sources->size()) {
-            if (ctx->error.empty()) ctx->error = "the planner asked for image " + std::to_string(index);
+            ctx->report("the planner asked for image " + std::to_string(index));
             return QOHI_ERROR_INVALID_ARGUMENT;
         }
         const Source& src = (*ctx->sources)[index];
         Image image;
         std::string err;
         if (!load_png(src.path, image, err)) {
-            if (ctx->error.empty()) ctx->error = err;
+            ctx->report(err);
             return QOHI_ERROR_IO;
         }
         if (image.width != src.width || image.height != src.height || image.channels != src.channels ||
             image.pixels.size() != size) {
-            if (ctx->error.empty()) ctx->error = src.path + ": the file changed while packing";
+            ctx->report(src.path + ": the file changed while packing");
             return QOHI_ERROR_IO;
         }
         if (size) std::memcpy(pixels, image.pixels.data(), size);
         return QOHI_OK;
     } catch (const std::exception&) {
-        if (ctx->error.empty()) ctx->error = "out of memory";
+        try {
+            ctx->report("out of memory");
+        } catch (const std::exception&) {
+        }
         return QOHI_ERROR_OUT_OF_MEMORY;
     }
 }
@@ -763,6 +775,7 @@ int pack_folder(const Program& prog, const Args& args, const Settings& settings,
     qohi_plan_options_init(&popt);
     popt.mode = copt.mode;
     popt.keyframe_interval = copt.keyframe_every;
+    popt.threads = settings.threads != 0 ? settings.threads : std::max(1u, std::thread::hardware_concurrency());
     if (copt.max_depth_given) {
         if (copt.max_depth == 0) popt.mode = QOHI_PLAN_NONE;
         else popt.max_depth = copt.max_depth;

@@ -1,6 +1,11 @@
 #include "planner.h"
 
 #include <algorithm>
+#include <array>
+#include <atomic>
+#include <functional>
+#include <mutex>
+#include <thread>
 #include <cstdlib>
 #include <limits>
 #include <list>
@@ -12,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "parallel.h"
 #include "qoi_ops.h"
 #include "signature.h"
 
@@ -22,13 +28,10 @@ constexpr uint32_t kNone = std::numeric_limits<uint32_t>::max();
 // Groups up to this size consider every other member as a candidate; larger
 // ones only the neighbourhoods below, so that no pass is quadratic.
 constexpr size_t kSmallGroup = 48;
-// Neighbours taken on each side of an image in each sorted projection order.
-constexpr size_t kWindow = 16;
-// Sorted orders: mean brightness plus seven fixed pseudo-random projections
-// (measured on a synthetic 20,000-image collection: 4 orders of ±8 found
-// references for 78% of the images, 8 orders of ±16 for 92%).
-constexpr unsigned kProjections = 8;
-constexpr unsigned kSignatureBytes = Signature::kGrid * Signature::kGrid * 4;
+// Random-projection tree orders searched for candidates, and the
+// neighbours taken on each side of an image in each.
+constexpr unsigned kTrees = 4;
+constexpr size_t kWindow = 8;
 // Ancestors scored when an image must leave a chain that is too deep.
 constexpr unsigned kAncestorTries = 3;
 // Same limit as the writer's max_depth: a plan must be writable.
@@ -40,6 +43,7 @@ struct Settings {
     uint32_t max_depth;
     uint32_t candidates;
     uint64_t memory;
+    unsigned threads;
 };
 
 bool is_baseline(const qohi_plan_image& im) { return im.baseline != 0; }
@@ -210,7 +214,9 @@ void plan_simple(const qohi_plan_image* images, const Groups& groups, const Sett
 
 // Keeps recently used images' pixels within a byte budget. Buffers handed
 // out stay valid while the caller holds them, even if evicted meanwhile, so
-// memory is bounded by the budget plus the two images being compared.
+// memory is bounded by the budget plus the images being compared (two per
+// thread). Safe to share between threads; the loader runs outside the lock,
+// so with several threads it is called for several images at once.
 class PixelCache {
 public:
     using Pixels = std::shared_ptr<const std::vector<uint8_t>>;
@@ -220,20 +226,24 @@ public:
         : images_(images), load_(load), user_(user), budget_(budget), stats_(stats) {}
 
     Status get(uint32_t image, Pixels& out) {
-        const auto it = map_.find(image);
-        if (it != map_.end()) {
-            lru_.splice(lru_.begin(), lru_, it->second.pos);
-            out = it->second.pixels;
-            return ok_status();
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            const auto it = map_.find(image);
+            if (it != map_.end()) {
+                lru_.splice(lru_.begin(), lru_, it->second.pos);
+                out = it->second.pixels;
+                return ok_status();
+            }
+            ++stats_.loads;
         }
         const size_t size = image_bytes(images_[image]);
         auto buffer = std::make_shared<std::vector<uint8_t>>(size);
-        ++stats_.loads;
         const qohi_status s = load_(user_, image, buffer->data(), size);
         if (s != QOHI_OK)
             return Status(s, "loading image " + std::to_string(image) + " failed: " + qohi_status_string(s));
         out = buffer;
-        if (size <= budget_) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (size <= budget_ && map_.find(image) == map_.end()) {
             lru_.push_front(image);
             map_.emplace(image, Entry{buffer, lru_.begin()});
             bytes_ += size;
@@ -258,26 +268,123 @@ private:
     void* user_;
     uint64_t budget_;
     PlanStats& stats_;
+    std::mutex mutex_;
     uint64_t bytes_ = 0;
     std::list<uint32_t> lru_;  // most recently used first
     std::unordered_map<uint32_t, Entry> map_;
 };
 
-// Fixed projection weights: brightness (R+G+B of every cell), then
-// pseudo-random weights in [-64, 64] from a fixed splitmix64 sequence.
-std::vector<std::vector<int32_t>> projection_weights() {
-    std::vector<std::vector<int32_t>> w(kProjections, std::vector<int32_t>(kSignatureBytes, 0));
-    for (unsigned k = 0; k < kSignatureBytes; ++k) w[0][k] = k % 4 == 3 ? 0 : 1;
-    uint64_t state = 0x51A7E5EEDULL;
-    for (unsigned p = 1; p < kProjections; ++p)
-        for (unsigned k = 0; k < kSignatureBytes; ++k) {
-            uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
-            z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-            z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-            z ^= z >> 31;
-            w[p][k] = int32_t(z % 129) - 64;
+// What the candidate search keeps of every image: the signature's 8x8 grid
+// averaged to 4x4 cells, 64 bytes (300,000 images: 19 MB).
+struct Sketch {
+    static constexpr unsigned kCells = 4;
+    std::array<uint8_t, kCells * kCells * 4> v{};
+};
+static_assert(Signature::kGrid == 2 * Sketch::kCells, "a sketch cell is 2x2 signature cells");
+
+Sketch sketch_of(const Signature& s) {
+    constexpr unsigned G = Signature::kGrid, C = Sketch::kCells;
+    Sketch k;
+    for (unsigned y = 0; y < C; ++y)
+        for (unsigned x = 0; x < C; ++x)
+            for (unsigned c = 0; c < 4; ++c) {
+                unsigned sum = 0;
+                for (unsigned dy = 0; dy < 2; ++dy)
+                    for (unsigned dx = 0; dx < 2; ++dx) sum += s.cells[((2 * y + dy) * G + 2 * x + dx) * 4 + c];
+                k.v[(y * C + x) * 4 + c] = uint8_t((sum + 2) / 4);
+            }
+    return k;
+}
+
+uint32_t sketch_distance(const Sketch& a, const Sketch& b) {
+    uint32_t d = 0;
+    for (size_t i = 0; i < a.v.size(); ++i) d += uint32_t(std::abs(int(a.v[i]) - int(b.v[i])));
+    return d;
+}
+
+uint64_t splitmix64(uint64_t& state) {
+    uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+
+// Orders `items` (image indices) so that images with close sketches are
+// near each other: a random-projection tree whose leaves are read in order.
+// Every range is split at the median of its members' projections onto the
+// difference of two of its members (a direction that follows the data, as
+// in Annoy's trees), each half then split the same way. Nearness in this
+// order is nearness along every direction that the splits used, so an
+// image's neighbours in it stay its true neighbours however large the
+// collection: a single sorted projection does not (measured: the nearest
+// sketch was among an image's candidates for 50% of the images at 20,000
+// and 25% at 100,000 with 8 projections of +-16). `keyed` is scratch.
+void tree_order(std::vector<uint32_t>& items, const std::vector<Sketch>& sketch, uint64_t seed,
+                std::vector<std::pair<int64_t, uint32_t>>& keyed) {
+    constexpr unsigned kBytes = sizeof(Sketch::v);
+    keyed.resize(items.size());
+    std::vector<std::pair<size_t, size_t>> ranges{{0, items.size()}};
+    while (!ranges.empty()) {
+        const size_t lo = ranges.back().first, hi = ranges.back().second;
+        ranges.pop_back();
+        const size_t n = hi - lo;
+        if (n <= 2) continue;
+        uint64_t state = seed ^ (uint64_t(lo) * 0x100000001B3ULL) ^ (uint64_t(n) << 40);
+        int32_t direction[kBytes];
+        bool nonzero = false;
+        for (unsigned attempt = 0; attempt < 4 && !nonzero; ++attempt) {
+            const Sketch& p = sketch[items[lo + splitmix64(state) % n]];
+            const Sketch& q = sketch[items[lo + splitmix64(state) % n]];
+            for (unsigned k = 0; k < kBytes; ++k) {
+                direction[k] = int32_t(p.v[k]) - int32_t(q.v[k]);
+                nonzero = nonzero || direction[k] != 0;
+            }
         }
-    return w;
+        if (!nonzero)  // the two picked were alike every time: a random direction
+            for (unsigned k = 0; k < kBytes; ++k) direction[k] = int32_t(splitmix64(state) % 129) - 64;
+        for (size_t i = lo; i < hi; ++i) {
+            const Sketch& s = sketch[items[i]];
+            int64_t key = 0;
+            for (unsigned k = 0; k < kBytes; ++k) key += direction[k] * int32_t(s.v[k]);
+            keyed[i] = {key, items[i]};
+        }
+        const size_t mid = lo + n / 2;
+        std::nth_element(keyed.begin() + long(lo), keyed.begin() + long(mid), keyed.begin() + long(hi));
+        for (size_t i = lo; i < hi; ++i) items[i] = keyed[i].second;
+        ranges.emplace_back(mid, hi);
+        ranges.emplace_back(lo, mid);
+    }
+}
+
+// Calls task(i) for i in [0, count) on `threads` threads in chunks, and
+// `progress` on the calling thread only (hosts may require it). Returns the
+// error of the first failing chunk in index order; chunks after a failure
+// may not run.
+template <class Task>
+Status run_chunks(uint32_t count, unsigned threads, Task task, const std::function<void(uint64_t)>& progress) {
+    constexpr uint32_t kChunk = 64;
+    const uint32_t chunks = (count + kChunk - 1) / kChunk;
+    std::vector<Status> status(chunks);
+    std::atomic<bool> failed{false};
+    std::atomic<uint64_t> done{0};
+    const std::thread::id caller = std::this_thread::get_id();
+    parallel_for(chunks, threads, [&](uint32_t c) {
+        if (failed.load(std::memory_order_relaxed)) return;
+        const uint32_t end = std::min(count, (c + 1) * kChunk);
+        for (uint32_t i = c * kChunk; i < end; ++i) {
+            Status s = task(i);
+            if (!s.ok()) {
+                status[c] = std::move(s);
+                failed = true;
+                return;
+            }
+        }
+        const uint64_t now = done.fetch_add(end - c * kChunk) + (end - c * kChunk);
+        if (std::this_thread::get_id() == caller) progress(now);
+    });
+    for (Status& s : status)
+        if (!s.ok()) return std::move(s);
+    return ok_status();
 }
 
 // QOHI_PLAN_AUTO.
@@ -295,15 +402,23 @@ public:
 
     Status run(std::vector<uint32_t>& parent) {
         QOHI_RETURN_IF_ERROR(analyse());
+        find_candidates();
         QOHI_RETURN_IF_ERROR(score_candidates());
         return build_forest(parent);
     }
 
 private:
-    struct Scored {
+    // A candidate reference of an image: `value` is the sketch distance
+    // while searching, then the estimated saving in bits (intra cost minus
+    // the cost against `ref`, saturated to 32 bits).
+    struct Slot {
         uint32_t ref;
-        int64_t saving;  // intra cost of the subject minus its cost against ref, in bits
+        int32_t value;
     };
+
+    static int32_t saturate(int64_t v) {
+        return int32_t(std::max<int64_t>(std::min<int64_t>(v, INT32_MAX), INT32_MIN));
+    }
 
     // A delta is worth planning when its estimated saving is clearly
     // positive: more than 1/32 of the subject's intra cost plus 64 bits. The
@@ -314,9 +429,12 @@ private:
         return saving > int64_t(intra_[subject] / 32) + 64;
     }
 
+    Slot* slots(uint32_t image) { return &slots_[size_t(image) * settings_.candidates]; }
+    const Slot* slots(uint32_t image) const { return &slots_[size_t(image) * settings_.candidates]; }
+
     // Step 1 and 2: one pass loading every image that could take part in a
     // reference (group of two or more with a non-baseline member): its
-    // signature and, unless it is a baseline (always intra), its intra cost.
+    // sketch and, unless it is a baseline (always intra), its intra cost.
     Status analyse() {
         active_.assign(count_, 0);
         for (const std::vector<uint32_t>& members : groups_.members) {
@@ -326,119 +444,111 @@ private:
             if (!any_free) continue;
             for (uint32_t m : members) active_[m] = 1;
         }
-        uint64_t total = 0, done = 0;
-        for (uint32_t i = 0; i < count_; ++i) total += active_[i];
-        signatures_.assign(count_, Signature());
+        std::vector<uint32_t> work;
+        for (uint32_t i = 0; i < count_; ++i)
+            if (active_[i]) work.push_back(i);
+        sketches_.assign(count_, Sketch());
         intra_.assign(count_, 0);
-        scores_.assign(count_, {});
+        const uint64_t total = work.size();
         progress_.report("signatures", 0, total);
-        for (uint32_t i = 0; i < count_; ++i) {
-            if (!active_[i]) continue;
-            const qohi_plan_image& im = images_[i];
-            PixelCache::Pixels px;
-            QOHI_RETURN_IF_ERROR(cache_.get(i, px));
-            const size_t row = size_t(im.width) * im.channels;
-            signatures_[i] = compute_signature(px->data(), row, im.width, im.height, im.channels);
-            if (!is_baseline(im))
-                intra_[i] = estimate_band_bits(px->data(), row, nullptr, 0, im.width, im.height, im.channels);
-            progress_.report("signatures", ++done, total);
-        }
+        const Status done_status = run_chunks(
+            uint32_t(work.size()), settings_.threads,
+            [&](uint32_t k) -> Status {
+                const uint32_t i = work[k];
+                const qohi_plan_image& im = images_[i];
+                PixelCache::Pixels px;
+                QOHI_RETURN_IF_ERROR(cache_.get(i, px));
+                const size_t row = size_t(im.width) * im.channels;
+                sketches_[i] = sketch_of(compute_signature(px->data(), row, im.width, im.height, im.channels));
+                if (!is_baseline(im))
+                    intra_[i] = estimate_band_bits(px->data(), row, nullptr, 0, im.width, im.height, im.channels);
+                return ok_status();
+            },
+            [&](uint64_t done) { progress_.report("signatures", done, total); });
+        if (!done_status.ok()) return done_status;
+        progress_.report("signatures", total, total);
         return ok_status();
+    }
+
+    // Offers `ref` as a candidate of `subject`: the slots keep the
+    // `candidates` nearest sketches, ties going to the nearer image in input
+    // order, then the lower index.
+    void offer(uint32_t subject, uint32_t ref) {
+        Slot* s = slots(subject);
+        const uint32_t n = settings_.candidates;
+        uint32_t used = 0;
+        while (used < n && s[used].ref != kNone) {
+            if (s[used].ref == ref) return;
+            ++used;
+        }
+        const auto key = [&](uint32_t r, int32_t d) {
+            return std::make_tuple(d, subject > r ? subject - r : r - subject, r);
+        };
+        const int32_t d = int32_t(sketch_distance(sketches_[subject], sketches_[ref]));
+        const auto k = key(ref, d);
+        if (used == n && !(k < key(s[n - 1].ref, s[n - 1].value))) return;
+        uint32_t at = used == n ? n - 1 : used;
+        while (at > 0 && k < key(s[at - 1].ref, s[at - 1].value)) {
+            s[at] = s[at - 1];
+            --at;
+        }
+        s[at] = {ref, d};
     }
 
     // Step 3: candidate references of every non-baseline image of a group,
     // without comparing all pairs. Small groups: every other member. Larger
     // ones: the previous and next member in input order, and the kWindow
-    // members on each side in each of kProjections orders of the group
-    // sorted by a 1-D projection of the signature. Of that pool, the
-    // `candidates` with the smallest signature distance (ties: nearer in
-    // input order, then lower index) are kept.
-    // Step 4 follows per group: each candidate pair is scored exactly in the
-    // direction subject -> candidate.
-    Status score_candidates() {
-        uint64_t total = 0, done = 0;
-        for (uint32_t i = 0; i < count_; ++i) total += active_[i] && !is_baseline(images_[i]);
-        progress_.report("scoring", 0, total);
-        const std::vector<std::vector<int32_t>> weights = projection_weights();
+    // members on each side in each of kTrees random-projection tree orders
+    // (tree_order). Of those, the `candidates` nearest sketches are kept.
+    // Subjects are then scored in the first tree's order (similar images
+    // together, so that candidates tend to be in the pixel cache).
+    void find_candidates() {
+        slots_.assign(size_t(count_) * settings_.candidates, Slot{kNone, 0});
+        scoring_order_.clear();
+        std::vector<uint32_t> order;
+        std::vector<std::pair<int64_t, uint32_t>> keyed;
         for (const std::vector<uint32_t>& members : groups_.members) {
             if (!active_[members.front()]) continue;
             const size_t n = members.size();
-            const bool small = n <= kSmallGroup;
-            // rank[p][a]: position of member a in sorted order p; order[p]: the order.
-            std::vector<std::vector<uint32_t>> order, rank;
-            if (!small) {
-                order.assign(kProjections, std::vector<uint32_t>(n));
-                rank.assign(kProjections, std::vector<uint32_t>(n));
-                std::vector<int64_t> key(n);
-                for (unsigned p = 0; p < kProjections; ++p) {
-                    for (size_t a = 0; a < n; ++a) {
-                        const Signature& s = signatures_[members[a]];
-                        int64_t sum = 0;
-                        for (unsigned k = 0; k < kSignatureBytes; ++k) sum += int64_t(weights[p][k]) * s.cells[k];
-                        key[a] = sum;
-                        order[p][a] = uint32_t(a);
-                    }
-                    std::sort(order[p].begin(), order[p].end(), [&](uint32_t x, uint32_t y) {
-                        return key[x] != key[y] ? key[x] < key[y] : x < y;
-                    });
-                    for (size_t r = 0; r < n; ++r) rank[p][order[p][r]] = uint32_t(r);
+            if (n <= kSmallGroup) {
+                for (uint32_t a : members) {
+                    if (is_baseline(images_[a])) continue;
+                    for (uint32_t b : members)
+                        if (b != a) offer(a, b);
+                    scoring_order_.push_back(a);
                 }
+                continue;
             }
-            // Subjects in the first sorted order (similar images close
-            // together, so candidates tend to be in the pixel cache).
-            std::vector<uint32_t> subjects;
             for (size_t r = 0; r < n; ++r) {
-                const uint32_t a = small ? uint32_t(r) : order[0][r];
-                if (!is_baseline(images_[members[a]])) subjects.push_back(a);
+                const uint32_t a = members[r];
+                if (is_baseline(images_[a])) continue;
+                if (r > 0) offer(a, members[r - 1]);
+                if (r + 1 < n) offer(a, members[r + 1]);
             }
-            std::vector<uint32_t> pool;
-            std::vector<std::tuple<uint32_t, uint32_t, uint32_t>> ranked;  // distance, input gap, local index
-            for (uint32_t a : subjects) {
-                pool.clear();
-                if (small) {
-                    for (size_t b = 0; b < n; ++b)
-                        if (b != a) pool.push_back(uint32_t(b));
-                } else {
-                    if (a > 0) pool.push_back(a - 1);
-                    if (a + 1 < n) pool.push_back(a + 1);
-                    for (unsigned p = 0; p < kProjections; ++p) {
-                        const size_t r = rank[p][a];
+            for (unsigned t = 0; t < kTrees; ++t) {
+                order = members;
+                tree_order(order, sketches_, 0x51A7E5EEDULL + t, keyed);
+                parallel_for(uint32_t((n + 1023) / 1024), settings_.threads, [&](uint32_t c) {
+                    const size_t end = std::min(n, size_t(c + 1) * 1024);
+                    for (size_t r = size_t(c) * 1024; r < end; ++r) {
+                        const uint32_t a = order[r];
+                        if (is_baseline(images_[a])) continue;
                         const size_t lo = r >= kWindow ? r - kWindow : 0, hi = std::min(n - 1, r + kWindow);
                         for (size_t q = lo; q <= hi; ++q)
-                            if (q != r) pool.push_back(order[p][q]);
+                            if (q != r) offer(a, order[q]);
                     }
-                    std::sort(pool.begin(), pool.end());
-                    pool.erase(std::unique(pool.begin(), pool.end()), pool.end());
-                }
-                const Signature& sa = signatures_[members[a]];
-                ranked.clear();
-                for (uint32_t b : pool)
-                    ranked.emplace_back(signature_distance(sa, signatures_[members[b]]), a > b ? a - b : b - a, b);
-                const size_t keep = std::min<size_t>(settings_.candidates, ranked.size());
-                std::partial_sort(ranked.begin(), ranked.begin() + long(keep), ranked.end());
-                const uint32_t subject = members[a];
-                for (size_t c = 0; c < keep; ++c) {
-                    int64_t saving;
-                    QOHI_RETURN_IF_ERROR(score(subject, members[std::get<2>(ranked[c])], saving));
-                }
-                progress_.report("scoring", ++done, total);
+                });
+                if (t == 0)
+                    for (uint32_t a : order)
+                        if (!is_baseline(images_[a])) scoring_order_.push_back(a);
             }
         }
-        return ok_status();
+        std::vector<Sketch>().swap(sketches_);
+        std::vector<std::pair<int64_t, uint32_t>>().swap(keyed);
     }
 
-    const Scored* find_score(uint32_t subject, uint32_t ref) const {
-        for (const Scored& s : scores_[subject])
-            if (s.ref == ref) return &s;
-        return nullptr;
-    }
-
-    // Saving of `subject` coded against `ref`, estimated once and cached.
+    // Estimated saving of `subject` coded against `ref`, in bits.
     Status score(uint32_t subject, uint32_t ref, int64_t& saving) {
-        if (const Scored* s = find_score(subject, ref)) {
-            saving = s->saving;
-            return ok_status();
-        }
         PixelCache::Pixels px, rx;
         QOHI_RETURN_IF_ERROR(cache_.get(subject, px));
         QOHI_RETURN_IF_ERROR(cache_.get(ref, rx));
@@ -446,10 +556,46 @@ private:
         const size_t row = size_t(im.width) * im.channels;
         const uint64_t bits =
             estimate_band_bits(px->data(), row, rx->data(), row, im.width, im.height, im.channels);
-        ++stats_.scored_pairs;
+        scored_pairs_.fetch_add(1, std::memory_order_relaxed);
         saving = int64_t(intra_[subject]) - int64_t(bits);
-        scores_[subject].push_back({ref, saving});
         return ok_status();
+    }
+
+    // Step 4: each candidate is scored exactly in the direction subject ->
+    // candidate; the slots then hold savings, largest first.
+    Status score_candidates() {
+        const uint64_t total = scoring_order_.size();
+        progress_.report("scoring", 0, total);
+        const uint32_t n = settings_.candidates;
+        const Status done_status = run_chunks(
+            uint32_t(scoring_order_.size()), settings_.threads,
+            [&](uint32_t k) -> Status {
+                const uint32_t subject = scoring_order_[k];
+                Slot* s = slots(subject);
+                for (uint32_t c = 0; c < n && s[c].ref != kNone; ++c) {
+                    int64_t saving = 0;
+                    QOHI_RETURN_IF_ERROR(score(subject, s[c].ref, saving));
+                    s[c].value = saturate(saving);
+                }
+                std::stable_sort(s, s + n, [](const Slot& x, const Slot& y) {
+                    if ((x.ref == kNone) != (y.ref == kNone)) return y.ref == kNone;
+                    return x.value != y.value ? x.value > y.value : x.ref < y.ref;
+                });
+                return ok_status();
+            },
+            [&](uint64_t done) { progress_.report("scoring", done, total); });
+        if (!done_status.ok()) return done_status;
+        progress_.report("scoring", total, total);
+        std::vector<uint32_t>().swap(scoring_order_);
+        stats_.scored_pairs = scored_pairs_.load();
+        return ok_status();
+    }
+
+    const Slot* find_slot(uint32_t subject, uint32_t ref) const {
+        const Slot* s = slots(subject);
+        for (uint32_t c = 0; c < settings_.candidates && s[c].ref != kNone; ++c)
+            if (s[c].ref == ref) return &s[c];
+        return nullptr;
     }
 
     uint32_t find(uint32_t v) {
@@ -468,12 +614,15 @@ private:
         // never joined: baselines are intra, so each must be a root.
         struct Edge {
             uint32_t a, b;
-            int64_t weight;
+            int32_t weight;
         };
         std::vector<Edge> edges;
-        for (uint32_t i = 0; i < count_; ++i)
-            for (const Scored& s : scores_[i])
-                if (worthwhile(i, s.saving)) edges.push_back({std::min(i, s.ref), std::max(i, s.ref), s.saving});
+        for (uint32_t i = 0; i < count_; ++i) {
+            if (!active_[i]) continue;
+            const Slot* s = slots(i);
+            for (uint32_t c = 0; c < settings_.candidates && s[c].ref != kNone; ++c)
+                if (worthwhile(i, s[c].value)) edges.push_back({std::min(i, s[c].ref), std::max(i, s[c].ref), s[c].value});
+        }
         std::sort(edges.begin(), edges.end(), [](const Edge& x, const Edge& y) {
             return std::tie(x.a, x.b, y.weight) < std::tie(y.a, y.b, x.weight);
         });
@@ -500,6 +649,8 @@ private:
             ++degree[e.a];
             ++degree[e.b];
         }
+        std::vector<Edge>().swap(edges);
+        std::vector<char>().swap(has_baseline);
         // Tree adjacency (CSR), neighbours in input order.
         std::vector<uint32_t> first(size_t(count_) + 1, 0), adjacent(tree.size() * 2);
         for (uint32_t i = 0; i < count_; ++i) first[i + 1] = first[i] + degree[i];
@@ -510,6 +661,7 @@ private:
                 adjacent[fill[e.b]++] = e.a;
             }
         }
+        std::vector<Edge>().swap(tree);
         for (uint32_t i = 0; i < count_; ++i)
             std::sort(adjacent.begin() + first[i], adjacent.begin() + first[i + 1]);
 
@@ -539,18 +691,34 @@ private:
                 }
             }
         }
-        const uint64_t total = uint64_t(bfs.size()) * 2;
-        uint64_t done = 0;
-        progress_.report("planning", 0, total);
+        std::vector<uint32_t>().swap(best);
+        std::vector<uint32_t>().swap(first);
+        std::vector<uint32_t>().swap(adjacent);
+        std::vector<uint32_t>().swap(degree);
+        std::vector<uint32_t>().swap(uf_);
+
         // Each tree edge needs the saving of child -> parent; the candidate
-        // pass may have scored only the other direction.
-        for (uint32_t v : bfs) {
-            if (parent0[v] != kNone) {
-                int64_t saving;
-                QOHI_RETURN_IF_ERROR(score(v, parent0[v], saving));
-            }
-            progress_.report("planning", ++done, total);
-        }
+        // search may have scored only the other direction.
+        const uint64_t total = uint64_t(bfs.size()) * 2;
+        progress_.report("planning", 0, total);
+        std::vector<int32_t> edge_saving(count_, 0);
+        const Status done_status = run_chunks(
+            uint32_t(bfs.size()), settings_.threads,
+            [&](uint32_t k) -> Status {
+                const uint32_t v = bfs[k], p = parent0[v];
+                if (p == kNone) return ok_status();
+                if (const Slot* s = find_slot(v, p)) {
+                    edge_saving[v] = s->value;
+                    return ok_status();
+                }
+                int64_t saving = 0;
+                QOHI_RETURN_IF_ERROR(score(v, p, saving));
+                edge_saving[v] = saturate(saving);
+                return ok_status();
+            },
+            [&](uint64_t done) { progress_.report("planning", done, total); });
+        if (!done_status.ok()) return done_status;
+        uint64_t done = bfs.size();
 
         // Step 6: depth bound. Images are placed in order of their depth in
         // the spanning forest (then breadth-first order); roots and images
@@ -569,33 +737,34 @@ private:
         // follows it; images placed earlier are never its descendants, so
         // no cycle can form. Images whose forest depth is within the bound
         // and whose edges all save keep their place.
-        std::vector<uint32_t> order = bfs;
+        std::vector<uint32_t> order = std::move(bfs);
         std::stable_sort(order.begin(), order.end(),
                          [&](uint32_t x, uint32_t y) { return depth0[x] < depth0[y]; });
+        std::vector<uint32_t>().swap(depth0);
         std::vector<char> placed(count_, 1);
         std::vector<uint32_t> depth(count_, 0);
-        for (uint32_t v : bfs)
+        for (uint32_t v : order)
             if (parent0[v] != kNone) placed[v] = 0;
         for (uint32_t v : order) {
             const uint32_t p = parent0[v];
             if (p != kNone) {
-                const Scored* own = find_score(v, p);
-                if (worthwhile(v, own->saving) && depth[p] + 1 <= settings_.max_depth) {
+                if (worthwhile(v, edge_saving[v]) && depth[p] + 1 <= settings_.max_depth) {
                     parent[v] = p;
                 } else {
-                    const Scored* alt = nullptr;
-                    for (const Scored& s : scores_[v]) {
-                        if (s.ref == p || !worthwhile(v, s.saving) || !placed[s.ref] ||
-                            depth[s.ref] + 1 > settings_.max_depth)
+                    const Slot* alt = nullptr;
+                    const Slot* s = slots(v);
+                    for (uint32_t c = 0; c < settings_.candidates && s[c].ref != kNone; ++c) {
+                        if (s[c].ref == p || !worthwhile(v, s[c].value) || !placed[s[c].ref] ||
+                            depth[s[c].ref] + 1 > settings_.max_depth)
                             continue;
-                        if (!alt || s.saving > alt->saving || (s.saving == alt->saving && s.ref < alt->ref))
-                            alt = &s;
+                        if (!alt || s[c].value > alt->value || (s[c].value == alt->value && s[c].ref < alt->ref))
+                            alt = &s[c];
                     }
                     // No scored candidate fits: try the nearest ancestors
                     // of the forest parent in the upper half of the depth
                     // range (a long chain, such as an animation, then
                     // branches instead of restarting with an intra frame).
-                    int64_t chosen_saving = alt ? alt->saving : 0;
+                    int64_t chosen_saving = alt ? alt->value : 0;
                     uint32_t chosen = alt ? alt->ref : kNone;
                     unsigned tried = 0;
                     for (uint32_t a = p; !alt && a != kNone && tried < kAncestorTries; a = parent[a]) {
@@ -615,6 +784,7 @@ private:
             }
             progress_.report("planning", ++done, total);
         }
+        stats_.scored_pairs = scored_pairs_.load();
         return ok_status();
     }
 
@@ -625,13 +795,16 @@ private:
     PixelCache& cache_;
     Progress& progress_;
     PlanStats& stats_;
+    std::atomic<uint64_t> scored_pairs_{0};
 
     std::vector<char> active_;
-    std::vector<Signature> signatures_;
+    std::vector<Sketch> sketches_;         // until the candidates are found
+    std::vector<uint32_t> scoring_order_;  // until they are scored
     std::vector<uint64_t> intra_;
-    std::vector<std::vector<Scored>> scores_;  // per subject, the references it was scored against
+    std::vector<Slot> slots_;  // `candidates` per image
     std::vector<uint32_t> uf_;
 };
+
 
 Status validate(const qohi_plan_image* images, uint32_t count, qohi_plan_loader load,
                 const qohi_plan_options& options, qohi_plan_entry* out) {
@@ -640,6 +813,8 @@ Status validate(const qohi_plan_image* images, uint32_t count, qohi_plan_loader 
     if (options.mode < QOHI_PLAN_AUTO || options.mode > QOHI_PLAN_NONE) return invalid_argument("unknown plan mode");
     if (options.max_depth > kMaxPlanDepth) return invalid_argument("max_depth must be at most 65535");
     if (options.mode == QOHI_PLAN_AUTO && !load) return invalid_argument("loader is NULL");
+    if (options.candidates > kMaxCandidates)
+        return invalid_argument("candidates must be at most " + std::to_string(kMaxCandidates));
     for (uint32_t i = 0; i < count; ++i) {
         const qohi_plan_image& im = images[i];
         const std::string which = "image " + std::to_string(i) + ": ";
@@ -666,6 +841,7 @@ Status plan_collection(const qohi_plan_image* images, uint32_t count, qohi_plan_
     s.max_depth = options.max_depth ? options.max_depth : QOHI_DEFAULT_MAX_DEPTH;
     s.candidates = options.candidates ? options.candidates : kPlanDefaultCandidates;
     s.memory = options.memory ? options.memory : kPlanDefaultMemory;
+    s.threads = options.threads > 1 ? options.threads : 1;
     Progress progress(options.progress, options.progress_user);
 
     const Groups groups = make_groups(images, count);

@@ -2,11 +2,13 @@
 // is written and the reference of each, chosen before any frame is coded.
 //
 // QOHI_PLAN_AUTO scales to large collections: every image is loaded once for
-// its similarity signature and its intra cost estimate, candidate references
-// come from a few neighbourhoods (input order, sorted 1-D projections of the
-// signatures) instead of an all-pairs pass, only candidate pairs are scored
-// exactly, and a maximum spanning forest over the savings, bounded in depth,
-// gives the references. Pixels are kept only in a bounded cache.
+// a 64-byte sketch of its similarity signature and its intra cost estimate,
+// candidate references come from a few neighbourhoods (input order, and
+// random-projection tree orders of the sketches) instead of an all-pairs
+// pass, only candidate pairs are scored exactly, and a maximum spanning
+// forest over the savings, bounded in depth, gives the references. Pixels
+// are kept only in a bounded cache; loading and scoring run on several
+// threads with the same result.
 #ifndef QOHI_PLANNER_H
 #define QOHI_PLANNER_H
 
@@ -21,6 +23,8 @@ namespace qohi {
 constexpr uint32_t kPlanDefaultKeyframeInterval = 16;
 constexpr uint32_t kPlanDefaultCandidates = 6;
 constexpr uint64_t kPlanDefaultMemory = uint64_t(64) << 20;
+// Candidates are kept for every image at once: a bound on that memory.
+constexpr uint32_t kMaxCandidates = 64;
 
 // Counters of one planning run, for tests and tools.
 struct PlanStats {

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstring>
 #include <map>
+#include <mutex>
 #include <random>
 #include <string>
 #include <tuple>
@@ -61,9 +62,11 @@ struct Collection {
     }
 };
 
-// Loader over a Collection that counts loads and can fail on demand.
+// Loader over a Collection that counts loads and can fail on demand; safe
+// to call from several threads.
 struct Loader {
     const Collection* c = nullptr;
+    std::mutex mutex;  // guards `loads` and `size_ok`
     std::vector<uint32_t> loads;
     uint32_t fail_image = UINT32_MAX;
     uint32_t fail_on_load = 1;  // fail at this load of fail_image
@@ -74,17 +77,16 @@ struct Loader {
 
     static qohi_status load(void* user, uint32_t image, void* pixels, size_t size) {
         Loader& l = *static_cast<Loader*>(user);
-        if (image >= l.loads.size()) {
-            l.size_ok = false;
-            return QOHI_ERROR_INVALID_ARGUMENT;
+        {
+            std::lock_guard<std::mutex> lock(l.mutex);
+            if (image >= l.loads.size() || size != l.c->images[image].pixels.size()) {
+                l.size_ok = false;
+                return QOHI_ERROR_INVALID_ARGUMENT;
+            }
+            ++l.loads[image];
+            if (image == l.fail_image && l.loads[image] >= l.fail_on_load) return l.fail_status;
         }
-        ++l.loads[image];
-        if (image == l.fail_image && l.loads[image] >= l.fail_on_load) return l.fail_status;
         const std::vector<uint8_t>& px = l.c->images[image].pixels;
-        if (size != px.size()) {
-            l.size_ok = false;
-            return QOHI_ERROR_INVALID_ARGUMENT;
-        }
         std::memcpy(pixels, px.data(), size);
         return QOHI_OK;
     }
@@ -384,6 +386,11 @@ TEST(Planner, InvalidArgumentsAreRefused) {
     bad = def;
     bad.max_depth = 70000;
     EXPECT_EQ(run(meta, &bad, &Loader::load), QOHI_ERROR_INVALID_ARGUMENT);
+    bad = def;
+    bad.candidates = 65;  // kept for every image at once: bounded
+    EXPECT_EQ(run(meta, &bad, &Loader::load), QOHI_ERROR_INVALID_ARGUMENT);
+    bad.candidates = 64;
+    EXPECT_EQ(run(meta, &bad, &Loader::load), QOHI_OK);
     for (int field = 0; field < 4; ++field) {
         std::vector<qohi_plan_image> m = meta;
         if (field == 0) m[4].channels = 2;
@@ -526,6 +533,74 @@ TEST(Planner, LargeCollectionScalesAndRoundTrips) {
     EXPECT_LT(planned.size() * 3, intra.size()) << planned.size() << " vs " << intra.size();
     std::printf("[ planner  ] %zu images: planned %zu bytes, intra %zu bytes; loads %llu (max %u per image)\n", n,
                 planned.size(), intra.size(), static_cast<unsigned long long>(loader.total()), max_loads);
+}
+
+// Many small families (4 members differing in a few pixels) whose members
+// are scattered: the candidate search must find a member's relatives
+// however many images there are. One sorted projection per direction could
+// not: at 8,000 images its neighbours were mostly strangers.
+Collection small_families(uint32_t families) {
+    Collection c;
+    std::vector<std::pair<uint32_t, uint32_t>> ids;
+    for (uint32_t f = 0; f < families; ++f)
+        for (uint32_t v = 0; v < 4; ++v) ids.emplace_back(f, v);
+    std::shuffle(ids.begin(), ids.end(), std::mt19937(5));
+    for (const auto& id : ids) c.add(family_member(id.first, id.second, 12, 12, 3), int(id.first));
+    return c;
+}
+
+// Share of images planned as a delta of a relative.
+double related_share(const Collection& c, const qohi_plan_options& o) {
+    const std::vector<int64_t> ref = ref_images(plan(c, o));
+    size_t related = 0;
+    for (size_t i = 0; i < ref.size(); ++i) related += ref[i] >= 0 && c.family[size_t(ref[i])] == c.family[i];
+    return double(related) / double(ref.size());
+}
+
+TEST(Planner, RelativesAreFoundAtAnyCollectionSize) {
+    const qohi_plan_options o = options_for(QOHI_PLAN_AUTO);
+    const double small = related_share(small_families(100), o);   // 400 images
+    const double large = related_share(small_families(2000), o);  // 8,000 images
+    std::printf("[ planner  ] delta of a relative: %.3f of 400 images, %.3f of 8000\n", small, large);
+    EXPECT_GE(small, 0.70);  // one intra root per family of 4: at most 0.75
+    EXPECT_GE(large, small - 0.02);
+}
+
+TEST(Planner, ThePlanIsTheSameForAnyThreadCount) {
+    const Collection c = large_collection();
+    qohi_plan_options o = options_for(QOHI_PLAN_AUTO);
+    o.memory = 256 * 16 * 16 * 4;
+    o.threads = 1;
+    const std::vector<qohi_plan_entry> one = plan(c, o);
+    ASSERT_TRUE(valid_plan(c, one, QOHI_DEFAULT_MAX_DEPTH));
+    for (uint32_t threads : {2u, 3u, 8u}) {
+        o.threads = threads;
+        const std::vector<qohi_plan_entry> e = plan(c, o);
+        ASSERT_EQ(e.size(), one.size());
+        for (size_t k = 0; k < e.size(); ++k) {
+            EXPECT_EQ(e[k].image, one[k].image) << threads << " threads, position " << k;
+            EXPECT_EQ(e[k].reference, one[k].reference) << threads << " threads, position " << k;
+        }
+    }
+}
+
+TEST(Planner, LoaderErrorsArePropagatedFromEveryThread) {
+    const Collection c = large_collection();
+    for (uint32_t fail_image : {0u, 1234u, 2999u}) {
+        Loader l(c);
+        l.fail_image = fail_image;
+        qohi_plan_options o = options_for(QOHI_PLAN_AUTO);
+        o.threads = 4;
+        const std::vector<qohi_plan_image> meta = c.plan_images();
+        std::vector<qohi_plan_entry> out(meta.size(), qohi_plan_entry{12345u, 0});
+        qohi_error err;
+        const qohi_status s = qohi_plan(meta.data(), uint32_t(meta.size()), &Loader::load, &l, &o, out.data(), &err);
+        ASSERT_EQ(s, l.fail_status) << "image " << fail_image;
+        EXPECT_NE(std::string(err.message).find("image " + std::to_string(fail_image)), std::string::npos)
+            << err.message;
+        EXPECT_TRUE(std::all_of(out.begin(), out.end(), [](const qohi_plan_entry& x) { return x.image == 12345u; }))
+            << "out untouched on failure";
+    }
 }
 
 TEST(Planner, PlansOfEveryModeRoundTripThroughTheWriter) {

@@ -416,11 +416,16 @@ typedef struct qohi_plan_options {
     int mode;                   /* a qohi_plan_mode; default QOHI_PLAN_AUTO */
     uint32_t keyframe_interval; /* QOHI_PLAN_KEYFRAME; 0 means 16 */
     uint32_t max_depth;         /* longest reference chain; 0 means QOHI_DEFAULT_MAX_DEPTH */
-    uint32_t candidates;        /* AUTO: references scored exactly per image; 0 means 6 */
+    uint32_t candidates;        /* AUTO: references scored exactly per image, at most 64; 0 means 6 */
     uint64_t memory;            /* bytes of pixels the planner may keep; 0 means 64 MiB */
     /* Called now and then with a stage name and progress; may be NULL. */
     void (*progress)(void *user, const char *stage, uint64_t done, uint64_t total);
     void *progress_user;
+    /* AUTO: threads that load and compare images; 0 or 1 means the calling
+     * thread only. With more, `load` is called from several threads at once
+     * (it must be thread-safe); the plan is the same for any count.
+     * `progress` is called on the calling thread only. */
+    uint32_t threads;
 } qohi_plan_options;
 
 QOHI_API void qohi_plan_options_init(qohi_plan_options *options);
@@ -431,7 +436,8 @@ typedef struct qohi_plan_image {
 } qohi_plan_image;
 
 /* Supplies image `image`'s pixels, packed (width * channels bytes a row),
- * into `pixels` of `size` bytes. Called several times per image. */
+ * into `pixels` of `size` bytes. Called several times per image (from several
+ * threads at once if qohi_plan_options.threads > 1). */
 typedef qohi_status (*qohi_plan_loader)(void *user, uint32_t image, void *pixels, size_t size);
 
 typedef struct qohi_plan_entry {
