@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <system_error>
 
 #include "file_commit.h"
 #include "frame_codec.h"
@@ -271,7 +272,11 @@ Status Writer::add_frame(const uint8_t* pixels, uint32_t width, uint32_t height,
         const FrameShape& r = shapes_[size_t(options.reference)];
         if (r.width != width || r.height != height || r.channels != channels)
             return invalid_argument("reference frame differs in size or channels");
-        if (r.depth + 1 > options_.max_depth)
+        // A frame still being coded has at most its planned depth; once
+        // written it may be less (coded without its reference).
+        if (r.depth + 1 > options_.max_depth && !queue_.empty() && queue_.back()->number >= options.reference)
+            QOHI_RETURN_IF_ERROR(write_queued(uint32_t(options.reference)));
+        if (shapes_[size_t(options.reference)].depth + 1 > options_.max_depth)
             return invalid_argument("reference chain would exceed max_depth " + std::to_string(options_.max_depth));
         if (!options.reference_pixels) return invalid_argument("reference_pixels is NULL");
         ref = static_cast<const uint8_t*>(options.reference_pixels);
@@ -284,37 +289,52 @@ Status Writer::add_frame(const uint8_t* pixels, uint32_t width, uint32_t height,
         return invalid_argument("invalid reference choice");
     }
 
-    std::vector<uint8_t> data;
-    FrameCoding coding;
-    coding.choice = static_cast<qohi_method_choice>(options_.method);
-    coding.band_rows = options_.band_rows;
-    coding.thorough = options_.effort >= 1;
-    coding.threads = resolve_threads(options_.threads);
-    if (!ref || !encode_frame_data(pixels, stride, ref, ref_stride, width, height, channels, coding, h.method, data)) {
-        ref_index = kNoReference;  // no reference, or the delta would not be smaller
-        encode_frame_data(pixels, stride, nullptr, 0, width, height, channels, coding, h.method, data);
-    }
-    h.reference = ref_index;
-    const uint32_t depth = ref_index == kNoReference ? 0 : shapes_[ref_index].depth + 1;
+    auto job = std::make_unique<FrameJob>();
+    job->number = frame_count_;
+    job->header = std::move(h);
+    job->header.reference = ref_index;
+    job->attributes = attributes;
+    job->metadata = std::move(metadata);
+    job->width = width;
+    job->height = height;
+    job->channels = channels;
 
-    std::vector<uint8_t> header, entry;
-    encode_frame_header(h, frame_count_, header);
-    const uint64_t frame_offset = offset_;
-    encode_index_entry(h, frame_count_, frame_offset - previous_offset_, previous_name_, entry);
-    if (index_.size() + entry.size() + entry_index_.size() + 5 > 0xFFFFFFFFu)
-        return Status(QOHI_ERROR_LIMIT, "the index of this file is full; start another file");
-    QOHI_RETURN_IF_ERROR(emit(kTypeFrameHeader, header));
-    if (attributes.present) {
-        std::vector<uint8_t> payload;
-        encode_attributes(attributes, payload);
-        QOHI_RETURN_IF_ERROR(emit(kTypeAttributes, payload));
+    // A frame of one band gains nothing from row-band threads: with several
+    // threads it is coded by a worker while the caller prepares the next
+    // one, from copies of its pixels, and written when its turn comes. (Not
+    // the first frame: a file of one image starts no threads.)
+    const uint64_t band_pixels = options_.effort >= 1 ? kAutoBandPixelsThorough : kAutoBandPixels;
+    const unsigned threads = resolve_threads(options_.threads);
+    if (threads > 1 && frame_count_ > 0 && !automatic && uint64_t(width) * height <= band_pixels) {
+        job->owned_pixels.resize(row_bytes * height);
+        for (uint32_t y = 0; y < height; ++y)
+            std::memcpy(job->owned_pixels.data() + y * row_bytes, pixels + y * stride, row_bytes);
+        job->pixels = job->owned_pixels.data();
+        job->stride = row_bytes;
+        if (ref) {
+            job->owned_reference.resize(row_bytes * height);
+            for (uint32_t y = 0; y < height; ++y)
+                std::memcpy(job->owned_reference.data() + y * row_bytes, ref + y * ref_stride, row_bytes);
+            job->reference = job->owned_reference.data();
+            job->reference_stride = row_bytes;
+        }
+        job->coding_threads = 1;
+        // Until it is coded, its depth is at most the planned one.
+        shapes_.push_back({width, height, channels, ref_index == kNoReference ? 0 : shapes_[ref_index].depth + 1});
+        ++frame_count_;
+        if (!job->header.name.empty()) names_.insert(job->header.name);
+        return enqueue(std::move(job), threads);
     }
-    for (const auto& m : metadata) QOHI_RETURN_IF_ERROR(emit(m.first, m.second));
-    QOHI_RETURN_IF_ERROR(emit(kTypeFrameData, data));
 
-    index_.insert(index_.end(), entry.begin(), entry.end());
-    previous_offset_ = frame_offset;
-    previous_name_ = h.name;
+    QOHI_RETURN_IF_ERROR(write_queued(kAll));  // earlier frames first
+    job->pixels = pixels;
+    job->stride = stride;
+    job->reference = ref;
+    job->reference_stride = ref_stride;
+    job->coding_threads = threads;
+    code_frame(*job);
+    uint32_t depth = 0;
+    QOHI_RETURN_IF_ERROR(write_frame(*job, depth));
     shapes_.push_back({width, height, channels, depth});
     if (automatic) {
         ReferenceStore::Stored kept{frame_count_, width, height, channels, depth, signature, {}};
@@ -324,8 +344,144 @@ Status Writer::add_frame(const uint8_t* pixels, uint32_t width, uint32_t height,
         store_.add(std::move(kept));
     }
     ++frame_count_;
-    if (!h.name.empty()) names_.insert(h.name);
+    if (!job->header.name.empty()) names_.insert(job->header.name);
     return ok_status();
+}
+
+void Writer::code_frame(FrameJob& job) {
+    FrameCoding coding;
+    coding.choice = static_cast<qohi_method_choice>(options_.method);
+    coding.band_rows = options_.band_rows;
+    coding.thorough = options_.effort >= 1;
+    coding.threads = job.coding_threads;
+    FrameHeader& h = job.header;
+    try {
+        if (!job.reference || !encode_frame_data(job.pixels, job.stride, job.reference, job.reference_stride,
+                                                 job.width, job.height, job.channels, coding, h.method, job.data)) {
+            h.reference = kNoReference;  // no reference, or the delta would not be smaller
+            encode_frame_data(job.pixels, job.stride, nullptr, 0, job.width, job.height, job.channels, coding,
+                              h.method, job.data);
+        }
+    } catch (const std::bad_alloc&) {
+        job.status = Status(QOHI_ERROR_OUT_OF_MEMORY, "out of memory coding frame " + std::to_string(job.number));
+    } catch (const std::exception& e) {
+        job.status = Status(QOHI_ERROR_INTERNAL, "frame " + std::to_string(job.number) + ": " + e.what());
+    }
+}
+
+Status Writer::write_frame(const FrameJob& job, uint32_t& depth) {
+    if (!job.status.ok()) {
+        failed_ = true;
+        return job.status;
+    }
+    const FrameHeader& h = job.header;
+    depth = h.reference == kNoReference ? 0 : shapes_[h.reference].depth + 1;
+    std::vector<uint8_t> header, entry;
+    encode_frame_header(h, job.number, header);
+    const uint64_t frame_offset = offset_;
+    encode_index_entry(h, job.number, frame_offset - previous_offset_, previous_name_, entry);
+    if (index_.size() + entry.size() + entry_index_.size() + 5 > 0xFFFFFFFFu)
+        return Status(QOHI_ERROR_LIMIT, "the index of this file is full; start another file");
+    QOHI_RETURN_IF_ERROR(emit(kTypeFrameHeader, header));
+    if (job.attributes.present) {
+        std::vector<uint8_t> payload;
+        encode_attributes(job.attributes, payload);
+        QOHI_RETURN_IF_ERROR(emit(kTypeAttributes, payload));
+    }
+    for (const auto& m : job.metadata) QOHI_RETURN_IF_ERROR(emit(m.first, m.second));
+    QOHI_RETURN_IF_ERROR(emit(kTypeFrameData, job.data));
+    index_.insert(index_.end(), entry.begin(), entry.end());
+    previous_offset_ = frame_offset;
+    previous_name_ = h.name;
+    return ok_status();
+}
+
+Status Writer::enqueue(std::unique_ptr<FrameJob> job, unsigned threads) {
+    try {
+        return enqueue_or_throw(std::move(job), threads);
+    } catch (...) {
+        failed_ = true;  // the frame is counted but will never be written
+        throw;
+    }
+}
+
+Status Writer::enqueue_or_throw(std::unique_ptr<FrameJob> job, unsigned threads) {
+    if (workers_.empty()) {
+        try {
+            for (unsigned t = 0; t < threads; ++t) workers_.emplace_back([this] { work(); });
+        } catch (const std::system_error&) {
+            // Fewer workers than asked for; none at all: code it here.
+        }
+    }
+    FrameJob* raw = job.get();
+    queued_bytes_ += raw->owned_pixels.size() + raw->owned_reference.size();
+    if (workers_.empty()) {
+        code_frame(*raw);
+        raw->done = true;
+        queue_.push_back(std::move(job));
+    } else {
+        std::lock_guard<std::mutex> lock(mutex_);
+        queue_.push_back(std::move(job));
+        todo_.push_back(raw);
+        work_ready_.notify_one();
+    }
+    // Bounded work in flight: a few frames per thread, at most kQueuedBytes.
+    const size_t max_frames = size_t(2) * std::max<size_t>(1, workers_.size());
+    while (queue_.size() > max_frames || queued_bytes_ > kQueuedBytes)
+        QOHI_RETURN_IF_ERROR(write_queued(queue_.front()->number));
+    return write_queued(kNone);
+}
+
+void Writer::work() {
+    for (;;) {
+        FrameJob* job = nullptr;
+        {
+            std::unique_lock<std::mutex> lock(mutex_);
+            work_ready_.wait(lock, [&] { return stopping_ || !todo_.empty(); });
+            if (stopping_) return;
+            job = todo_.front();
+            todo_.pop_front();
+        }
+        code_frame(*job);
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            job->done = true;
+        }
+        job_done_.notify_all();
+    }
+}
+
+Status Writer::write_queued(uint32_t through) {
+    while (!queue_.empty()) {
+        FrameJob& job = *queue_.front();
+        {
+            std::unique_lock<std::mutex> lock(mutex_);
+            if (!job.done) {
+                if (through == kNone || job.number > through) return ok_status();
+                job_done_.wait(lock, [&] { return job.done; });
+            }
+        }
+        uint32_t depth = 0;
+        const Status st = write_frame(job, depth);
+        if (!st.ok()) {
+            failed_ = true;
+            return st;
+        }
+        shapes_[job.number].depth = depth;
+        queued_bytes_ -= job.owned_pixels.size() + job.owned_reference.size();
+        queue_.pop_front();
+    }
+    return ok_status();
+}
+
+Writer::~Writer() {
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        stopping_ = true;
+        todo_.clear();
+    }
+    work_ready_.notify_all();
+    for (std::thread& t : workers_) t.join();
 }
 
 Status Writer::add_entry(const qohi_entry_options& options) {
@@ -353,6 +509,7 @@ Status Writer::add_entry(const qohi_entry_options& options) {
         if (std::memchr(target, 0, size_t(h.size))) return invalid_argument("a symbolic link's target contains NUL");
     }
 
+    QOHI_RETURN_IF_ERROR(write_queued(kAll));  // frames given earlier come first
     std::vector<uint8_t> header, item;
     encode_entry_header(h, header);
     encode_entry_index_item(h, offset_ - previous_entry_offset_, previous_entry_name_, item);
@@ -401,6 +558,7 @@ Status Writer::add_entry(const qohi_entry_options& options) {
 Status Writer::finish(void** data, size_t* size) {
     if (finished_) return invalid_argument("writer already finished");
     if (failed_) return invalid_argument("writer failed earlier; destroy it");
+    QOHI_RETURN_IF_ERROR(write_queued(kAll));
     store_u32(index_.data(), frame_count_);
     if (entry_count_ > 0) {
         ByteWriter(index_).varint(entry_count_);

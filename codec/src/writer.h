@@ -4,9 +4,14 @@
 #ifndef QOHI_WRITER_H
 #define QOHI_WRITER_H
 
+#include <condition_variable>
 #include <cstdint>
+#include <deque>
+#include <limits>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <unordered_set>
 #include <vector>
 
@@ -33,6 +38,7 @@ public:
 
 class Writer {
 public:
+    ~Writer();
     static Status open_file(const char* path, const qohi_write_options& options, std::unique_ptr<Writer>& out);
     static Status open_memory(const qohi_write_options& options, std::unique_ptr<Writer>& out);
 
@@ -56,6 +62,42 @@ private:
         uint32_t width, height, channels, depth;
     };
 
+    // A frame between add_frame and its records in the file.
+    struct FrameJob {
+        uint32_t number = 0;
+        FrameHeader header;  // method and reference (kNoReference if coded alone) set when coded
+        FileAttributes attributes;
+        std::vector<std::pair<uint32_t, std::vector<uint8_t>>> metadata;  // encoded records
+        uint32_t width = 0, height = 0, channels = 0;
+        // The caller's pixels (coded during the call) or the owned copies
+        // (coded by a worker after it returns).
+        const uint8_t* pixels = nullptr;
+        size_t stride = 0;
+        const uint8_t* reference = nullptr;
+        size_t reference_stride = 0;
+        std::vector<uint8_t> owned_pixels, owned_reference;
+        unsigned coding_threads = 1;
+        std::vector<uint8_t> data;  // the FDAT payload
+        Status status;
+        bool done = false;  // coded (guarded by mutex_ while queued)
+    };
+    static constexpr uint32_t kNone = std::numeric_limits<uint32_t>::max();  // write_queued: only what is coded
+    static constexpr uint32_t kAll = kNone - 1;                               // write_queued: everything
+    static constexpr size_t kQueuedBytes = size_t(64) << 20;  // copies of pixels waiting to be coded
+
+    // Codes job.pixels into job.data (intra if the delta is not smaller).
+    void code_frame(FrameJob& job);
+    // Writes a coded frame's records and its index entry; `depth` gets its
+    // chain depth.
+    Status write_frame(const FrameJob& job, uint32_t& depth);
+    // Queues a frame for the workers (started on first use).
+    Status enqueue(std::unique_ptr<FrameJob> job, unsigned threads);
+    Status enqueue_or_throw(std::unique_ptr<FrameJob> job, unsigned threads);
+    // Writes queued frames in order: those already coded, and waits for
+    // frames up to number `through` (kAll: every one).
+    Status write_queued(uint32_t through);
+    void work();
+
     std::unique_ptr<Sink> sink_;
     qohi_write_options options_;
     uint64_t offset_ = 0;
@@ -73,6 +115,15 @@ private:
     std::string previous_entry_name_;
     bool failed_ = false;
     bool finished_ = false;
+
+    // Frames coded by workers, in frame order; written from the front.
+    std::deque<std::unique_ptr<FrameJob>> queue_;
+    size_t queued_bytes_ = 0;
+    std::vector<std::thread> workers_;
+    std::mutex mutex_;
+    std::condition_variable work_ready_, job_done_;
+    std::deque<FrameJob*> todo_;  // queued, not yet taken by a worker
+    bool stopping_ = false;
 };
 
 }  // namespace qohi

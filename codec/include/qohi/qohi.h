@@ -292,8 +292,13 @@ typedef struct qohi_write_options {
      * chosen by context where that pays: smaller files (about 12% on single
      * images), encoding about 70% and decoding about 80% as fast. */
     int effort;
-    /* Threads that code a frame's row bands at once: 0 (default) one per
-     * core, 1 none besides the caller's. The file is the same for any count. */
+    /* Threads that code at once: 0 (default) one per core, 1 none besides
+     * the caller's. The file is the same for any count. A large frame's row
+     * bands are coded together; frames of one band after the first (not
+     * QOHI_REFERENCE_AUTO ones) are coded by workers from copies of their
+     * pixels and reference while the caller goes on, and written in order;
+     * an error found while coding one (out of memory) is returned by a
+     * later call, with the frame's number. */
     uint32_t threads;
     /* File writers: nonzero: qohi_writer_finish() may replace a file that
      * exists at the path; 0 (default): it fails with QOHI_ERROR_IO if the
