@@ -320,7 +320,7 @@ uint64_t splitmix64(uint64_t& state) {
 // sketch was among an image's candidates for 50% of the images at 20,000
 // and 25% at 100,000 with 8 projections of +-16). `keyed` is scratch.
 void tree_order(std::vector<uint32_t>& items, const std::vector<Sketch>& sketch, uint64_t seed,
-                std::vector<std::pair<int64_t, uint32_t>>& keyed) {
+                std::vector<std::pair<int32_t, uint32_t>>& keyed) {
     constexpr unsigned kBytes = sizeof(Sketch::v);
     keyed.resize(items.size());
     std::vector<std::pair<size_t, size_t>> ranges{{0, items.size()}};
@@ -344,7 +344,7 @@ void tree_order(std::vector<uint32_t>& items, const std::vector<Sketch>& sketch,
             for (unsigned k = 0; k < kBytes; ++k) direction[k] = int32_t(splitmix64(state) % 129) - 64;
         for (size_t i = lo; i < hi; ++i) {
             const Sketch& s = sketch[items[i]];
-            int64_t key = 0;
+            int32_t key = 0;  // |key| <= 64 * 255 * 255: no overflow
             for (unsigned k = 0; k < kBytes; ++k) key += direction[k] * int32_t(s.v[k]);
             keyed[i] = {key, items[i]};
         }
@@ -506,7 +506,7 @@ private:
         slots_.assign(size_t(count_) * settings_.candidates, Slot{kNone, 0});
         scoring_order_.clear();
         std::vector<uint32_t> order;
-        std::vector<std::pair<int64_t, uint32_t>> keyed;
+        std::vector<std::pair<int32_t, uint32_t>> keyed;
         for (const std::vector<uint32_t>& members : groups_.members) {
             if (!active_[members.front()]) continue;
             const size_t n = members.size();
@@ -544,7 +544,7 @@ private:
             }
         }
         std::vector<Sketch>().swap(sketches_);
-        std::vector<std::pair<int64_t, uint32_t>>().swap(keyed);
+        std::vector<std::pair<int32_t, uint32_t>>().swap(keyed);
     }
 
     // Estimated saving of `subject` coded against `ref`, in bits.
@@ -612,25 +612,27 @@ private:
         // worthwhile saving in a scored direction; an edge weighs the best
         // saving known for the pair. Two trees that both hold a baseline are
         // never joined: baselines are intra, so each must be a root.
-        struct Edge {
-            uint32_t a, b;
-            int32_t weight;
+        // An edge is a scored slot, i * candidates + c (its pair: image i
+        // and that slot's reference); a pair scored both ways appears twice
+        // and its better direction comes first. Sorted by saving, largest
+        // first, then by the pair.
+        const uint32_t per_image = settings_.candidates;
+        const auto pair_of = [&](uint32_t e) {
+            const uint32_t i = e / per_image, r = slots_[e].ref;
+            return std::make_pair(std::min(i, r), std::max(i, r));
         };
-        std::vector<Edge> edges;
+        std::vector<uint32_t> edges;
         for (uint32_t i = 0; i < count_; ++i) {
             if (!active_[i]) continue;
             const Slot* s = slots(i);
-            for (uint32_t c = 0; c < settings_.candidates && s[c].ref != kNone; ++c)
-                if (worthwhile(i, s[c].value)) edges.push_back({std::min(i, s[c].ref), std::max(i, s[c].ref), s[c].value});
+            for (uint32_t c = 0; c < per_image && s[c].ref != kNone; ++c)
+                if (worthwhile(i, s[c].value)) edges.push_back(i * per_image + c);
         }
-        std::sort(edges.begin(), edges.end(), [](const Edge& x, const Edge& y) {
-            return std::tie(x.a, x.b, y.weight) < std::tie(y.a, y.b, x.weight);
-        });
-        edges.erase(std::unique(edges.begin(), edges.end(),
-                                [](const Edge& x, const Edge& y) { return x.a == y.a && x.b == y.b; }),
-                    edges.end());
-        std::sort(edges.begin(), edges.end(), [](const Edge& x, const Edge& y) {
-            return std::tie(y.weight, x.a, x.b) < std::tie(x.weight, y.a, y.b);
+        std::sort(edges.begin(), edges.end(), [&](uint32_t x, uint32_t y) {
+            const int32_t wx = slots_[x].value, wy = slots_[y].value;
+            if (wx != wy) return wx > wy;
+            const auto px = pair_of(x), py = pair_of(y);
+            return px != py ? px < py : x < y;
         });
         uf_.resize(count_);
         std::vector<char> has_baseline(count_);
@@ -639,29 +641,32 @@ private:
             has_baseline[i] = is_baseline(images_[i]);
         }
         std::vector<uint32_t> degree(count_, 0);
-        std::vector<Edge> tree;
-        for (const Edge& e : edges) {
-            const uint32_t ra = find(e.a), rb = find(e.b);
+        size_t tree_edges = 0;
+        for (const uint32_t e : edges) {
+            const auto ab = pair_of(e);
+            const uint32_t ra = find(ab.first), rb = find(ab.second);
             if (ra == rb || (has_baseline[ra] && has_baseline[rb])) continue;
             uf_[rb] = ra;
             has_baseline[ra] = char(has_baseline[ra] | has_baseline[rb]);
-            tree.push_back(e);
-            ++degree[e.a];
-            ++degree[e.b];
+            edges[tree_edges++] = e;  // never ahead of the loop
+            ++degree[ab.first];
+            ++degree[ab.second];
         }
-        std::vector<Edge>().swap(edges);
+        edges.resize(tree_edges);
+        edges.shrink_to_fit();
         std::vector<char>().swap(has_baseline);
         // Tree adjacency (CSR), neighbours in input order.
-        std::vector<uint32_t> first(size_t(count_) + 1, 0), adjacent(tree.size() * 2);
+        std::vector<uint32_t> first(size_t(count_) + 1, 0), adjacent(edges.size() * 2);
         for (uint32_t i = 0; i < count_; ++i) first[i + 1] = first[i] + degree[i];
         {
             std::vector<uint32_t> fill(first.begin(), first.end() - 1);
-            for (const Edge& e : tree) {
-                adjacent[fill[e.a]++] = e.b;
-                adjacent[fill[e.b]++] = e.a;
+            for (const uint32_t e : edges) {
+                const auto ab = pair_of(e);
+                adjacent[fill[ab.first]++] = ab.second;
+                adjacent[fill[ab.second]++] = ab.first;
             }
         }
-        std::vector<Edge>().swap(tree);
+        std::vector<uint32_t>().swap(edges);
         for (uint32_t i = 0; i < count_; ++i)
             std::sort(adjacent.begin() + first[i], adjacent.begin() + first[i + 1]);
 
@@ -815,6 +820,9 @@ Status validate(const qohi_plan_image* images, uint32_t count, qohi_plan_loader 
     if (options.mode == QOHI_PLAN_AUTO && !load) return invalid_argument("loader is NULL");
     if (options.candidates > kMaxCandidates)
         return invalid_argument("candidates must be at most " + std::to_string(kMaxCandidates));
+    const uint32_t candidates = options.candidates ? options.candidates : kPlanDefaultCandidates;
+    if (options.mode == QOHI_PLAN_AUTO && uint64_t(count) * candidates > std::numeric_limits<uint32_t>::max())
+        return invalid_argument("too many images for " + std::to_string(candidates) + " candidates each");
     for (uint32_t i = 0; i < count; ++i) {
         const qohi_plan_image& im = images[i];
         const std::string which = "image " + std::to_string(i) + ": ";
