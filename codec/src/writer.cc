@@ -305,7 +305,14 @@ Status Writer::add_frame(const uint8_t* pixels, uint32_t width, uint32_t height,
     // the first frame: a file of one image starts no threads.)
     const uint64_t band_pixels = options_.effort >= 1 ? kAutoBandPixelsThorough : kAutoBandPixels;
     const unsigned threads = resolve_threads(options_.threads);
-    if (threads > 1 && frame_count_ > 0 && !automatic && uint64_t(width) * height <= band_pixels) {
+    // Its index entry must fit whatever its offset turns out to be (a frame
+    // refused for want of index room is refused before anything is written).
+    std::vector<uint8_t> largest_entry;
+    encode_index_entry(job->header, job->number, UINT64_MAX, std::string(), largest_entry);
+    const bool index_room = index_.size() + queued_index_bytes_ + largest_entry.size() + entry_index_.size() + 5 <=
+                            0xFFFFFFFFu;
+    if (threads > 1 && frame_count_ > 0 && !automatic && index_room && uint64_t(width) * height <= band_pixels) {
+        job->index_bytes = largest_entry.size();
         job->owned_pixels.resize(row_bytes * height);
         for (uint32_t y = 0; y < height; ++y)
             std::memcpy(job->owned_pixels.data() + y * row_bytes, pixels + y * stride, row_bytes);
@@ -415,6 +422,7 @@ Status Writer::enqueue_or_throw(std::unique_ptr<FrameJob> job, unsigned threads)
     }
     FrameJob* raw = job.get();
     queued_bytes_ += raw->owned_pixels.size() + raw->owned_reference.size();
+    queued_index_bytes_ += raw->index_bytes;
     if (workers_.empty()) {
         code_frame(*raw);
         raw->done = true;
@@ -469,6 +477,7 @@ Status Writer::write_queued(uint32_t through) {
         }
         shapes_[job.number].depth = depth;
         queued_bytes_ -= job.owned_pixels.size() + job.owned_reference.size();
+        queued_index_bytes_ -= job.index_bytes;
         queue_.pop_front();
     }
     return ok_status();

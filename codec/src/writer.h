@@ -77,6 +77,7 @@ private:
         size_t reference_stride = 0;
         std::vector<uint8_t> owned_pixels, owned_reference;
         unsigned coding_threads = 1;
+        size_t index_bytes = 0;  // the most its index entry can take
         std::vector<uint8_t> data;  // the FDAT payload
         Status status;
         bool done = false;  // coded (guarded by mutex_ while queued)
@@ -119,6 +120,7 @@ private:
     // Frames coded by workers, in frame order; written from the front.
     std::deque<std::unique_ptr<FrameJob>> queue_;
     size_t queued_bytes_ = 0;
+    size_t queued_index_bytes_ = 0;  // reserved in the index for queued frames
     std::vector<std::thread> workers_;
     std::mutex mutex_;
     std::condition_variable work_ready_, job_done_;
