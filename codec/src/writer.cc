@@ -231,7 +231,7 @@ Status Writer::add_frame(const uint8_t* pixels, uint32_t width, uint32_t height,
     h.name = options.name ? options.name : "";
     if (h.name.size() > kMaxNameBytes) return invalid_argument("frame name longer than 65535 bytes");
     if (!is_valid_name(h.name)) return invalid_argument("frame name is not valid UTF-8");
-    if (!h.name.empty() && names_.count(h.name)) return invalid_argument("duplicate name \"" + h.name + "\"");
+    if (!h.name.empty() && names_.contains(h.name)) return invalid_argument("duplicate name \"" + h.name + "\"");
     FileAttributes attributes;
     QOHI_RETURN_IF_ERROR(check_attributes(options.attributes, attributes));
 
@@ -271,7 +271,7 @@ Status Writer::add_frame(const uint8_t* pixels, uint32_t width, uint32_t height,
         const FrameShape& r = shapes_[size_t(options.reference)];
         if (r.width != width || r.height != height || r.channels != channels)
             return invalid_argument("reference frame differs in size or channels");
-        if (r.depth + 1 > options_.max_depth)
+        if (uint32_t(r.depth) + 1 > options_.max_depth)
             return invalid_argument("reference chain would exceed max_depth " + std::to_string(options_.max_depth));
         if (!options.reference_pixels) return invalid_argument("reference_pixels is NULL");
         ref = static_cast<const uint8_t*>(options.reference_pixels);
@@ -315,7 +315,7 @@ Status Writer::add_frame(const uint8_t* pixels, uint32_t width, uint32_t height,
     index_.insert(index_.end(), entry.begin(), entry.end());
     previous_offset_ = frame_offset;
     previous_name_ = h.name;
-    shapes_.push_back({width, height, channels, depth});
+    shapes_.push_back({width, height, static_cast<uint16_t>(depth), static_cast<uint8_t>(channels)});
     if (automatic) {
         ReferenceStore::Stored kept{frame_count_, width, height, channels, depth, signature, {}};
         kept.pixels.resize(row_bytes * height);
@@ -338,7 +338,7 @@ Status Writer::add_entry(const qohi_entry_options& options) {
     if (h.name.empty()) return invalid_argument("an entry needs a name");
     if (h.name.size() > kMaxNameBytes) return invalid_argument("entry name longer than 65535 bytes");
     if (!is_valid_name(h.name)) return invalid_argument("entry name is not valid UTF-8");
-    if (names_.count(h.name)) return invalid_argument("duplicate name \"" + h.name + "\"");
+    if (names_.contains(h.name)) return invalid_argument("duplicate name \"" + h.name + "\"");
     QOHI_RETURN_IF_ERROR(check_attributes(options.attributes, h.attributes));
     if (h.attributes.present) h.flags |= kEntryFlagAttributes;
     h.size = options.size;

@@ -7,10 +7,10 @@
 #include <cstdint>
 #include <memory>
 #include <string>
-#include <unordered_set>
 #include <vector>
 
 #include "container.h"
+#include "name_set.h"
 #include "reference_store.h"
 #include "qohi/qohi.h"
 #include "status.h"
@@ -52,8 +52,11 @@ private:
     const ReferenceStore::Stored* pick_reference(const uint8_t* pixels, size_t stride, uint32_t width,
                                                  uint32_t height, uint32_t channels, const Signature& signature);
 
+    // 12 bytes a frame: a writer may see hundreds of thousands.
     struct FrameShape {
-        uint32_t width, height, channels, depth;
+        uint32_t width, height;
+        uint16_t depth;  // at most max_depth (65535)
+        uint8_t channels;
     };
 
     std::unique_ptr<Sink> sink_;
@@ -65,7 +68,7 @@ private:
     uint32_t frame_count_ = 0;
     std::vector<FrameShape> shapes_;  // per frame written, for reference checks
     ReferenceStore store_;
-    std::unordered_set<std::string> names_;  // of frames and entries: no two may share one
+    NameSet names_;  // of frames and entries: no two may share one
     // The index's entry section (spec §3.11), appended to it on finish.
     std::vector<uint8_t> entry_index_;
     uint32_t entry_count_ = 0;
