@@ -18,6 +18,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "cli.h"
@@ -244,56 +245,96 @@ std::string compare_frame(qohi_reader* reader, uint32_t index, const Image& want
 
 // ------------------------------------------------------------- a folder
 
-// An image of the folder (or a baseline), coded as a frame.
+// An image of the folder (or a baseline), coded as a frame: 24 bytes, its
+// name in Collection::names, its size in Collection::shapes. A folder can
+// hold hundreds of thousands of images.
 struct Source {
-    std::string path;  // the file as opened, and as messages name it
-    std::string name;  // the frame name
-    bool baseline = false;
-    uint32_t width = 0, height = 0, channels = 0;
-    qohi_file_attributes attributes{};  // of a file in the folder; none for a baseline from elsewhere
+    uint64_t name = 0;  // where the frame name starts in Collection::names
+    PackedAttributes attributes;  // of a file in the folder; none for a baseline from elsewhere
 };
 
 // Anything else of the folder, stored as an entry (spec §3.15): a file as it
 // is, a symbolic link, a folder.
 struct StoredItem {
-    std::string path;  // as opened and named in messages
+    static constexpr uint32_t kNoText = UINT32_MAX;
+    uint64_t name = 0;  // in Collection::names
+    uint64_t size = 0;
+    PackedAttributes attributes;
+    uint32_t kind = QOHI_ENTRY_FILE;
+    // In Collection::texts: a link's target; for a file, why it is stored as
+    // it is though it looks like an image.
+    uint32_t text = kNoText;
+};
+
+// An entry as store_item() writes it and compare_entry() checks it.
+struct EntrySpec {
+    std::string path;  // the file to read, as messages name it; "" for `content`
     std::string name;
     uint32_t kind = QOHI_ENTRY_FILE;
-    qohi_file_attributes attributes{};
     uint64_t size = 0;
-    std::string target;  // a link's (and, without a path, a file's content)
-    std::string why;     // a file that looks like an image but is stored as it is: why
+    qohi_file_attributes attributes{};
+    const std::string* content = nullptr;  // a link's target; a file's bytes when there is no path
 };
 
 struct Collection {
+    std::string root;   // the folder, as given
+    std::string names;  // of images and stored items, each followed by a NUL
     std::vector<Source> images;
+    std::vector<qohi_plan_image> shapes;  // of each image, as the planner takes them
+    // Paths of the baselines from outside the folder, images 0, 1, ...; any
+    // other image is the file root/name.
+    std::vector<std::string> outside;
     std::vector<StoredItem> stored;
+    std::vector<std::string> texts;    // see StoredItem::text
     std::vector<std::string> skipped;  // --images-only: what was left out, and why
     uint64_t input_bytes = 0;          // of every file read
+
+    const char* name(uint64_t at) const { return names.c_str() + at; }
+    // The file image `k` is read from, as messages name it.
+    std::string path(size_t k) const {
+        return k < outside.size() ? outside[k] : join_path(root, name(images[k].name));
+    }
+    const std::string& why(const StoredItem& item) const {
+        static const std::string none;
+        return item.kind == QOHI_ENTRY_FILE && item.text != StoredItem::kNoText ? texts[item.text] : none;
+    }
+    EntrySpec entry(size_t k) const {
+        const StoredItem& item = stored[k];
+        EntrySpec e;
+        e.name = name(item.name);
+        e.path = join_path(root, e.name);
+        e.kind = item.kind;
+        e.size = item.size;
+        e.attributes = item.attributes.unpacked();
+        if (item.kind == QOHI_ENTRY_SYMLINK) e.content = &texts[item.text];
+        return e;
+    }
 };
 
 struct LoadContext {
-    const std::vector<Source>* sources = nullptr;
+    const Collection* collection = nullptr;
     std::string error;  // the first failure, naming the file
 };
 
 extern "C" qohi_status load_source(void* user, uint32_t index, void* pixels, size_t size) {
     auto* ctx = static_cast<LoadContext*>(user);
     try {
-        if (index >= ctx->sources->size()) {
+        const Collection& c = *ctx->collection;
+        if (index >= c.images.size()) {
             if (ctx->error.empty()) ctx->error = "the planner asked for image " + std::to_string(index);
             return QOHI_ERROR_INVALID_ARGUMENT;
         }
-        const Source& src = (*ctx->sources)[index];
+        const qohi_plan_image& shape = c.shapes[index];
+        const std::string path = c.path(index);
         Image image;
         std::string err;
-        if (!load_png(src.path, image, err)) {
+        if (!load_png(path, image, err)) {
             if (ctx->error.empty()) ctx->error = err;
             return QOHI_ERROR_IO;
         }
-        if (image.width != src.width || image.height != src.height || image.channels != src.channels ||
+        if (image.width != shape.width || image.height != shape.height || image.channels != shape.channels ||
             image.pixels.size() != size) {
-            if (ctx->error.empty()) ctx->error = src.path + ": the file changed while packing";
+            if (ctx->error.empty()) ctx->error = path + ": the file changed while packing";
             return QOHI_ERROR_IO;
         }
         if (size) std::memcpy(pixels, image.pixels.data(), size);
@@ -387,28 +428,37 @@ bool starts_like_png(const std::string& path, std::string& error) {
 // sockets) are all reported before failing. Returns kContinue or an exit code.
 int collect(const Program& prog, const Args& args, const CollectionOptions& copt, ProgressLine& progress,
             Collection& out) {
-    std::vector<FolderItem> items;
+    FolderListing listing;
     std::string err;
-    if (!scan_folder(args.input, items, err)) return prog.fail(printable(err));
+    if (!scan_folder(args.input, listing, err)) return prog.fail(printable(err));
+    out.root = args.input;
+    size_t files = 0;
+    for (const FolderItem& item : listing.items) files += item.kind == FolderItem::kFile;
+    out.images.reserve(files);  // no growing copies of what may be most of the memory
+    out.shapes.reserve(files);
     std::vector<std::string> broken, unstorable;
     uint64_t done = 0;
-    for (const FolderItem& item : items) {
-        progress.update("reading", ++done, items.size(), "files");
-        const std::string path = join_path(args.input, item.rel);
-        const std::string reason = unsafe_name_reason(item.rel);
+    for (const FolderItem& item : listing.items) {
+        progress.update("reading", ++done, listing.items.size(), "files");
+        const std::string rel = listing.name(item);
+        const std::string path = join_path(args.input, rel);
+        const std::string reason = unsafe_name_reason(rel);
         if (!reason.empty()) {
             return prog.fail(printable(path) + ": the file name cannot be stored (" + reason + "); rename the file");
         }
         StoredItem stored;
-        stored.path = path;
-        stored.name = item.rel;
+        stored.name = item.name;  // the listing's names become the collection's
         stored.attributes = item.attributes;
-        auto skip = [&](const std::string& why) { out.skipped.push_back(printable(item.rel) + " (" + why + ")"); };
+        auto skip = [&](const std::string& why) { out.skipped.push_back(printable(rel) + " (" + why + ")"); };
+        auto add_text = [&](std::string text) {
+            stored.text = static_cast<uint32_t>(out.texts.size());
+            out.texts.push_back(std::move(text));
+        };
         switch (item.kind) {
             case FolderItem::kFolder:
                 if (copt.images_only) continue;
                 stored.kind = QOHI_ENTRY_FOLDER;
-                out.stored.push_back(std::move(stored));
+                out.stored.push_back(stored);
                 continue;
             case FolderItem::kSymlink: {
                 if (copt.images_only) {
@@ -422,9 +472,9 @@ int collect(const Program& prog, const Args& args, const CollectionOptions& copt
                                      (n < 0 ? std::string(": ") + std::strerror(errno) : std::string()));
                 }
                 stored.kind = QOHI_ENTRY_SYMLINK;
-                stored.target.assign(target.data(), size_t(n));
-                stored.size = stored.target.size();
-                out.stored.push_back(std::move(stored));
+                stored.size = size_t(n);
+                add_text(std::string(target.data(), size_t(n)));
+                out.stored.push_back(stored);
                 continue;
             }
             case FolderItem::kOther:
@@ -444,7 +494,7 @@ int collect(const Program& prog, const Args& args, const CollectionOptions& copt
                 continue;
             }
             out.input_bytes += item.size;
-            out.stored.push_back(std::move(stored));
+            out.stored.push_back(stored);
             continue;
         }
         Image image;
@@ -456,25 +506,33 @@ int collect(const Program& prog, const Args& args, const CollectionOptions& copt
                 continue;
             }
             if (!verdict.broken && !verdict.not_exact) return prog.fail(printable(err));  // could not be read at all
-            stored.why = verdict.broken ? "a broken PNG: " + printable(err) : printable(verdict.why);
+            const std::string why = verdict.broken ? "a broken PNG: " + printable(err) : printable(verdict.why);
             if (copt.images_only) {
-                skip(stored.why);
+                skip(why);
                 continue;
             }
+            add_text(why);
             out.input_bytes += item.size;
-            out.stored.push_back(std::move(stored));
+            out.stored.push_back(stored);
             continue;
         }
         Source s;
-        s.path = path;
-        s.name = item.rel;
-        s.width = image.width;
-        s.height = image.height;
-        s.channels = image.channels;
+        s.name = item.name;
         s.attributes = item.attributes;
+        qohi_plan_image shape{};
+        shape.width = image.width;
+        shape.height = image.height;
+        shape.channels = image.channels;
         out.input_bytes += file_size;
-        out.images.push_back(std::move(s));
+        out.images.push_back(s);
+        out.shapes.push_back(shape);
     }
+    // The listing's items go now; its names stay, as the collection's.
+    out.names = std::move(listing.names);
+    std::vector<FolderItem>().swap(listing.items);
+    out.images.shrink_to_fit();  // reserved for every file; some were not images
+    out.shapes.shrink_to_fit();
+    out.stored.shrink_to_fit();
     if (!broken.empty() || !unstorable.empty()) {
         progress.finish();
         for (const std::string& b : broken) prog.say(b);
@@ -496,10 +554,26 @@ int collect(const Program& prog, const Args& args, const CollectionOptions& copt
 // outside they are added first, named "baseline/<file name>". Returns
 // kContinue or an exit code.
 int add_baselines(const Program& prog, const Args& args, const CollectionOptions& copt, Collection& c) {
-    std::set<std::string> names;
-    for (const Source& s : c.images) names.insert(s.name);
-    for (const StoredItem& s : c.stored) names.insert(s.name);
-    std::vector<Source> outside;
+    // Images and stored items are both sorted by name (the folder's listing
+    // order): a name is found by halving, without a set of them all.
+    auto find_image = [&](const std::string& name) -> Source* {
+        auto it = std::lower_bound(c.images.begin(), c.images.end(), name, [&](const Source& s, const std::string& n) {
+            return std::strcmp(c.name(s.name), n.c_str()) < 0;
+        });
+        return it != c.images.end() && c.name(it->name) == name ? &*it : nullptr;
+    };
+    auto is_stored = [&](const std::string& name) {
+        auto it = std::lower_bound(c.stored.begin(), c.stored.end(), name, [&](const StoredItem& s, const std::string& n) {
+            return std::strcmp(c.name(s.name), n.c_str()) < 0;
+        });
+        return it != c.stored.end() && c.name(it->name) == name;
+    };
+    std::set<std::string> outside_names;
+    auto taken = [&](const std::string& name) {
+        return find_image(name) || is_stored(name) || outside_names.count(name) > 0;
+    };
+    std::vector<std::string> outside_paths, outside_names_in_order;
+    std::vector<qohi_plan_image> outside_shapes;
     std::set<std::string> seen_real;
     std::string err;
     const std::string root_real = real_path(args.input);
@@ -515,23 +589,21 @@ int add_baselines(const Program& prog, const Args& args, const CollectionOptions
         if (!seen_real.insert(real).second) continue;
         if (!root_real.empty() && real.compare(0, root_prefix.size(), root_prefix) == 0) {
             const std::string rel = real.substr(root_prefix.size());
-            auto it = std::find_if(c.images.begin(), c.images.end(), [&](const Source& s) { return s.name == rel; });
-            if (it != c.images.end()) {
-                it->baseline = true;
+            if (Source* s = find_image(rel)) {
+                c.shapes[size_t(s - c.images.data())].baseline = 1;
                 continue;
             }
-            if (names.count(rel)) {
+            if (taken(rel)) {
                 return prog.fail(printable(file) + ": a baseline must be an image that can be stored exactly");
             }
         }
-        Source s;
-        s.path = file;
-        s.baseline = true;
+        qohi_plan_image shape{};
+        shape.baseline = 1;
         uint64_t file_size = 0;
         if (!load_png(file, image, err, &file_size)) return prog.fail(printable(err));
-        s.width = image.width;
-        s.height = image.height;
-        s.channels = image.channels;
+        shape.width = image.width;
+        shape.height = image.height;
+        shape.channels = image.channels;
         c.input_bytes += file_size;
         std::string base = base_name(real);
         std::string stem = base, ext;
@@ -540,23 +612,33 @@ int add_baselines(const Program& prog, const Args& args, const CollectionOptions
             stem = base.substr(0, dot);
             ext = base.substr(dot);
         }
-        s.name = "baseline/" + base;
-        for (int k = 2; names.count(s.name); ++k) s.name = "baseline/" + stem + "-" + std::to_string(k) + ext;
-        const std::string reason = unsafe_name_reason(s.name);
+        std::string name = "baseline/" + base;
+        for (int k = 2; taken(name); ++k) name = "baseline/" + stem + "-" + std::to_string(k) + ext;
+        const std::string reason = unsafe_name_reason(name);
         if (!reason.empty()) {
             return prog.fail(printable(file) + ": the file name cannot be a frame name (" + reason +
                              "); rename the file");
         }
-        names.insert(s.name);
-        outside.push_back(s);
+        outside_names.insert(name);
+        outside_names_in_order.push_back(name);
+        outside_paths.push_back(file);
+        outside_shapes.push_back(shape);
+    }
+    // Outside baselines come first, in the order given; their names join the others.
+    std::vector<Source> outside(outside_paths.size());
+    for (size_t k = 0; k < outside.size(); ++k) {
+        outside[k].name = c.names.size();
+        c.names.append(outside_names_in_order[k].c_str(), outside_names_in_order[k].size() + 1);
     }
     c.images.insert(c.images.begin(), outside.begin(), outside.end());
+    c.shapes.insert(c.shapes.begin(), outside_shapes.begin(), outside_shapes.end());
+    c.outside = std::move(outside_paths);
     return kContinue;
 }
 
 // Writes `item` as an entry, its content streamed from the file. Returns ""
 // or what went wrong.
-std::string store_item(qohi_writer* writer, const StoredItem& item) {
+std::string store_item(qohi_writer* writer, const EntrySpec& item) {
     qohi_entry_options eo;
     qohi_entry_options_init(&eo);
     eo.kind = item.kind;
@@ -566,7 +648,7 @@ std::string store_item(qohi_writer* writer, const StoredItem& item) {
     FileHandle f;
     FileFeed feed{-1};
     if (item.kind == QOHI_ENTRY_SYMLINK) {
-        eo.data = item.target.data();
+        eo.data = item.content->data();
     } else if (item.kind == QOHI_ENTRY_FILE) {
         f.fd = ::open(item.path.c_str(), O_RDONLY | O_CLOEXEC);
         if (f.fd < 0) return std::string("cannot open it: ") + std::strerror(errno);
@@ -586,7 +668,7 @@ std::string store_item(qohi_writer* writer, const StoredItem& item) {
 }
 
 // Compares entry `index` of `reader` with `item` on disk. "" if they agree.
-std::string compare_entry(qohi_reader* reader, uint32_t index, const StoredItem& item) {
+std::string compare_entry(qohi_reader* reader, uint32_t index, const EntrySpec& item) {
     qohi_entry_info info{};
     qohi_status st = qohi_reader_entry_info(reader, index, &info);
     if (st != QOHI_OK) return library_message(qohi_reader_message(reader), qohi_status_string(st));
@@ -609,7 +691,8 @@ std::string compare_entry(qohi_reader* reader, uint32_t index, const StoredItem&
         if (f.fd < 0) return std::string("cannot open the file again: ") + std::strerror(errno);
         cmp.fd = f.fd;
     }
-    cmp.target = &item.target;
+    static const std::string no_content;
+    cmp.target = item.content ? item.content : &no_content;
     st = qohi_reader_read_entry(
         reader, index,
         [](void* user, const void* data, size_t size) {
@@ -706,10 +789,11 @@ int encode_single(const Program& prog, const Args& args, const Settings& setting
         if (st != QOHI_OK) {
             problem = library_message(qerr.message, qohi_status_string(st));
         } else if (as_is) {
-            StoredItem item;
+            EntrySpec item;
             item.name = entry_name;
             item.size = input.size();
-            item.target.assign(input.begin(), input.end());  // compared from memory
+            const std::string content(input.begin(), input.end());
+            item.content = &content;  // compared from memory
             problem = qohi_reader_frame_count(rd.reader) != 0 ? "it holds a frame" : compare_entry(rd.reader, 0, item);
         } else {
             problem = compare_frame(rd.reader, 0, image, frame_name, false);
@@ -745,20 +829,14 @@ int pack_folder(const Program& prog, const Args& args, const Settings& settings,
     if (rc != kContinue) return rc;
     rc = add_baselines(prog, args, copt, c);
     if (rc != kContinue) return rc;
-    std::vector<Source>& sources = c.images;
+    c.names.shrink_to_fit();  // grown by doubling; kept to the end
+    const std::vector<Source>& sources = c.images;
     if (sources.empty() && c.stored.empty()) return fail(printable(args.input) + ": the folder is empty");
     if (sources.size() > UINT32_MAX - 1 || c.stored.size() > UINT32_MAX - 1)
         return fail(printable(args.input) + ": too many files");
     const uint32_t count = static_cast<uint32_t>(sources.size());
 
     // Plan the order and the references.
-    std::vector<qohi_plan_image> plan_images(count);
-    for (uint32_t i = 0; i < count; ++i) {
-        plan_images[i].width = sources[i].width;
-        plan_images[i].height = sources[i].height;
-        plan_images[i].channels = sources[i].channels;
-        plan_images[i].baseline = sources[i].baseline ? 1 : 0;
-    }
     qohi_plan_options popt;
     qohi_plan_options_init(&popt);
     popt.mode = copt.mode;
@@ -773,12 +851,12 @@ int pack_folder(const Program& prog, const Args& args, const Settings& settings,
         popt.progress_user = &plan_progress_state;
     }
     LoadContext load_ctx;
-    load_ctx.sources = &sources;
+    load_ctx.collection = &c;
     std::vector<qohi_plan_entry> plan(count);
     qohi_error qerr{};
     std::string err;
     qohi_status st = count == 0 ? QOHI_OK
-                                : qohi_plan(plan_images.data(), count, load_source, &load_ctx, &popt, plan.data(), &qerr);
+                                : qohi_plan(c.shapes.data(), count, load_source, &load_ctx, &popt, plan.data(), &qerr);
     if (st != QOHI_OK) {
         if (!load_ctx.error.empty()) return fail(printable(load_ctx.error));
         return fail(printable(args.input) + ": planning failed: " +
@@ -792,18 +870,21 @@ int pack_folder(const Program& prog, const Args& args, const Settings& settings,
             const qohi_plan_entry& e = plan[k];
             bool ok = e.image < count && !used[e.image] && e.reference >= -1 && e.reference < int64_t{k};
             if (ok && e.reference >= 0) {
-                const Source& a = sources[e.image];
-                const Source& b = sources[plan[static_cast<size_t>(e.reference)].image];
+                const qohi_plan_image& a = c.shapes[e.image];
+                const qohi_plan_image& b = c.shapes[plan[static_cast<size_t>(e.reference)].image];
                 ok = a.width == b.width && a.height == b.height && a.channels == b.channels;
             }
             if (!ok) return fail(printable(args.input) + ": planning failed: invalid plan (a bug in libqohi)");
             used[e.image] = true;
         }
     }
-    // Where each frame is used as a reference for the last time.
-    std::vector<int64_t> last_use(count, -1);
+    // Where each frame is used as a reference for the last time (0: never,
+    // as no frame refers to the first position); none without references.
+    std::vector<uint32_t> last_use;
     for (uint32_t k = 0; k < count; ++k) {
-        if (plan[k].reference >= 0) last_use[static_cast<size_t>(plan[k].reference)] = k;
+        if (plan[k].reference < 0) continue;
+        if (last_use.empty()) last_use.assign(count, 0);
+        last_use[static_cast<size_t>(plan[k].reference)] = k;
     }
 
     // Write.
@@ -845,42 +926,47 @@ int pack_folder(const Program& prog, const Args& args, const Settings& settings,
         else if (message.find(file_target) == std::string::npos) message = "'" + args.output + "': " + message;
         return fail(message);
     }
-    std::vector<std::vector<uint8_t>> kept(count);  // pixels of frames still to be referenced
+    // Pixels of frames still to be referenced, by position: only those.
+    std::unordered_map<uint32_t, std::vector<uint8_t>> kept;
     for (uint32_t k = 0; k < count; ++k) {
         progress.update("packing", k + 1, count, "images");
         const qohi_plan_entry& e = plan[k];
         const Source& src = sources[e.image];
+        const qohi_plan_image& shape = c.shapes[e.image];
+        const std::string path = c.path(e.image);
         Image image;
-        if (!load_png(src.path, image, err)) return fail(printable(err));
-        if (image.width != src.width || image.height != src.height || image.channels != src.channels) {
-            return fail(printable(src.path) + ": the file changed while packing");
+        if (!load_png(path, image, err)) return fail(printable(err));
+        if (image.width != shape.width || image.height != shape.height || image.channels != shape.channels) {
+            return fail(printable(path) + ": the file changed while packing");
         }
         std::vector<uint8_t> pngc;
         const std::vector<qohi_metadata> metadata = to_library_metadata(image, pngc);
         qohi_frame_options fopt;
         qohi_frame_options_init(&fopt);
-        fopt.name = src.name.c_str();
-        fopt.baseline = src.baseline ? 1 : 0;
+        const qohi_file_attributes attributes = src.attributes.unpacked();
+        fopt.name = c.name(src.name);
+        fopt.baseline = shape.baseline;
         fopt.reference = e.reference >= 0 ? e.reference : QOHI_REFERENCE_NONE;
-        if (e.reference >= 0) fopt.reference_pixels = kept[static_cast<size_t>(e.reference)].data();
+        if (e.reference >= 0) fopt.reference_pixels = kept.at(static_cast<uint32_t>(e.reference)).data();
         fopt.metadata = metadata.empty() ? nullptr : metadata.data();
         fopt.metadata_count = metadata.size();
-        fopt.attributes = &src.attributes;
+        fopt.attributes = &attributes;
         st = qohi_writer_add_frame_with(wd.writer, image.pixels.data(), image.width, image.height,
                                         image.channels, 0, &fopt);
         if (st != QOHI_OK) {
-            return fail(printable(src.path) + ": encoding failed: " +
+            return fail(printable(path) + ": encoding failed: " +
                         library_message(qohi_writer_message(wd.writer), qohi_status_string(st)));
         }
-        if (last_use[k] > int64_t{k}) kept[k] = std::move(image.pixels);
-        if (e.reference >= 0 && last_use[static_cast<size_t>(e.reference)] == int64_t{k}) {
-            std::vector<uint8_t>().swap(kept[static_cast<size_t>(e.reference)]);
+        if (!last_use.empty() && last_use[k] > k) kept[k] = std::move(image.pixels);
+        if (e.reference >= 0 && last_use[static_cast<size_t>(e.reference)] == k) {
+            kept.erase(static_cast<uint32_t>(e.reference));
         }
     }
     for (size_t k = 0; k < c.stored.size(); ++k) {
         progress.update("storing", k + 1, c.stored.size(), "files");
-        const std::string problem = store_item(wd.writer, c.stored[k]);
-        if (!problem.empty()) return fail(printable(c.stored[k].path) + ": " + problem);
+        const EntrySpec item = c.entry(k);
+        const std::string problem = store_item(wd.writer, item);
+        if (!problem.empty()) return fail(printable(item.path) + ": " + problem);
     }
     void* data = nullptr;
     size_t size = 0;
@@ -914,32 +1000,35 @@ int pack_folder(const Program& prog, const Args& args, const Settings& settings,
         } else {
             for (uint32_t k = 0; k < count && problem.empty(); ++k) {
                 progress.update("verifying", k + 1, count, "images");
-                const Source& src = sources[plan[k].image];
+                const uint32_t i = plan[k].image;
+                const std::string path = c.path(i);
+                const std::string name = c.name(sources[i].name);
+                const qohi_file_attributes want = sources[i].attributes.unpacked();
                 Image image;
-                if (!load_png(src.path, image, err)) {
+                if (!load_png(path, image, err)) {
                     problem = err;
                     break;
                 }
-                std::string diff = compare_frame(rd.reader, k, image, src.name, src.baseline);
+                std::string diff = compare_frame(rd.reader, k, image, name, c.shapes[i].baseline != 0);
                 if (diff.empty()) {
                     qohi_file_attributes a{};
-                    if (qohi_reader_frame_attributes(rd.reader, k, &a) != QOHI_OK ||
-                        a.present != src.attributes.present ||
-                        (a.present && (a.mode != src.attributes.mode || a.mtime != src.attributes.mtime ||
-                                       a.mtime_nsec != src.attributes.mtime_nsec)))
+                    if (qohi_reader_frame_attributes(rd.reader, k, &a) != QOHI_OK || a.present != want.present ||
+                        (a.present && (a.mode != want.mode || a.mtime != want.mtime ||
+                                       a.mtime_nsec != want.mtime_nsec)))
                         diff = "its attributes differ";
                 }
                 if (!diff.empty()) {
-                    problem = "frame " + std::to_string(k) + " ('" + printable(src.name) + "') differs from " +
-                              printable(src.path) + ": " + diff;
+                    problem = "frame " + std::to_string(k) + " ('" + printable(name) + "') differs from " +
+                              printable(path) + ": " + diff;
                 }
             }
             for (uint32_t k = 0; k < c.stored.size() && problem.empty(); ++k) {
                 progress.update("verifying", k + 1, c.stored.size(), "files");
-                const std::string diff = compare_entry(rd.reader, k, c.stored[k]);
+                const EntrySpec item = c.entry(k);
+                const std::string diff = compare_entry(rd.reader, k, item);
                 if (!diff.empty()) {
-                    problem = "entry " + std::to_string(k) + " ('" + printable(c.stored[k].name) + "') differs from " +
-                              printable(c.stored[k].path) + ": " + diff;
+                    problem = "entry " + std::to_string(k) + " ('" + printable(item.name) + "') differs from " +
+                              printable(item.path) + ": " + diff;
                 }
             }
         }
@@ -958,9 +1047,9 @@ int pack_folder(const Program& prog, const Args& args, const Settings& settings,
     progress.finish();
     size_t verbatim_images = 0;
     for (const StoredItem& s : c.stored) {
-        if (s.why.empty()) continue;
+        if (c.why(s).empty()) continue;
         ++verbatim_images;
-        if (!args.quiet) prog.say("note: " + printable(s.path) + ": stored as it is: " + s.why);
+        if (!args.quiet) prog.say("note: " + printable(join_path(c.root, c.name(s.name))) + ": stored as it is: " + c.why(s));
     }
     if (args.verbose) {
         double ratio =
@@ -981,7 +1070,7 @@ int pack_folder(const Program& prog, const Args& args, const Settings& settings,
     }
     if (copt.skip_bad && verbatim_images > 0) {
         for (const StoredItem& s : c.stored) {
-            if (s.why.compare(0, 12, "a broken PNG") == 0) return kExitIncomplete;
+            if (c.why(s).compare(0, 12, "a broken PNG") == 0) return kExitIncomplete;
         }
     }
     return kExitOk;

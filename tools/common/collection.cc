@@ -67,11 +67,27 @@ bool restore_attributes(const std::string& path, const qohi_file_attributes& a, 
     return true;
 }
 
-bool scan_folder(const std::string& root, std::vector<FolderItem>& items, std::string& error) {
-    items.clear();
-    std::vector<std::string> pending{std::string()};  // relative folders still to read
+PackedAttributes::PackedAttributes(const qohi_file_attributes& a)
+    : mtime(a.mtime), mtime_nsec(a.mtime_nsec), mode(static_cast<uint16_t>(a.mode & 07777)) {
+    if (a.present) mode |= kPresent;
+}
+
+qohi_file_attributes PackedAttributes::unpacked() const {
+    qohi_file_attributes a{};
+    a.present = (mode & kPresent) ? 1 : 0;
+    a.mode = mode & 07777u;
+    a.mtime = mtime;
+    a.mtime_nsec = mtime_nsec;
+    return a;
+}
+
+bool scan_folder(const std::string& root, FolderListing& listing, std::string& error) {
+    listing.names.clear();
+    listing.items.clear();
+    std::vector<uint64_t> pending{0};  // relative folders still to read, as their names' offsets
+    listing.names.push_back('\0');     // at 0: "", the root itself
     while (!pending.empty()) {
-        const std::string rel_dir = pending.back();
+        const std::string rel_dir = listing.names.c_str() + pending.back();
         pending.pop_back();
         const std::string dir_path = rel_dir.empty() ? root : join_path(root, rel_dir);
         DirCloser dc;
@@ -100,13 +116,14 @@ bool scan_folder(const std::string& root, std::vector<FolderItem>& items, std::s
                 return false;
             }
             FolderItem item;
-            item.rel = rel;
-            item.attributes = attributes_of(st);
+            item.name = listing.names.size();
+            listing.names.append(rel.c_str(), rel.size() + 1);
+            item.attributes = PackedAttributes(attributes_of(st));
             item.size = static_cast<uint64_t>(st.st_size);
             if (S_ISDIR(st.st_mode)) {
                 item.kind = FolderItem::kFolder;
                 item.size = 0;
-                pending.push_back(rel);
+                pending.push_back(item.name);
             } else if (S_ISLNK(st.st_mode)) {
                 item.kind = FolderItem::kSymlink;
             } else if (S_ISREG(st.st_mode)) {
@@ -114,10 +131,14 @@ bool scan_folder(const std::string& root, std::vector<FolderItem>& items, std::s
             } else {
                 item.kind = FolderItem::kOther;
             }
-            items.push_back(std::move(item));
+            listing.items.push_back(item);
         }
     }
-    std::sort(items.begin(), items.end(), [](const FolderItem& a, const FolderItem& b) { return a.rel < b.rel; });
+    // Byte order: strcmp compares as unsigned char, as std::string does.
+    const char* names = listing.names.c_str();
+    std::sort(listing.items.begin(), listing.items.end(), [names](const FolderItem& a, const FolderItem& b) {
+        return std::strcmp(names + a.name, names + b.name) < 0;
+    });
     return true;
 }
 

@@ -15,19 +15,39 @@
 
 namespace qohi_tools {
 
+// qohi_file_attributes in 16 bytes rather than 24, for lists of many files.
+struct PackedAttributes {
+    static constexpr uint16_t kPresent = 0x8000;  // in `mode`: the fields were recorded
+    int64_t mtime = 0;
+    uint32_t mtime_nsec = 0;
+    uint16_t mode = 0;  // permission bits (07777), and kPresent
+
+    PackedAttributes() = default;
+    explicit PackedAttributes(const qohi_file_attributes& a);
+    qohi_file_attributes unpacked() const;
+};
+
 // One thing below a folder, as lstat() sees it: symbolic links are not
-// followed, as tar keeps them.
+// followed, as tar keeps them. 32 bytes, its path in FolderListing::names:
+// a folder can hold hundreds of thousands of files.
 struct FolderItem {
-    enum Kind { kFile, kSymlink, kFolder, kOther } kind = kFile;  // kOther: a device, FIFO or socket
-    std::string rel;  // path relative to the folder, '/' separators
-    qohi_file_attributes attributes{};  // mode and modification time
+    enum Kind : uint8_t { kFile, kSymlink, kFolder, kOther };  // kOther: a device, FIFO or socket
+    uint64_t name = 0;  // where its path relative to the folder ('/' separators) starts in the names
     uint64_t size = 0;  // bytes of a file, of a link's target
+    PackedAttributes attributes;  // mode and modification time
+    Kind kind = kFile;
+};
+
+struct FolderListing {
+    std::string names;  // every item's relative path, each followed by a NUL
+    std::vector<FolderItem> items;  // sorted by byte order of the paths
+    const char* name(const FolderItem& item) const { return names.c_str() + item.name; }
 };
 
 // Walks `root` recursively and lists everything below it (not `root`
-// itself), sorted by byte order of the paths. On failure (a folder that
-// cannot be read) returns false with `error` naming it.
-bool scan_folder(const std::string& root, std::vector<FolderItem>& items, std::string& error);
+// itself). On failure (a folder that cannot be read) returns false with
+// `error` naming it.
+bool scan_folder(const std::string& root, FolderListing& listing, std::string& error);
 
 // The attributes of what `path` names, as lstat() gives them.
 qohi_file_attributes attributes_of(const struct stat& st);
