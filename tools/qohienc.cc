@@ -246,11 +246,35 @@ std::string compare_frame(qohi_reader* reader, uint32_t index, const Image& want
 // ------------------------------------------------------------- a folder
 
 // An image of the folder (or a baseline), coded as a frame: 24 bytes, its
-// name in Collection::names, its size in Collection::shapes. A folder can
-// hold hundreds of thousands of images.
+// name in Collection::names, its width and height in Collection::sizes. A
+// folder can hold hundreds of thousands of images.
 struct Source {
     uint64_t name = 0;  // where the frame name starts in Collection::names
-    PackedAttributes attributes;  // of a file in the folder; none for a baseline from elsewhere
+    // The file's attributes as PackedAttributes has them (none for a
+    // baseline from elsewhere), with the channels and the baseline mark in
+    // what would be its padding.
+    int64_t mtime = 0;
+    uint32_t mtime_nsec = 0;
+    uint16_t mode = 0;
+    uint8_t channels = 0;
+    uint8_t baseline = 0;
+
+    void set_attributes(const PackedAttributes& a) {
+        mtime = a.mtime;
+        mtime_nsec = a.mtime_nsec;
+        mode = a.mode;
+    }
+    qohi_file_attributes attributes() const {
+        PackedAttributes a;
+        a.mtime = mtime;
+        a.mtime_nsec = mtime_nsec;
+        a.mode = mode;
+        return a.unpacked();
+    }
+};
+
+struct Size {
+    uint32_t width = 0, height = 0;
 };
 
 // Anything else of the folder, stored as an entry (spec §3.15): a file as it
@@ -276,11 +300,17 @@ struct EntrySpec {
     const std::string* content = nullptr;  // a link's target; a file's bytes when there is no path
 };
 
+// One frame of the plan while writing: 8 bytes rather than qohi_plan_entry's 16.
+struct PlanStep {
+    uint32_t image = 0;
+    uint32_t reference = 0;  // the position of the frame it refers to plus 1; 0 for none
+};
+
 struct Collection {
     std::string root;   // the folder, as given
     std::string names;  // of images and stored items, each followed by a NUL
     std::vector<Source> images;
-    std::vector<qohi_plan_image> shapes;  // of each image, as the planner takes them
+    std::vector<Size> sizes;  // of each image
     // Paths of the baselines from outside the folder, images 0, 1, ...; any
     // other image is the file root/name.
     std::vector<std::string> outside;
@@ -290,6 +320,14 @@ struct Collection {
     uint64_t input_bytes = 0;          // of every file read
 
     const char* name(uint64_t at) const { return names.c_str() + at; }
+    qohi_plan_image shape(size_t k) const {
+        qohi_plan_image s{};
+        s.width = sizes[k].width;
+        s.height = sizes[k].height;
+        s.channels = images[k].channels;
+        s.baseline = images[k].baseline;
+        return s;
+    }
     // The file image `k` is read from, as messages name it.
     std::string path(size_t k) const {
         return k < outside.size() ? outside[k] : join_path(root, name(images[k].name));
@@ -324,7 +362,7 @@ extern "C" qohi_status load_source(void* user, uint32_t index, void* pixels, siz
             if (ctx->error.empty()) ctx->error = "the planner asked for image " + std::to_string(index);
             return QOHI_ERROR_INVALID_ARGUMENT;
         }
-        const qohi_plan_image& shape = c.shapes[index];
+        const qohi_plan_image shape = c.shape(index);
         const std::string path = c.path(index);
         Image image;
         std::string err;
@@ -435,7 +473,7 @@ int collect(const Program& prog, const Args& args, const CollectionOptions& copt
     size_t files = 0;
     for (const FolderItem& item : listing.items) files += item.kind == FolderItem::kFile;
     out.images.reserve(files);  // no growing copies of what may be most of the memory
-    out.shapes.reserve(files);
+    out.sizes.reserve(files);
     std::vector<std::string> broken, unstorable;
     uint64_t done = 0;
     for (const FolderItem& item : listing.items) {
@@ -518,20 +556,17 @@ int collect(const Program& prog, const Args& args, const CollectionOptions& copt
         }
         Source s;
         s.name = item.name;
-        s.attributes = item.attributes;
-        qohi_plan_image shape{};
-        shape.width = image.width;
-        shape.height = image.height;
-        shape.channels = image.channels;
+        s.set_attributes(item.attributes);
+        s.channels = static_cast<uint8_t>(image.channels);
         out.input_bytes += file_size;
         out.images.push_back(s);
-        out.shapes.push_back(shape);
+        out.sizes.push_back({image.width, image.height});
     }
     // The listing's items go now; its names stay, as the collection's.
     out.names = std::move(listing.names);
     std::vector<FolderItem>().swap(listing.items);
     out.images.shrink_to_fit();  // reserved for every file; some were not images
-    out.shapes.shrink_to_fit();
+    out.sizes.shrink_to_fit();
     out.stored.shrink_to_fit();
     if (!broken.empty() || !unstorable.empty()) {
         progress.finish();
@@ -573,7 +608,8 @@ int add_baselines(const Program& prog, const Args& args, const CollectionOptions
         return find_image(name) || is_stored(name) || outside_names.count(name) > 0;
     };
     std::vector<std::string> outside_paths, outside_names_in_order;
-    std::vector<qohi_plan_image> outside_shapes;
+    std::vector<Source> outside;
+    std::vector<Size> outside_sizes;
     std::set<std::string> seen_real;
     std::string err;
     const std::string root_real = real_path(args.input);
@@ -590,20 +626,18 @@ int add_baselines(const Program& prog, const Args& args, const CollectionOptions
         if (!root_real.empty() && real.compare(0, root_prefix.size(), root_prefix) == 0) {
             const std::string rel = real.substr(root_prefix.size());
             if (Source* s = find_image(rel)) {
-                c.shapes[size_t(s - c.images.data())].baseline = 1;
+                s->baseline = 1;
                 continue;
             }
             if (taken(rel)) {
                 return prog.fail(printable(file) + ": a baseline must be an image that can be stored exactly");
             }
         }
-        qohi_plan_image shape{};
-        shape.baseline = 1;
+        Source s;
+        s.baseline = 1;
         uint64_t file_size = 0;
         if (!load_png(file, image, err, &file_size)) return prog.fail(printable(err));
-        shape.width = image.width;
-        shape.height = image.height;
-        shape.channels = image.channels;
+        s.channels = static_cast<uint8_t>(image.channels);
         c.input_bytes += file_size;
         std::string base = base_name(real);
         std::string stem = base, ext;
@@ -622,16 +656,16 @@ int add_baselines(const Program& prog, const Args& args, const CollectionOptions
         outside_names.insert(name);
         outside_names_in_order.push_back(name);
         outside_paths.push_back(file);
-        outside_shapes.push_back(shape);
+        outside.push_back(s);
+        outside_sizes.push_back({image.width, image.height});
     }
     // Outside baselines come first, in the order given; their names join the others.
-    std::vector<Source> outside(outside_paths.size());
     for (size_t k = 0; k < outside.size(); ++k) {
         outside[k].name = c.names.size();
         c.names.append(outside_names_in_order[k].c_str(), outside_names_in_order[k].size() + 1);
     }
     c.images.insert(c.images.begin(), outside.begin(), outside.end());
-    c.shapes.insert(c.shapes.begin(), outside_shapes.begin(), outside_shapes.end());
+    c.sizes.insert(c.sizes.begin(), outside_sizes.begin(), outside_sizes.end());
     c.outside = std::move(outside_paths);
     return kContinue;
 }
@@ -852,39 +886,46 @@ int pack_folder(const Program& prog, const Args& args, const Settings& settings,
     }
     LoadContext load_ctx;
     load_ctx.collection = &c;
-    std::vector<qohi_plan_entry> plan(count);
     qohi_error qerr{};
     std::string err;
-    qohi_status st = count == 0 ? QOHI_OK
-                                : qohi_plan(c.shapes.data(), count, load_source, &load_ctx, &popt, plan.data(), &qerr);
-    if (st != QOHI_OK) {
-        if (!load_ctx.error.empty()) return fail(printable(load_ctx.error));
-        return fail(printable(args.input) + ": planning failed: " +
-                    library_message(qerr.message, qohi_status_string(st)));
-    }
-    // The plan must be a permutation with backward references between images
-    // of one size: check before relying on it.
+    qohi_status st = QOHI_OK;
+    std::vector<PlanStep> steps;  // the plan while writing
     {
+        std::vector<qohi_plan_image> plan_images(count);
+        for (uint32_t i = 0; i < count; ++i) plan_images[i] = c.shape(i);
+        std::vector<qohi_plan_entry> plan(count);
+        if (count > 0) st = qohi_plan(plan_images.data(), count, load_source, &load_ctx, &popt, plan.data(), &qerr);
+        if (st != QOHI_OK) {
+            if (!load_ctx.error.empty()) return fail(printable(load_ctx.error));
+            return fail(printable(args.input) + ": planning failed: " +
+                        library_message(qerr.message, qohi_status_string(st)));
+        }
+        std::vector<qohi_plan_image>().swap(plan_images);
+        steps.resize(count);
+        // The plan must be a permutation with backward references between
+        // images of one size: check before relying on it.
         std::vector<bool> used(count);
         for (uint32_t k = 0; k < count; ++k) {
             const qohi_plan_entry& e = plan[k];
             bool ok = e.image < count && !used[e.image] && e.reference >= -1 && e.reference < int64_t{k};
             if (ok && e.reference >= 0) {
-                const qohi_plan_image& a = c.shapes[e.image];
-                const qohi_plan_image& b = c.shapes[plan[static_cast<size_t>(e.reference)].image];
+                const qohi_plan_image a = c.shape(e.image);
+                const qohi_plan_image b = c.shape(plan[static_cast<size_t>(e.reference)].image);
                 ok = a.width == b.width && a.height == b.height && a.channels == b.channels;
             }
             if (!ok) return fail(printable(args.input) + ": planning failed: invalid plan (a bug in libqohi)");
             used[e.image] = true;
+            steps[k].image = e.image;
+            steps[k].reference = static_cast<uint32_t>(e.reference + 1);
         }
     }
     // Where each frame is used as a reference for the last time (0: never,
     // as no frame refers to the first position); none without references.
     std::vector<uint32_t> last_use;
     for (uint32_t k = 0; k < count; ++k) {
-        if (plan[k].reference < 0) continue;
+        if (!steps[k].reference) continue;
         if (last_use.empty()) last_use.assign(count, 0);
-        last_use[static_cast<size_t>(plan[k].reference)] = k;
+        last_use[steps[k].reference - 1] = k;
     }
 
     // Write.
@@ -930,9 +971,9 @@ int pack_folder(const Program& prog, const Args& args, const Settings& settings,
     std::unordered_map<uint32_t, std::vector<uint8_t>> kept;
     for (uint32_t k = 0; k < count; ++k) {
         progress.update("packing", k + 1, count, "images");
-        const qohi_plan_entry& e = plan[k];
+        const PlanStep& e = steps[k];
         const Source& src = sources[e.image];
-        const qohi_plan_image& shape = c.shapes[e.image];
+        const qohi_plan_image shape = c.shape(e.image);
         const std::string path = c.path(e.image);
         Image image;
         if (!load_png(path, image, err)) return fail(printable(err));
@@ -943,11 +984,11 @@ int pack_folder(const Program& prog, const Args& args, const Settings& settings,
         const std::vector<qohi_metadata> metadata = to_library_metadata(image, pngc);
         qohi_frame_options fopt;
         qohi_frame_options_init(&fopt);
-        const qohi_file_attributes attributes = src.attributes.unpacked();
+        const qohi_file_attributes attributes = src.attributes();
         fopt.name = c.name(src.name);
         fopt.baseline = shape.baseline;
-        fopt.reference = e.reference >= 0 ? e.reference : QOHI_REFERENCE_NONE;
-        if (e.reference >= 0) fopt.reference_pixels = kept.at(static_cast<uint32_t>(e.reference)).data();
+        fopt.reference = e.reference ? int64_t{e.reference} - 1 : QOHI_REFERENCE_NONE;
+        if (e.reference) fopt.reference_pixels = kept.at(e.reference - 1).data();
         fopt.metadata = metadata.empty() ? nullptr : metadata.data();
         fopt.metadata_count = metadata.size();
         fopt.attributes = &attributes;
@@ -958,9 +999,7 @@ int pack_folder(const Program& prog, const Args& args, const Settings& settings,
                         library_message(qohi_writer_message(wd.writer), qohi_status_string(st)));
         }
         if (!last_use.empty() && last_use[k] > k) kept[k] = std::move(image.pixels);
-        if (e.reference >= 0 && last_use[static_cast<size_t>(e.reference)] == k) {
-            kept.erase(static_cast<uint32_t>(e.reference));
-        }
+        if (e.reference && last_use[e.reference - 1] == k) kept.erase(e.reference - 1);
     }
     for (size_t k = 0; k < c.stored.size(); ++k) {
         progress.update("storing", k + 1, c.stored.size(), "files");
@@ -1000,16 +1039,16 @@ int pack_folder(const Program& prog, const Args& args, const Settings& settings,
         } else {
             for (uint32_t k = 0; k < count && problem.empty(); ++k) {
                 progress.update("verifying", k + 1, count, "images");
-                const uint32_t i = plan[k].image;
+                const uint32_t i = steps[k].image;
                 const std::string path = c.path(i);
                 const std::string name = c.name(sources[i].name);
-                const qohi_file_attributes want = sources[i].attributes.unpacked();
+                const qohi_file_attributes want = sources[i].attributes();
                 Image image;
                 if (!load_png(path, image, err)) {
                     problem = err;
                     break;
                 }
-                std::string diff = compare_frame(rd.reader, k, image, name, c.shapes[i].baseline != 0);
+                std::string diff = compare_frame(rd.reader, k, image, name, sources[i].baseline != 0);
                 if (diff.empty()) {
                     qohi_file_attributes a{};
                     if (qohi_reader_frame_attributes(rd.reader, k, &a) != QOHI_OK || a.present != want.present ||

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "crc32.h"
 #include "file_commit.h"
 #include "frame_codec.h"
 #include "parallel.h"
@@ -165,24 +166,53 @@ Status Writer::start() {
     file_header.max_chain_depth = static_cast<uint16_t>(options_.max_depth);
     encode_file_header(file_header, payload);
     QOHI_RETURN_IF_ERROR(emit(kTypeFileHeader, payload));
-    ByteWriter(index_).u32(0);  // frame count, patched in finish()
     return ok_status();
 }
 
+void PieceBuffer::append(const uint8_t* data, size_t size) {
+    // Pieces start small (a file of one frame has a short index) and grow to 64 KiB.
+    constexpr size_t kMaxPiece = size_t(64) << 10;
+    while (size > 0) {
+        if (pieces_.empty() || pieces_.back().size() == pieces_.back().capacity()) {
+            const size_t capacity = pieces_.empty() ? 256 : std::min(kMaxPiece, pieces_.back().capacity() * 2);
+            pieces_.emplace_back();
+            pieces_.back().reserve(capacity);
+        }
+        std::vector<uint8_t>& p = pieces_.back();
+        const size_t n = std::min(size, p.capacity() - p.size());
+        p.insert(p.end(), data, data + n);
+        data += n;
+        size -= n;
+        size_ += n;
+    }
+}
+
 Status Writer::emit(uint32_t type, const std::vector<uint8_t>& payload) {
+    return emit(type, std::vector<Part>{{payload.data(), payload.size()}});
+}
+
+Status Writer::emit(uint32_t type, const std::vector<Part>& parts) {
     // Head and CRC around the payload, written without copying the payload
     // (a frame's data can be most of the file).
+    size_t size = 0;
+    uint8_t type_bytes[4];
+    store_u32(type_bytes, type);
+    uint32_t crc_value = crc32_update(0, type_bytes, 4);
+    for (const Part& p : parts) {
+        size += p.size;
+        crc_value = crc32_update(crc_value, p.data, p.size);
+    }
     uint8_t head[8], crc[4];
-    record_head(type, payload.size(), head);
-    store_u32(crc, record_crc(type, payload.data(), payload.size()));
+    record_head(type, size, head);
+    store_u32(crc, crc_value);
     Status st = sink_->write(head, sizeof head);
-    if (st.ok()) st = sink_->write(payload.data(), payload.size());
+    for (size_t i = 0; i < parts.size() && st.ok(); ++i) st = sink_->write(parts[i].data, parts[i].size);
     if (st.ok()) st = sink_->write(crc, sizeof crc);
     if (!st.ok()) {
         failed_ = true;
         return st;
     }
-    offset_ += kRecordOverhead + payload.size();
+    offset_ += kRecordOverhead + size;
     return ok_status();
 }
 
@@ -301,7 +331,7 @@ Status Writer::add_frame(const uint8_t* pixels, uint32_t width, uint32_t height,
     encode_frame_header(h, frame_count_, header);
     const uint64_t frame_offset = offset_;
     encode_index_entry(h, frame_count_, frame_offset - previous_offset_, previous_name_, entry);
-    if (index_.size() + entry.size() + entry_index_.size() + 5 > 0xFFFFFFFFu)
+    if (4 + index_.size() + entry.size() + entry_index_.size() + 5 > 0xFFFFFFFFu)
         return Status(QOHI_ERROR_LIMIT, "the index of this file is full; start another file");
     QOHI_RETURN_IF_ERROR(emit(kTypeFrameHeader, header));
     if (attributes.present) {
@@ -312,7 +342,7 @@ Status Writer::add_frame(const uint8_t* pixels, uint32_t width, uint32_t height,
     for (const auto& m : metadata) QOHI_RETURN_IF_ERROR(emit(m.first, m.second));
     QOHI_RETURN_IF_ERROR(emit(kTypeFrameData, data));
 
-    index_.insert(index_.end(), entry.begin(), entry.end());
+    index_.append(entry);
     previous_offset_ = frame_offset;
     previous_name_ = h.name;
     shapes_.push_back({width, height, static_cast<uint16_t>(depth), static_cast<uint8_t>(channels)});
@@ -356,7 +386,7 @@ Status Writer::add_entry(const qohi_entry_options& options) {
     std::vector<uint8_t> header, item;
     encode_entry_header(h, header);
     encode_entry_index_item(h, offset_ - previous_entry_offset_, previous_entry_name_, item);
-    if (index_.size() + entry_index_.size() + item.size() + 5 > 0xFFFFFFFFu)
+    if (4 + index_.size() + entry_index_.size() + item.size() + 5 > 0xFFFFFFFFu)
         return Status(QOHI_ERROR_LIMIT, "the index of this file is full; start another file");
     const uint64_t entry_offset = offset_;
     QOHI_RETURN_IF_ERROR(emit(kTypeEntryHeader, header));
@@ -390,7 +420,7 @@ Status Writer::add_entry(const qohi_entry_options& options) {
         QOHI_RETURN_IF_ERROR(emit(kTypeEntryData, piece));
         done += want;
     }
-    entry_index_.insert(entry_index_.end(), item.begin(), item.end());
+    entry_index_.append(item);
     previous_entry_offset_ = entry_offset;
     previous_entry_name_ = h.name;
     ++entry_count_;
@@ -401,15 +431,21 @@ Status Writer::add_entry(const qohi_entry_options& options) {
 Status Writer::finish(void** data, size_t* size) {
     if (finished_) return invalid_argument("writer already finished");
     if (failed_) return invalid_argument("writer failed earlier; destroy it");
-    store_u32(index_.data(), frame_count_);
+    // The index: the frame count, the frame entries, then the entry count
+    // and the entries' section if there are any.
+    std::vector<uint8_t> count, entry_count;
+    ByteWriter(count).u32(frame_count_);
+    std::vector<Part> parts{{count.data(), count.size()}};
+    for (const auto& p : index_.pieces()) parts.push_back({p.data(), p.size()});
     if (entry_count_ > 0) {
-        ByteWriter(index_).varint(entry_count_);
-        index_.insert(index_.end(), entry_index_.begin(), entry_index_.end());
+        ByteWriter(entry_count).varint(entry_count_);
+        parts.push_back({entry_count.data(), entry_count.size()});
+        for (const auto& p : entry_index_.pieces()) parts.push_back({p.data(), p.size()});
     }
     Trailer trailer;
     trailer.index_offset = offset_;
     trailer.frame_count = frame_count_;
-    QOHI_RETURN_IF_ERROR(emit(kTypeIndex, index_));
+    QOHI_RETURN_IF_ERROR(emit(kTypeIndex, parts));
     std::vector<uint8_t> payload;
     encode_trailer(trailer, payload);
     QOHI_RETURN_IF_ERROR(emit(kTypeTrailer, payload));

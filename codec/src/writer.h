@@ -5,6 +5,7 @@
 #define QOHI_WRITER_H
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
@@ -31,6 +32,21 @@ public:
     }
 };
 
+// Bytes appended in pieces of 64 KiB: the index of a file of many frames
+// grows without a vector's spare half, and without copying itself as it
+// grows (then three times its size for a moment).
+class PieceBuffer {
+public:
+    void append(const uint8_t* data, size_t size);
+    void append(const std::vector<uint8_t>& bytes) { append(bytes.data(), bytes.size()); }
+    size_t size() const { return size_; }
+    const std::vector<std::vector<uint8_t>>& pieces() const { return pieces_; }
+
+private:
+    std::vector<std::vector<uint8_t>> pieces_;
+    size_t size_ = 0;
+};
+
 class Writer {
 public:
     static Status open_file(const char* path, const qohi_write_options& options, std::unique_ptr<Writer>& out);
@@ -48,6 +64,12 @@ private:
     Writer(std::unique_ptr<Sink> sink, const qohi_write_options& options);
     Status start();
     Status emit(uint32_t type, const std::vector<uint8_t>& payload);
+    // The same for a payload in several parts, written one after another.
+    struct Part {
+        const uint8_t* data;
+        size_t size;
+    };
+    Status emit(uint32_t type, const std::vector<Part>& parts);
     // Chooses a reference for QOHI_REFERENCE_AUTO; nullptr for none.
     const ReferenceStore::Stored* pick_reference(const uint8_t* pixels, size_t stride, uint32_t width,
                                                  uint32_t height, uint32_t channels, const Signature& signature);
@@ -62,15 +84,15 @@ private:
     std::unique_ptr<Sink> sink_;
     qohi_write_options options_;
     uint64_t offset_ = 0;
-    std::vector<uint8_t> index_;  // the QIDX payload so far (spec §3.11)
+    PieceBuffer index_;  // the QIDX payload's frame entries so far (spec §3.11), after the frame count
     uint64_t previous_offset_ = 0;  // of the last frame written (index entries code differences)
     std::string previous_name_;
     uint32_t frame_count_ = 0;
-    std::vector<FrameShape> shapes_;  // per frame written, for reference checks
+    std::deque<FrameShape> shapes_;  // per frame written, for reference checks (no doubling copies)
     ReferenceStore store_;
     NameSet names_;  // of frames and entries: no two may share one
     // The index's entry section (spec §3.11), appended to it on finish.
-    std::vector<uint8_t> entry_index_;
+    PieceBuffer entry_index_;
     uint32_t entry_count_ = 0;
     uint64_t previous_entry_offset_ = 0;
     std::string previous_entry_name_;
