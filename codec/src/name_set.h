@@ -1,14 +1,18 @@
 // The names a writer has given to frames and entries, so that it can refuse
 // a second use of one (spec §3.8). A folder can hold hundreds of thousands
-// of files, so each name costs its bytes plus about 12 to 24: the names lie
-// back to back in chunks, and an open-addressing table of 8-byte slots finds
-// them (a hash-set node per name would cost over 70 bytes).
+// of files, whose paths mostly repeat the one before, so names are kept as
+// the index keeps them: each as the bytes it shares with the one before
+// and the rest (front coding), every 16th in full. An open-addressing table
+// of 8-byte slots finds them. A name costs the bytes it does not share with
+// the one before plus about 14 to 24 (a hash-set node per name cost over 70
+// plus the whole name).
 #ifndef QOHI_NAME_SET_H
 #define QOHI_NAME_SET_H
 
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -23,19 +27,25 @@ public:
     size_t size() const { return size_; }
 
 private:
-    // A slot: 0 if empty, else the top 16 bits of the name's hash, then the
-    // name's location plus 1 (chunk number << kChunkBits | offset).
+    // Names are stored in blocks of up to kBlock, each block within one
+    // chunk, its first name in full. A name's record: varint (shared << 1 |
+    // starts a block), varint suffix size, the suffix.
+    static constexpr uint32_t kBlock = 16;
     static constexpr int kChunkBits = 20;
+    // A slot: 0 if empty, else the top 16 bits of the name's hash, the
+    // location of its block plus 1 (chunk number << kChunkBits | offset), and
+    // its place in the block (4 bits).
     static constexpr int kTagShift = 48;
-    static constexpr uint64_t kLocationMask = (uint64_t(1) << kTagShift) - 1;
+    static constexpr int kPlaceBits = 4;
 
     struct Chunk {
-        std::unique_ptr<uint8_t[]> bytes;  // each name: its size (2 bytes), then its bytes
+        std::unique_ptr<uint8_t[]> bytes;
         size_t size = 0, capacity = 0;
     };
 
     static uint64_t hash(std::string_view name);
-    std::string_view name_at(uint64_t location) const;
+    // Builds the name at `place` in the block at `location` into `out`.
+    void build(uint64_t location, uint32_t place, std::string& out) const;
     // The slot holding `name`, or the empty slot where it would go.
     size_t find_slot(std::string_view name, uint64_t h) const;
     void grow_table();
@@ -43,6 +53,9 @@ private:
     std::vector<Chunk> chunks_;
     std::vector<uint64_t> slots_;  // a power of two of them, at most 3/4 full
     size_t size_ = 0;
+    std::string last_;            // the name inserted last
+    uint64_t block_location_ = 0;  // of the block being filled
+    uint32_t block_names_ = kBlock;  // names in it (kBlock: start another)
 };
 
 }  // namespace qohi
