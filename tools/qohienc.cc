@@ -245,11 +245,10 @@ std::string compare_frame(qohi_reader* reader, uint32_t index, const Image& want
 
 // ------------------------------------------------------------- a folder
 
-// An image of the folder (or a baseline), coded as a frame: 24 bytes, its
-// name in Collection::names, its width and height in Collection::sizes. A
-// folder can hold hundreds of thousands of images.
+// An image of the folder (or a baseline), coded as a frame: 16 bytes, its
+// name in Collection::image_names, its width and height in
+// Collection::sizes. A folder can hold hundreds of thousands of images.
 struct Source {
-    uint64_t name = 0;  // where the frame name starts in Collection::names
     // The file's attributes as PackedAttributes has them (none for a
     // baseline from elsewhere), with the channels and the baseline mark in
     // what would be its padding.
@@ -281,7 +280,6 @@ struct Size {
 // is, a symbolic link, a folder.
 struct StoredItem {
     static constexpr uint32_t kNoText = UINT32_MAX;
-    uint64_t name = 0;  // in Collection::names
     uint64_t size = 0;
     PackedAttributes attributes;
     uint32_t kind = QOHI_ENTRY_FILE;
@@ -307,19 +305,22 @@ struct PlanStep {
 };
 
 struct Collection {
-    std::string root;   // the folder, as given
-    std::string names;  // of images and stored items, each followed by a NUL
+    std::string root;  // the folder, as given
     std::vector<Source> images;
     std::vector<Size> sizes;  // of each image
-    // Paths of the baselines from outside the folder, images 0, 1, ...; any
-    // other image is the file root/name.
-    std::vector<std::string> outside;
+    // Baselines from outside the folder are images 0, 1, ...: their paths and
+    // names. Any other image is the file root/name.
+    std::vector<std::string> outside, outside_names;
+    NameList image_names;  // of the other images, from image outside.size() on
     std::vector<StoredItem> stored;
+    NameList stored_names;
     std::vector<std::string> texts;    // see StoredItem::text
     std::vector<std::string> skipped;  // --images-only: what was left out, and why
     uint64_t input_bytes = 0;          // of every file read
 
-    const char* name(uint64_t at) const { return names.c_str() + at; }
+    std::string image_name(size_t k) const {
+        return k < outside.size() ? outside_names[k] : image_names[k - outside.size()];
+    }
     qohi_plan_image shape(size_t k) const {
         qohi_plan_image s{};
         s.width = sizes[k].width;
@@ -330,7 +331,7 @@ struct Collection {
     }
     // The file image `k` is read from, as messages name it.
     std::string path(size_t k) const {
-        return k < outside.size() ? outside[k] : join_path(root, name(images[k].name));
+        return k < outside.size() ? outside[k] : join_path(root, image_name(k));
     }
     const std::string& why(const StoredItem& item) const {
         static const std::string none;
@@ -339,7 +340,7 @@ struct Collection {
     EntrySpec entry(size_t k) const {
         const StoredItem& item = stored[k];
         EntrySpec e;
-        e.name = name(item.name);
+        e.name = stored_names[k];
         e.path = join_path(root, e.name);
         e.kind = item.kind;
         e.size = item.size;
@@ -485,7 +486,6 @@ int collect(const Program& prog, const Args& args, const CollectionOptions& copt
             return prog.fail(printable(path) + ": the file name cannot be stored (" + reason + "); rename the file");
         }
         StoredItem stored;
-        stored.name = item.name;  // the listing's names become the collection's
         stored.attributes = item.attributes;
         auto skip = [&](const std::string& why) { out.skipped.push_back(printable(rel) + " (" + why + ")"); };
         auto add_text = [&](std::string text) {
@@ -497,6 +497,7 @@ int collect(const Program& prog, const Args& args, const CollectionOptions& copt
                 if (copt.images_only) continue;
                 stored.kind = QOHI_ENTRY_FOLDER;
                 out.stored.push_back(stored);
+                out.stored_names.push_back(rel);
                 continue;
             case FolderItem::kSymlink: {
                 if (copt.images_only) {
@@ -513,6 +514,7 @@ int collect(const Program& prog, const Args& args, const CollectionOptions& copt
                 stored.size = size_t(n);
                 add_text(std::string(target.data(), size_t(n)));
                 out.stored.push_back(stored);
+                out.stored_names.push_back(rel);
                 continue;
             }
             case FolderItem::kOther:
@@ -533,6 +535,7 @@ int collect(const Program& prog, const Args& args, const CollectionOptions& copt
             }
             out.input_bytes += item.size;
             out.stored.push_back(stored);
+            out.stored_names.push_back(rel);
             continue;
         }
         Image image;
@@ -552,19 +555,22 @@ int collect(const Program& prog, const Args& args, const CollectionOptions& copt
             add_text(why);
             out.input_bytes += item.size;
             out.stored.push_back(stored);
+            out.stored_names.push_back(rel);
             continue;
         }
         Source s;
-        s.name = item.name;
         s.set_attributes(item.attributes);
         s.channels = static_cast<uint8_t>(image.channels);
         out.input_bytes += file_size;
         out.images.push_back(s);
         out.sizes.push_back({image.width, image.height});
+        out.image_names.push_back(rel);
     }
-    // The listing's items go now; its names stay, as the collection's.
-    out.names = std::move(listing.names);
+    // The listing goes now: the collection has its names.
     std::vector<FolderItem>().swap(listing.items);
+    std::string().swap(listing.names);
+    out.image_names.shrink_to_fit();
+    out.stored_names.shrink_to_fit();
     out.images.shrink_to_fit();  // reserved for every file; some were not images
     out.sizes.shrink_to_fit();
     out.stored.shrink_to_fit();
@@ -591,23 +597,20 @@ int collect(const Program& prog, const Args& args, const CollectionOptions& copt
 int add_baselines(const Program& prog, const Args& args, const CollectionOptions& copt, Collection& c) {
     // Images and stored items are both sorted by name (the folder's listing
     // order): a name is found by halving, without a set of them all.
-    auto find_image = [&](const std::string& name) -> Source* {
-        auto it = std::lower_bound(c.images.begin(), c.images.end(), name, [&](const Source& s, const std::string& n) {
-            return std::strcmp(c.name(s.name), n.c_str()) < 0;
-        });
-        return it != c.images.end() && c.name(it->name) == name ? &*it : nullptr;
+    auto find = [](const NameList& names, const std::string& name) {
+        size_t lo = 0, hi = names.size();
+        while (lo < hi) {
+            const size_t mid = lo + (hi - lo) / 2;
+            if (names[mid] < name) lo = mid + 1;
+            else hi = mid;
+        }
+        return lo < names.size() && names[lo] == name ? lo : SIZE_MAX;
     };
-    auto is_stored = [&](const std::string& name) {
-        auto it = std::lower_bound(c.stored.begin(), c.stored.end(), name, [&](const StoredItem& s, const std::string& n) {
-            return std::strcmp(c.name(s.name), n.c_str()) < 0;
-        });
-        return it != c.stored.end() && c.name(it->name) == name;
-    };
-    std::set<std::string> outside_names;
+    std::vector<std::string> outside_paths, outside_names;  // baselines from outside: few
     auto taken = [&](const std::string& name) {
-        return find_image(name) || is_stored(name) || outside_names.count(name) > 0;
+        return find(c.image_names, name) != SIZE_MAX || find(c.stored_names, name) != SIZE_MAX ||
+               std::find(outside_names.begin(), outside_names.end(), name) != outside_names.end();
     };
-    std::vector<std::string> outside_paths, outside_names_in_order;
     std::vector<Source> outside;
     std::vector<Size> outside_sizes;
     std::set<std::string> seen_real;
@@ -625,8 +628,9 @@ int add_baselines(const Program& prog, const Args& args, const CollectionOptions
         if (!seen_real.insert(real).second) continue;
         if (!root_real.empty() && real.compare(0, root_prefix.size(), root_prefix) == 0) {
             const std::string rel = real.substr(root_prefix.size());
-            if (Source* s = find_image(rel)) {
-                s->baseline = 1;
+            const size_t k = find(c.image_names, rel);
+            if (k != SIZE_MAX) {
+                c.images[k].baseline = 1;
                 continue;
             }
             if (taken(rel)) {
@@ -653,20 +657,16 @@ int add_baselines(const Program& prog, const Args& args, const CollectionOptions
             return prog.fail(printable(file) + ": the file name cannot be a frame name (" + reason +
                              "); rename the file");
         }
-        outside_names.insert(name);
-        outside_names_in_order.push_back(name);
+        outside_names.push_back(name);
         outside_paths.push_back(file);
         outside.push_back(s);
         outside_sizes.push_back({image.width, image.height});
     }
-    // Outside baselines come first, in the order given; their names join the others.
-    for (size_t k = 0; k < outside.size(); ++k) {
-        outside[k].name = c.names.size();
-        c.names.append(outside_names_in_order[k].c_str(), outside_names_in_order[k].size() + 1);
-    }
+    // Outside baselines come first, in the order given.
     c.images.insert(c.images.begin(), outside.begin(), outside.end());
     c.sizes.insert(c.sizes.begin(), outside_sizes.begin(), outside_sizes.end());
     c.outside = std::move(outside_paths);
+    c.outside_names = std::move(outside_names);
     return kContinue;
 }
 
@@ -863,7 +863,6 @@ int pack_folder(const Program& prog, const Args& args, const Settings& settings,
     if (rc != kContinue) return rc;
     rc = add_baselines(prog, args, copt, c);
     if (rc != kContinue) return rc;
-    c.names.shrink_to_fit();  // grown by doubling; kept to the end
     const std::vector<Source>& sources = c.images;
     if (sources.empty() && c.stored.empty()) return fail(printable(args.input) + ": the folder is empty");
     if (sources.size() > UINT32_MAX - 1 || c.stored.size() > UINT32_MAX - 1)
@@ -985,7 +984,8 @@ int pack_folder(const Program& prog, const Args& args, const Settings& settings,
         qohi_frame_options fopt;
         qohi_frame_options_init(&fopt);
         const qohi_file_attributes attributes = src.attributes();
-        fopt.name = c.name(src.name);
+        const std::string name = c.image_name(e.image);
+        fopt.name = name.c_str();
         fopt.baseline = shape.baseline;
         fopt.reference = e.reference ? int64_t{e.reference} - 1 : QOHI_REFERENCE_NONE;
         if (e.reference) fopt.reference_pixels = kept.at(e.reference - 1).data();
@@ -1041,7 +1041,7 @@ int pack_folder(const Program& prog, const Args& args, const Settings& settings,
                 progress.update("verifying", k + 1, count, "images");
                 const uint32_t i = steps[k].image;
                 const std::string path = c.path(i);
-                const std::string name = c.name(sources[i].name);
+                const std::string name = c.image_name(i);
                 const qohi_file_attributes want = sources[i].attributes();
                 Image image;
                 if (!load_png(path, image, err)) {
@@ -1085,10 +1085,11 @@ int pack_folder(const Program& prog, const Args& args, const Settings& settings,
     }
     progress.finish();
     size_t verbatim_images = 0;
-    for (const StoredItem& s : c.stored) {
-        if (c.why(s).empty()) continue;
+    for (size_t k = 0; k < c.stored.size(); ++k) {
+        const std::string& why = c.why(c.stored[k]);
+        if (why.empty()) continue;
         ++verbatim_images;
-        if (!args.quiet) prog.say("note: " + printable(join_path(c.root, c.name(s.name))) + ": stored as it is: " + c.why(s));
+        if (!args.quiet) prog.say("note: " + printable(join_path(c.root, c.stored_names[k])) + ": stored as it is: " + why);
     }
     if (args.verbose) {
         double ratio =

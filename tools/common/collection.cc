@@ -81,6 +81,58 @@ qohi_file_attributes PackedAttributes::unpacked() const {
     return a;
 }
 
+namespace {
+
+void put_varint(std::string& out, size_t v) {
+    for (; v >= 0x80; v >>= 7) out.push_back(static_cast<char>(v | 0x80));
+    out.push_back(static_cast<char>(v));
+}
+
+size_t get_varint(const char*& p) {
+    size_t v = 0;
+    for (int shift = 0;; shift += 7) {
+        const auto b = static_cast<unsigned char>(*p++);
+        v |= size_t(b & 0x7f) << shift;
+        if (!(b & 0x80)) return v;
+    }
+}
+
+}  // namespace
+
+void NameList::push_back(const std::string& name) {
+    size_t shared = 0;
+    if (size_ % kBlock == 0) {
+        blocks_.push_back(records_.size());
+    } else {
+        const size_t most = std::min(name.size(), last_.size());
+        while (shared < most && name[shared] == last_[shared]) ++shared;
+    }
+    put_varint(records_, shared);
+    put_varint(records_, name.size() - shared);
+    records_.append(name, shared, std::string::npos);
+    last_ = name;
+    ++size_;
+}
+
+std::string NameList::operator[](size_t k) const {
+    std::string name;
+    const char* p = records_.data() + blocks_[k / kBlock];
+    for (size_t i = 0; i <= k % kBlock; ++i) {
+        const size_t shared = get_varint(p);
+        const size_t suffix = get_varint(p);
+        name.resize(shared);
+        name.append(p, suffix);
+        p += suffix;
+    }
+    return name;
+}
+
+void NameList::shrink_to_fit() {
+    records_.shrink_to_fit();
+    blocks_.shrink_to_fit();
+    std::string().swap(last_);
+}
+
 bool scan_folder(const std::string& root, FolderListing& listing, std::string& error) {
     listing.names.clear();
     listing.items.clear();

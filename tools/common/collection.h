@@ -44,6 +44,27 @@ struct FolderListing {
     const char* name(const FolderItem& item) const { return names.c_str() + item.name; }
 };
 
+// A list of names kept as the index of a .qohi file keeps them: each as the
+// bytes it shares with the name before plus the rest (front coding), every
+// 16th in full. The sorted paths of a large folder then cost little more
+// than the bytes in which they differ, and any name is built back from at
+// most 16 records.
+class NameList {
+public:
+    void push_back(const std::string& name);
+    std::string operator[](size_t k) const;
+    size_t size() const { return size_; }
+    // Gives back what growing left unused; call when the list is complete.
+    void shrink_to_fit();
+
+private:
+    static constexpr size_t kBlock = 16;
+    std::string records_;  // per name: varint shared, varint suffix size, the suffix
+    std::vector<uint64_t> blocks_;  // where every kBlock-th name's record starts
+    std::string last_;
+    size_t size_ = 0;
+};
+
 // Walks `root` recursively and lists everything below it (not `root`
 // itself). On failure (a folder that cannot be read) returns false with
 // `error` naming it.
