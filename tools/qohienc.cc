@@ -1089,7 +1089,9 @@ int pack_folder(const Program& prog, const Args& args, const Settings& settings,
         const std::string& why = c.why(c.stored[k]);
         if (why.empty()) continue;
         ++verbatim_images;
-        if (!args.quiet) prog.say("note: " + printable(join_path(c.root, c.stored_names[k])) + ": stored as it is: " + why);
+        if (!args.quiet) {
+            prog.say("note: " + printable(join_path(c.root, c.stored_names[k])) + ": stored as it is: " + why);
+        }
     }
     if (args.verbose) {
         double ratio =
