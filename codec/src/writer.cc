@@ -188,25 +188,26 @@ void PieceBuffer::append(const uint8_t* data, size_t size) {
 }
 
 Status Writer::emit(uint32_t type, const std::vector<uint8_t>& payload) {
-    return emit(type, std::vector<Part>{{payload.data(), payload.size()}});
+    const Part whole{payload.data(), payload.size()};
+    return emit(type, &whole, 1);
 }
 
-Status Writer::emit(uint32_t type, const std::vector<Part>& parts) {
+Status Writer::emit(uint32_t type, const Part* parts, size_t part_count) {
     // Head and CRC around the payload, written without copying the payload
     // (a frame's data can be most of the file).
     size_t size = 0;
     uint8_t type_bytes[4];
     store_u32(type_bytes, type);
     uint32_t crc_value = crc32_update(0, type_bytes, 4);
-    for (const Part& p : parts) {
-        size += p.size;
-        crc_value = crc32_update(crc_value, p.data, p.size);
+    for (size_t i = 0; i < part_count; ++i) {
+        size += parts[i].size;
+        crc_value = crc32_update(crc_value, parts[i].data, parts[i].size);
     }
     uint8_t head[8], crc[4];
     record_head(type, size, head);
     store_u32(crc, crc_value);
     Status st = sink_->write(head, sizeof head);
-    for (size_t i = 0; i < parts.size() && st.ok(); ++i) st = sink_->write(parts[i].data, parts[i].size);
+    for (size_t i = 0; i < part_count && st.ok(); ++i) st = sink_->write(parts[i].data, parts[i].size);
     if (st.ok()) st = sink_->write(crc, sizeof crc);
     if (!st.ok()) {
         failed_ = true;
@@ -445,7 +446,7 @@ Status Writer::finish(void** data, size_t* size) {
     Trailer trailer;
     trailer.index_offset = offset_;
     trailer.frame_count = frame_count_;
-    QOHI_RETURN_IF_ERROR(emit(kTypeIndex, parts));
+    QOHI_RETURN_IF_ERROR(emit(kTypeIndex, parts.data(), parts.size()));
     std::vector<uint8_t> payload;
     encode_trailer(trailer, payload);
     QOHI_RETURN_IF_ERROR(emit(kTypeTrailer, payload));

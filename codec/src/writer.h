@@ -69,7 +69,7 @@ private:
         const uint8_t* data;
         size_t size;
     };
-    Status emit(uint32_t type, const std::vector<Part>& parts);
+    Status emit(uint32_t type, const Part* parts, size_t part_count);
     // Chooses a reference for QOHI_REFERENCE_AUTO; nullptr for none.
     const ReferenceStore::Stored* pick_reference(const uint8_t* pixels, size_t stride, uint32_t width,
                                                  uint32_t height, uint32_t channels, const Signature& signature);
