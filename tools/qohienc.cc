@@ -20,6 +20,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "cli.h"
@@ -247,37 +248,114 @@ std::string compare_frame(qohi_reader* reader, uint32_t index, const Image& want
 
 // ------------------------------------------------------------- a folder
 
-// An image of the folder (or a baseline), coded as a frame.
+// An image of the folder (or a baseline), coded as a frame: 16 bytes, its
+// name in Collection::image_names, its width and height in
+// Collection::sizes. A folder can hold hundreds of thousands of images.
 struct Source {
-    std::string path;  // the file as opened, and as messages name it
-    std::string name;  // the frame name
-    bool baseline = false;
-    uint32_t width = 0, height = 0, channels = 0;
-    qohi_file_attributes attributes{};  // of a file in the folder; none for a baseline from elsewhere
+    // The file's attributes as PackedAttributes has them (none for a
+    // baseline from elsewhere), with the channels and the baseline mark in
+    // what would be its padding.
+    int64_t mtime = 0;
+    uint32_t mtime_nsec = 0;
+    uint16_t mode = 0;
+    uint8_t channels = 0;
+    uint8_t baseline = 0;
+
+    void set_attributes(const PackedAttributes& a) {
+        mtime = a.mtime;
+        mtime_nsec = a.mtime_nsec;
+        mode = a.mode;
+    }
+    qohi_file_attributes attributes() const {
+        PackedAttributes a;
+        a.mtime = mtime;
+        a.mtime_nsec = mtime_nsec;
+        a.mode = mode;
+        return a.unpacked();
+    }
+};
+
+struct Size {
+    uint32_t width = 0, height = 0;
 };
 
 // Anything else of the folder, stored as an entry (spec §3.15): a file as it
 // is, a symbolic link, a folder.
 struct StoredItem {
-    std::string path;  // as opened and named in messages
+    static constexpr uint32_t kNoText = UINT32_MAX;
+    uint64_t size = 0;
+    PackedAttributes attributes;
+    uint32_t kind = QOHI_ENTRY_FILE;
+    // In Collection::texts: a link's target; for a file, why it is stored as
+    // it is though it looks like an image.
+    uint32_t text = kNoText;
+};
+
+// An entry as store_item() writes it and compare_entry() checks it.
+struct EntrySpec {
+    std::string path;  // the file to read, as messages name it; "" for `content`
     std::string name;
     uint32_t kind = QOHI_ENTRY_FILE;
-    qohi_file_attributes attributes{};
     uint64_t size = 0;
-    std::string target;  // a link's (and, without a path, a file's content)
-    std::string why;     // a file that looks like an image but is stored as it is: why
+    qohi_file_attributes attributes{};
+    const std::string* content = nullptr;  // a link's target; a file's bytes when there is no path
+};
+
+// One frame of the plan while writing: 8 bytes rather than qohi_plan_entry's 16.
+struct PlanStep {
+    uint32_t image = 0;
+    uint32_t reference = 0;  // the position of the frame it refers to plus 1; 0 for none
 };
 
 struct Collection {
+    std::string root;  // the folder, as given
     std::vector<Source> images;
+    std::vector<Size> sizes;  // of each image
+    // Baselines from outside the folder are images 0, 1, ...: their paths and
+    // names. Any other image is the file root/name.
+    std::vector<std::string> outside, outside_names;
+    NameList image_names;  // of the other images, from image outside.size() on
     std::vector<StoredItem> stored;
+    NameList stored_names;
+    std::vector<std::string> texts;    // see StoredItem::text
     std::vector<std::string> skipped;  // --images-only: what was left out, and why
     uint64_t input_bytes = 0;          // of every file read
+
+    std::string image_name(size_t k) const {
+        return k < outside.size() ? outside_names[k] : image_names[k - outside.size()];
+    }
+    qohi_plan_image shape(size_t k) const {
+        qohi_plan_image s{};
+        s.width = sizes[k].width;
+        s.height = sizes[k].height;
+        s.channels = images[k].channels;
+        s.baseline = images[k].baseline;
+        return s;
+    }
+    // The file image `k` is read from, as messages name it.
+    std::string path(size_t k) const {
+        return k < outside.size() ? outside[k] : join_path(root, image_name(k));
+    }
+    const std::string& why(const StoredItem& item) const {
+        static const std::string none;
+        return item.kind == QOHI_ENTRY_FILE && item.text != StoredItem::kNoText ? texts[item.text] : none;
+    }
+    EntrySpec entry(size_t k) const {
+        const StoredItem& item = stored[k];
+        EntrySpec e;
+        e.name = stored_names[k];
+        e.path = join_path(root, e.name);
+        e.kind = item.kind;
+        e.size = item.size;
+        e.attributes = item.attributes.unpacked();
+        if (item.kind == QOHI_ENTRY_SYMLINK) e.content = &texts[item.text];
+        return e;
+    }
 };
 
 // The planner's loader; it may be called from several threads at once.
 struct LoadContext {
-    const std::vector<Source>* sources = nullptr;
+    const Collection* collection = nullptr;
     std::mutex mutex;   // guards `error`
     std::string error;  // the first failure, naming the file
     void report(const std::string& message) {
@@ -289,20 +367,22 @@ struct LoadContext {
 extern "C" qohi_status load_source(void* user, uint32_t index, void* pixels, size_t size) {
     auto* ctx = static_cast<LoadContext*>(user);
     try {
-        if (index >= ctx->sources->size()) {
+        const Collection& c = *ctx->collection;
+        if (index >= c.images.size()) {
             ctx->report("the planner asked for image " + std::to_string(index));
             return QOHI_ERROR_INVALID_ARGUMENT;
         }
-        const Source& src = (*ctx->sources)[index];
+        const qohi_plan_image shape = c.shape(index);
+        const std::string path = c.path(index);
         Image image;
         std::string err;
-        if (!load_png(src.path, image, err)) {
+        if (!load_png(path, image, err)) {
             ctx->report(err);
             return QOHI_ERROR_IO;
         }
-        if (image.width != src.width || image.height != src.height || image.channels != src.channels ||
+        if (image.width != shape.width || image.height != shape.height || image.channels != shape.channels ||
             image.pixels.size() != size) {
-            ctx->report(src.path + ": the file changed while packing");
+            ctx->report(path + ": the file changed while packing");
             return QOHI_ERROR_IO;
         }
         if (size) std::memcpy(pixels, image.pixels.data(), size);
@@ -399,28 +479,37 @@ bool starts_like_png(const std::string& path, std::string& error) {
 // sockets) are all reported before failing. Returns kContinue or an exit code.
 int collect(const Program& prog, const Args& args, const CollectionOptions& copt, ProgressLine& progress,
             Collection& out) {
-    std::vector<FolderItem> items;
+    FolderListing listing;
     std::string err;
-    if (!scan_folder(args.input, items, err)) return prog.fail(printable(err));
+    if (!scan_folder(args.input, listing, err)) return prog.fail(printable(err));
+    out.root = args.input;
+    size_t files = 0;
+    for (const FolderItem& item : listing.items) files += item.kind == FolderItem::kFile;
+    out.images.reserve(files);  // no growing copies of what may be most of the memory
+    out.sizes.reserve(files);
     std::vector<std::string> broken, unstorable;
     uint64_t done = 0;
-    for (const FolderItem& item : items) {
-        progress.update("reading", ++done, items.size(), "files");
-        const std::string path = join_path(args.input, item.rel);
-        const std::string reason = unsafe_name_reason(item.rel);
+    for (const FolderItem& item : listing.items) {
+        progress.update("reading", ++done, listing.items.size(), "files");
+        const std::string rel = listing.name(item);
+        const std::string path = join_path(args.input, rel);
+        const std::string reason = unsafe_name_reason(rel);
         if (!reason.empty()) {
             return prog.fail(printable(path) + ": the file name cannot be stored (" + reason + "); rename the file");
         }
         StoredItem stored;
-        stored.path = path;
-        stored.name = item.rel;
         stored.attributes = item.attributes;
-        auto skip = [&](const std::string& why) { out.skipped.push_back(printable(item.rel) + " (" + why + ")"); };
+        auto skip = [&](const std::string& why) { out.skipped.push_back(printable(rel) + " (" + why + ")"); };
+        auto add_text = [&](std::string text) {
+            stored.text = static_cast<uint32_t>(out.texts.size());
+            out.texts.push_back(std::move(text));
+        };
         switch (item.kind) {
             case FolderItem::kFolder:
                 if (copt.images_only) continue;
                 stored.kind = QOHI_ENTRY_FOLDER;
-                out.stored.push_back(std::move(stored));
+                out.stored.push_back(stored);
+                out.stored_names.push_back(rel);
                 continue;
             case FolderItem::kSymlink: {
                 if (copt.images_only) {
@@ -434,9 +523,10 @@ int collect(const Program& prog, const Args& args, const CollectionOptions& copt
                                      (n < 0 ? std::string(": ") + std::strerror(errno) : std::string()));
                 }
                 stored.kind = QOHI_ENTRY_SYMLINK;
-                stored.target.assign(target.data(), size_t(n));
-                stored.size = stored.target.size();
-                out.stored.push_back(std::move(stored));
+                stored.size = size_t(n);
+                add_text(std::string(target.data(), size_t(n)));
+                out.stored.push_back(stored);
+                out.stored_names.push_back(rel);
                 continue;
             }
             case FolderItem::kOther:
@@ -456,7 +546,8 @@ int collect(const Program& prog, const Args& args, const CollectionOptions& copt
                 continue;
             }
             out.input_bytes += item.size;
-            out.stored.push_back(std::move(stored));
+            out.stored.push_back(stored);
+            out.stored_names.push_back(rel);
             continue;
         }
         Image image;
@@ -468,25 +559,33 @@ int collect(const Program& prog, const Args& args, const CollectionOptions& copt
                 continue;
             }
             if (!verdict.broken && !verdict.not_exact) return prog.fail(printable(err));  // could not be read at all
-            stored.why = verdict.broken ? "a broken PNG: " + printable(err) : printable(verdict.why);
+            const std::string why = verdict.broken ? "a broken PNG: " + printable(err) : printable(verdict.why);
             if (copt.images_only) {
-                skip(stored.why);
+                skip(why);
                 continue;
             }
+            add_text(why);
             out.input_bytes += item.size;
-            out.stored.push_back(std::move(stored));
+            out.stored.push_back(stored);
+            out.stored_names.push_back(rel);
             continue;
         }
         Source s;
-        s.path = path;
-        s.name = item.rel;
-        s.width = image.width;
-        s.height = image.height;
-        s.channels = image.channels;
-        s.attributes = item.attributes;
+        s.set_attributes(item.attributes);
+        s.channels = static_cast<uint8_t>(image.channels);
         out.input_bytes += file_size;
-        out.images.push_back(std::move(s));
+        out.images.push_back(s);
+        out.sizes.push_back({image.width, image.height});
+        out.image_names.push_back(rel);
     }
+    // The listing goes now: the collection has its names.
+    std::vector<FolderItem>().swap(listing.items);
+    std::string().swap(listing.names);
+    out.image_names.shrink_to_fit();
+    out.stored_names.shrink_to_fit();
+    out.images.shrink_to_fit();  // reserved for every file; some were not images
+    out.sizes.shrink_to_fit();
+    out.stored.shrink_to_fit();
     if (!broken.empty() || !unstorable.empty()) {
         progress.finish();
         for (const std::string& b : broken) prog.say(b);
@@ -508,10 +607,24 @@ int collect(const Program& prog, const Args& args, const CollectionOptions& copt
 // outside they are added first, named "baseline/<file name>". Returns
 // kContinue or an exit code.
 int add_baselines(const Program& prog, const Args& args, const CollectionOptions& copt, Collection& c) {
-    std::set<std::string> names;
-    for (const Source& s : c.images) names.insert(s.name);
-    for (const StoredItem& s : c.stored) names.insert(s.name);
+    // Images and stored items are both sorted by name (the folder's listing
+    // order): a name is found by halving, without a set of them all.
+    auto find = [](const NameList& names, const std::string& name) {
+        size_t lo = 0, hi = names.size();
+        while (lo < hi) {
+            const size_t mid = lo + (hi - lo) / 2;
+            if (names[mid] < name) lo = mid + 1;
+            else hi = mid;
+        }
+        return lo < names.size() && names[lo] == name ? lo : SIZE_MAX;
+    };
+    std::vector<std::string> outside_paths, outside_names;  // baselines from outside: few
+    auto taken = [&](const std::string& name) {
+        return find(c.image_names, name) != SIZE_MAX || find(c.stored_names, name) != SIZE_MAX ||
+               std::find(outside_names.begin(), outside_names.end(), name) != outside_names.end();
+    };
     std::vector<Source> outside;
+    std::vector<Size> outside_sizes;
     std::set<std::string> seen_real;
     std::string err;
     const std::string root_real = real_path(args.input);
@@ -527,23 +640,20 @@ int add_baselines(const Program& prog, const Args& args, const CollectionOptions
         if (!seen_real.insert(real).second) continue;
         if (!root_real.empty() && real.compare(0, root_prefix.size(), root_prefix) == 0) {
             const std::string rel = real.substr(root_prefix.size());
-            auto it = std::find_if(c.images.begin(), c.images.end(), [&](const Source& s) { return s.name == rel; });
-            if (it != c.images.end()) {
-                it->baseline = true;
+            const size_t k = find(c.image_names, rel);
+            if (k != SIZE_MAX) {
+                c.images[k].baseline = 1;
                 continue;
             }
-            if (names.count(rel)) {
+            if (taken(rel)) {
                 return prog.fail(printable(file) + ": a baseline must be an image that can be stored exactly");
             }
         }
         Source s;
-        s.path = file;
-        s.baseline = true;
+        s.baseline = 1;
         uint64_t file_size = 0;
         if (!load_png(file, image, err, &file_size)) return prog.fail(printable(err));
-        s.width = image.width;
-        s.height = image.height;
-        s.channels = image.channels;
+        s.channels = static_cast<uint8_t>(image.channels);
         c.input_bytes += file_size;
         std::string base = base_name(real);
         std::string stem = base, ext;
@@ -552,23 +662,29 @@ int add_baselines(const Program& prog, const Args& args, const CollectionOptions
             stem = base.substr(0, dot);
             ext = base.substr(dot);
         }
-        s.name = "baseline/" + base;
-        for (int k = 2; names.count(s.name); ++k) s.name = "baseline/" + stem + "-" + std::to_string(k) + ext;
-        const std::string reason = unsafe_name_reason(s.name);
+        std::string name = "baseline/" + base;
+        for (int k = 2; taken(name); ++k) name = "baseline/" + stem + "-" + std::to_string(k) + ext;
+        const std::string reason = unsafe_name_reason(name);
         if (!reason.empty()) {
             return prog.fail(printable(file) + ": the file name cannot be a frame name (" + reason +
                              "); rename the file");
         }
-        names.insert(s.name);
+        outside_names.push_back(name);
+        outside_paths.push_back(file);
         outside.push_back(s);
+        outside_sizes.push_back({image.width, image.height});
     }
+    // Outside baselines come first, in the order given.
     c.images.insert(c.images.begin(), outside.begin(), outside.end());
+    c.sizes.insert(c.sizes.begin(), outside_sizes.begin(), outside_sizes.end());
+    c.outside = std::move(outside_paths);
+    c.outside_names = std::move(outside_names);
     return kContinue;
 }
 
 // Writes `item` as an entry, its content streamed from the file. Returns ""
 // or what went wrong.
-std::string store_item(qohi_writer* writer, const StoredItem& item) {
+std::string store_item(qohi_writer* writer, const EntrySpec& item) {
     qohi_entry_options eo;
     qohi_entry_options_init(&eo);
     eo.kind = item.kind;
@@ -578,7 +694,7 @@ std::string store_item(qohi_writer* writer, const StoredItem& item) {
     FileHandle f;
     FileFeed feed{-1};
     if (item.kind == QOHI_ENTRY_SYMLINK) {
-        eo.data = item.target.data();
+        eo.data = item.content->data();
     } else if (item.kind == QOHI_ENTRY_FILE) {
         f.fd = ::open(item.path.c_str(), O_RDONLY | O_CLOEXEC);
         if (f.fd < 0) return std::string("cannot open it: ") + std::strerror(errno);
@@ -598,7 +714,7 @@ std::string store_item(qohi_writer* writer, const StoredItem& item) {
 }
 
 // Compares entry `index` of `reader` with `item` on disk. "" if they agree.
-std::string compare_entry(qohi_reader* reader, uint32_t index, const StoredItem& item) {
+std::string compare_entry(qohi_reader* reader, uint32_t index, const EntrySpec& item) {
     qohi_entry_info info{};
     qohi_status st = qohi_reader_entry_info(reader, index, &info);
     if (st != QOHI_OK) return library_message(qohi_reader_message(reader), qohi_status_string(st));
@@ -621,7 +737,8 @@ std::string compare_entry(qohi_reader* reader, uint32_t index, const StoredItem&
         if (f.fd < 0) return std::string("cannot open the file again: ") + std::strerror(errno);
         cmp.fd = f.fd;
     }
-    cmp.target = &item.target;
+    static const std::string no_content;
+    cmp.target = item.content ? item.content : &no_content;
     st = qohi_reader_read_entry(
         reader, index,
         [](void* user, const void* data, size_t size) {
@@ -718,10 +835,11 @@ int encode_single(const Program& prog, const Args& args, const Settings& setting
         if (st != QOHI_OK) {
             problem = library_message(qerr.message, qohi_status_string(st));
         } else if (as_is) {
-            StoredItem item;
+            EntrySpec item;
             item.name = entry_name;
             item.size = input.size();
-            item.target.assign(input.begin(), input.end());  // compared from memory
+            const std::string content(input.begin(), input.end());
+            item.content = &content;  // compared from memory
             problem = qohi_reader_frame_count(rd.reader) != 0 ? "it holds a frame" : compare_entry(rd.reader, 0, item);
         } else {
             problem = compare_frame(rd.reader, 0, image, frame_name, false);
@@ -757,20 +875,13 @@ int pack_folder(const Program& prog, const Args& args, const Settings& settings,
     if (rc != kContinue) return rc;
     rc = add_baselines(prog, args, copt, c);
     if (rc != kContinue) return rc;
-    std::vector<Source>& sources = c.images;
+    const std::vector<Source>& sources = c.images;
     if (sources.empty() && c.stored.empty()) return fail(printable(args.input) + ": the folder is empty");
     if (sources.size() > UINT32_MAX - 1 || c.stored.size() > UINT32_MAX - 1)
         return fail(printable(args.input) + ": too many files");
     const uint32_t count = static_cast<uint32_t>(sources.size());
 
     // Plan the order and the references.
-    std::vector<qohi_plan_image> plan_images(count);
-    for (uint32_t i = 0; i < count; ++i) {
-        plan_images[i].width = sources[i].width;
-        plan_images[i].height = sources[i].height;
-        plan_images[i].channels = sources[i].channels;
-        plan_images[i].baseline = sources[i].baseline ? 1 : 0;
-    }
     qohi_plan_options popt;
     qohi_plan_options_init(&popt);
     popt.mode = copt.mode;
@@ -786,37 +897,47 @@ int pack_folder(const Program& prog, const Args& args, const Settings& settings,
         popt.progress_user = &plan_progress_state;
     }
     LoadContext load_ctx;
-    load_ctx.sources = &sources;
-    std::vector<qohi_plan_entry> plan(count);
+    load_ctx.collection = &c;
     qohi_error qerr{};
     std::string err;
-    qohi_status st = count == 0 ? QOHI_OK
-                                : qohi_plan(plan_images.data(), count, load_source, &load_ctx, &popt, plan.data(), &qerr);
-    if (st != QOHI_OK) {
-        if (!load_ctx.error.empty()) return fail(printable(load_ctx.error));
-        return fail(printable(args.input) + ": planning failed: " +
-                    library_message(qerr.message, qohi_status_string(st)));
-    }
-    // The plan must be a permutation with backward references between images
-    // of one size: check before relying on it.
+    qohi_status st = QOHI_OK;
+    std::vector<PlanStep> steps;  // the plan while writing
     {
+        std::vector<qohi_plan_image> plan_images(count);
+        for (uint32_t i = 0; i < count; ++i) plan_images[i] = c.shape(i);
+        std::vector<qohi_plan_entry> plan(count);
+        if (count > 0) st = qohi_plan(plan_images.data(), count, load_source, &load_ctx, &popt, plan.data(), &qerr);
+        if (st != QOHI_OK) {
+            if (!load_ctx.error.empty()) return fail(printable(load_ctx.error));
+            return fail(printable(args.input) + ": planning failed: " +
+                        library_message(qerr.message, qohi_status_string(st)));
+        }
+        std::vector<qohi_plan_image>().swap(plan_images);
+        steps.resize(count);
+        // The plan must be a permutation with backward references between
+        // images of one size: check before relying on it.
         std::vector<bool> used(count);
         for (uint32_t k = 0; k < count; ++k) {
             const qohi_plan_entry& e = plan[k];
             bool ok = e.image < count && !used[e.image] && e.reference >= -1 && e.reference < int64_t{k};
             if (ok && e.reference >= 0) {
-                const Source& a = sources[e.image];
-                const Source& b = sources[plan[static_cast<size_t>(e.reference)].image];
+                const qohi_plan_image a = c.shape(e.image);
+                const qohi_plan_image b = c.shape(plan[static_cast<size_t>(e.reference)].image);
                 ok = a.width == b.width && a.height == b.height && a.channels == b.channels;
             }
             if (!ok) return fail(printable(args.input) + ": planning failed: invalid plan (a bug in libqohi)");
             used[e.image] = true;
+            steps[k].image = e.image;
+            steps[k].reference = static_cast<uint32_t>(e.reference + 1);
         }
     }
-    // Where each frame is used as a reference for the last time.
-    std::vector<int64_t> last_use(count, -1);
+    // Where each frame is used as a reference for the last time (0: never,
+    // as no frame refers to the first position); none without references.
+    std::vector<uint32_t> last_use;
     for (uint32_t k = 0; k < count; ++k) {
-        if (plan[k].reference >= 0) last_use[static_cast<size_t>(plan[k].reference)] = k;
+        if (!steps[k].reference) continue;
+        if (last_use.empty()) last_use.assign(count, 0);
+        last_use[steps[k].reference - 1] = k;
     }
 
     // Write.
@@ -858,42 +979,46 @@ int pack_folder(const Program& prog, const Args& args, const Settings& settings,
         else if (message.find(file_target) == std::string::npos) message = "'" + args.output + "': " + message;
         return fail(message);
     }
-    std::vector<std::vector<uint8_t>> kept(count);  // pixels of frames still to be referenced
+    // Pixels of frames still to be referenced, by position: only those.
+    std::unordered_map<uint32_t, std::vector<uint8_t>> kept;
     for (uint32_t k = 0; k < count; ++k) {
         progress.update("packing", k + 1, count, "images");
-        const qohi_plan_entry& e = plan[k];
+        const PlanStep& e = steps[k];
         const Source& src = sources[e.image];
+        const qohi_plan_image shape = c.shape(e.image);
+        const std::string path = c.path(e.image);
         Image image;
-        if (!load_png(src.path, image, err)) return fail(printable(err));
-        if (image.width != src.width || image.height != src.height || image.channels != src.channels) {
-            return fail(printable(src.path) + ": the file changed while packing");
+        if (!load_png(path, image, err)) return fail(printable(err));
+        if (image.width != shape.width || image.height != shape.height || image.channels != shape.channels) {
+            return fail(printable(path) + ": the file changed while packing");
         }
         std::vector<uint8_t> pngc;
         const std::vector<qohi_metadata> metadata = to_library_metadata(image, pngc);
         qohi_frame_options fopt;
         qohi_frame_options_init(&fopt);
-        fopt.name = src.name.c_str();
-        fopt.baseline = src.baseline ? 1 : 0;
-        fopt.reference = e.reference >= 0 ? e.reference : QOHI_REFERENCE_NONE;
-        if (e.reference >= 0) fopt.reference_pixels = kept[static_cast<size_t>(e.reference)].data();
+        const qohi_file_attributes attributes = src.attributes();
+        const std::string name = c.image_name(e.image);
+        fopt.name = name.c_str();
+        fopt.baseline = shape.baseline;
+        fopt.reference = e.reference ? int64_t{e.reference} - 1 : QOHI_REFERENCE_NONE;
+        if (e.reference) fopt.reference_pixels = kept.at(e.reference - 1).data();
         fopt.metadata = metadata.empty() ? nullptr : metadata.data();
         fopt.metadata_count = metadata.size();
-        fopt.attributes = &src.attributes;
+        fopt.attributes = &attributes;
         st = qohi_writer_add_frame_with(wd.writer, image.pixels.data(), image.width, image.height,
                                         image.channels, 0, &fopt);
         if (st != QOHI_OK) {
-            return fail(printable(src.path) + ": encoding failed: " +
+            return fail(printable(path) + ": encoding failed: " +
                         library_message(qohi_writer_message(wd.writer), qohi_status_string(st)));
         }
-        if (last_use[k] > int64_t{k}) kept[k] = std::move(image.pixels);
-        if (e.reference >= 0 && last_use[static_cast<size_t>(e.reference)] == int64_t{k}) {
-            std::vector<uint8_t>().swap(kept[static_cast<size_t>(e.reference)]);
-        }
+        if (!last_use.empty() && last_use[k] > k) kept[k] = std::move(image.pixels);
+        if (e.reference && last_use[e.reference - 1] == k) kept.erase(e.reference - 1);
     }
     for (size_t k = 0; k < c.stored.size(); ++k) {
         progress.update("storing", k + 1, c.stored.size(), "files");
-        const std::string problem = store_item(wd.writer, c.stored[k]);
-        if (!problem.empty()) return fail(printable(c.stored[k].path) + ": " + problem);
+        const EntrySpec item = c.entry(k);
+        const std::string problem = store_item(wd.writer, item);
+        if (!problem.empty()) return fail(printable(item.path) + ": " + problem);
     }
     void* data = nullptr;
     size_t size = 0;
@@ -927,32 +1052,35 @@ int pack_folder(const Program& prog, const Args& args, const Settings& settings,
         } else {
             for (uint32_t k = 0; k < count && problem.empty(); ++k) {
                 progress.update("verifying", k + 1, count, "images");
-                const Source& src = sources[plan[k].image];
+                const uint32_t i = steps[k].image;
+                const std::string path = c.path(i);
+                const std::string name = c.image_name(i);
+                const qohi_file_attributes want = sources[i].attributes();
                 Image image;
-                if (!load_png(src.path, image, err)) {
+                if (!load_png(path, image, err)) {
                     problem = err;
                     break;
                 }
-                std::string diff = compare_frame(rd.reader, k, image, src.name, src.baseline);
+                std::string diff = compare_frame(rd.reader, k, image, name, sources[i].baseline != 0);
                 if (diff.empty()) {
                     qohi_file_attributes a{};
-                    if (qohi_reader_frame_attributes(rd.reader, k, &a) != QOHI_OK ||
-                        a.present != src.attributes.present ||
-                        (a.present && (a.mode != src.attributes.mode || a.mtime != src.attributes.mtime ||
-                                       a.mtime_nsec != src.attributes.mtime_nsec)))
+                    if (qohi_reader_frame_attributes(rd.reader, k, &a) != QOHI_OK || a.present != want.present ||
+                        (a.present && (a.mode != want.mode || a.mtime != want.mtime ||
+                                       a.mtime_nsec != want.mtime_nsec)))
                         diff = "its attributes differ";
                 }
                 if (!diff.empty()) {
-                    problem = "frame " + std::to_string(k) + " ('" + printable(src.name) + "') differs from " +
-                              printable(src.path) + ": " + diff;
+                    problem = "frame " + std::to_string(k) + " ('" + printable(name) + "') differs from " +
+                              printable(path) + ": " + diff;
                 }
             }
             for (uint32_t k = 0; k < c.stored.size() && problem.empty(); ++k) {
                 progress.update("verifying", k + 1, c.stored.size(), "files");
-                const std::string diff = compare_entry(rd.reader, k, c.stored[k]);
+                const EntrySpec item = c.entry(k);
+                const std::string diff = compare_entry(rd.reader, k, item);
                 if (!diff.empty()) {
-                    problem = "entry " + std::to_string(k) + " ('" + printable(c.stored[k].name) + "') differs from " +
-                              printable(c.stored[k].path) + ": " + diff;
+                    problem = "entry " + std::to_string(k) + " ('" + printable(item.name) + "') differs from " +
+                              printable(item.path) + ": " + diff;
                 }
             }
         }
@@ -970,10 +1098,13 @@ int pack_folder(const Program& prog, const Args& args, const Settings& settings,
     }
     progress.finish();
     size_t verbatim_images = 0;
-    for (const StoredItem& s : c.stored) {
-        if (s.why.empty()) continue;
+    for (size_t k = 0; k < c.stored.size(); ++k) {
+        const std::string& why = c.why(c.stored[k]);
+        if (why.empty()) continue;
         ++verbatim_images;
-        if (!args.quiet) prog.say("note: " + printable(s.path) + ": stored as it is: " + s.why);
+        if (!args.quiet) {
+            prog.say("note: " + printable(join_path(c.root, c.stored_names[k])) + ": stored as it is: " + why);
+        }
     }
     if (args.verbose) {
         double ratio =
@@ -994,7 +1125,7 @@ int pack_folder(const Program& prog, const Args& args, const Settings& settings,
     }
     if (copt.skip_bad && verbatim_images > 0) {
         for (const StoredItem& s : c.stored) {
-            if (s.why.compare(0, 12, "a broken PNG") == 0) return kExitIncomplete;
+            if (c.why(s).compare(0, 12, "a broken PNG") == 0) return kExitIncomplete;
         }
     }
     return kExitOk;

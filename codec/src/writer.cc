@@ -10,6 +10,7 @@
 #include <cstring>
 #include <system_error>
 
+#include "crc32.h"
 #include "file_commit.h"
 #include "frame_codec.h"
 #include "parallel.h"
@@ -166,24 +167,54 @@ Status Writer::start() {
     file_header.max_chain_depth = static_cast<uint16_t>(options_.max_depth);
     encode_file_header(file_header, payload);
     QOHI_RETURN_IF_ERROR(emit(kTypeFileHeader, payload));
-    ByteWriter(index_).u32(0);  // frame count, patched in finish()
     return ok_status();
 }
 
+void PieceBuffer::append(const uint8_t* data, size_t size) {
+    // Pieces start small (a file of one frame has a short index) and grow to 64 KiB.
+    constexpr size_t kMaxPiece = size_t(64) << 10;
+    while (size > 0) {
+        if (pieces_.empty() || pieces_.back().size() == pieces_.back().capacity()) {
+            const size_t capacity = pieces_.empty() ? 256 : std::min(kMaxPiece, pieces_.back().capacity() * 2);
+            pieces_.emplace_back();
+            pieces_.back().reserve(capacity);
+        }
+        std::vector<uint8_t>& p = pieces_.back();
+        const size_t n = std::min(size, p.capacity() - p.size());
+        p.insert(p.end(), data, data + n);
+        data += n;
+        size -= n;
+        size_ += n;
+    }
+}
+
 Status Writer::emit(uint32_t type, const std::vector<uint8_t>& payload) {
+    const Part whole{payload.data(), payload.size()};
+    return emit(type, &whole, 1);
+}
+
+Status Writer::emit(uint32_t type, const Part* parts, size_t part_count) {
     // Head and CRC around the payload, written without copying the payload
     // (a frame's data can be most of the file).
+    size_t size = 0;
+    uint8_t type_bytes[4];
+    store_u32(type_bytes, type);
+    uint32_t crc_value = crc32_update(0, type_bytes, 4);
+    for (size_t i = 0; i < part_count; ++i) {
+        size += parts[i].size;
+        crc_value = crc32_update(crc_value, parts[i].data, parts[i].size);
+    }
     uint8_t head[8], crc[4];
-    record_head(type, payload.size(), head);
-    store_u32(crc, record_crc(type, payload.data(), payload.size()));
+    record_head(type, size, head);
+    store_u32(crc, crc_value);
     Status st = sink_->write(head, sizeof head);
-    if (st.ok()) st = sink_->write(payload.data(), payload.size());
+    for (size_t i = 0; i < part_count && st.ok(); ++i) st = sink_->write(parts[i].data, parts[i].size);
     if (st.ok()) st = sink_->write(crc, sizeof crc);
     if (!st.ok()) {
         failed_ = true;
         return st;
     }
-    offset_ += kRecordOverhead + payload.size();
+    offset_ += kRecordOverhead + size;
     return ok_status();
 }
 
@@ -232,7 +263,7 @@ Status Writer::add_frame(const uint8_t* pixels, uint32_t width, uint32_t height,
     h.name = options.name ? options.name : "";
     if (h.name.size() > kMaxNameBytes) return invalid_argument("frame name longer than 65535 bytes");
     if (!is_valid_name(h.name)) return invalid_argument("frame name is not valid UTF-8");
-    if (!h.name.empty() && names_.count(h.name)) return invalid_argument("duplicate name \"" + h.name + "\"");
+    if (!h.name.empty() && names_.contains(h.name)) return invalid_argument("duplicate name \"" + h.name + "\"");
     FileAttributes attributes;
     QOHI_RETURN_IF_ERROR(check_attributes(options.attributes, attributes));
 
@@ -274,9 +305,9 @@ Status Writer::add_frame(const uint8_t* pixels, uint32_t width, uint32_t height,
             return invalid_argument("reference frame differs in size or channels");
         // A frame still being coded has at most its planned depth; once
         // written it may be less (coded without its reference).
-        if (r.depth + 1 > options_.max_depth && !queue_.empty() && queue_.back()->number >= options.reference)
+        if (uint32_t(r.depth) + 1 > options_.max_depth && !queue_.empty() && queue_.back()->number >= options.reference)
             QOHI_RETURN_IF_ERROR(write_queued(uint32_t(options.reference)));
-        if (shapes_[size_t(options.reference)].depth + 1 > options_.max_depth)
+        if (uint32_t(shapes_[size_t(options.reference)].depth) + 1 > options_.max_depth)
             return invalid_argument("reference chain would exceed max_depth " + std::to_string(options_.max_depth));
         if (!options.reference_pixels) return invalid_argument("reference_pixels is NULL");
         ref = static_cast<const uint8_t*>(options.reference_pixels);
@@ -309,7 +340,7 @@ Status Writer::add_frame(const uint8_t* pixels, uint32_t width, uint32_t height,
     // refused for want of index room is refused before anything is written).
     std::vector<uint8_t> largest_entry;
     encode_index_entry(job->header, job->number, UINT64_MAX, std::string(), largest_entry);
-    const bool index_room = index_.size() + queued_index_bytes_ + largest_entry.size() + entry_index_.size() + 5 <=
+    const bool index_room = 4 + index_.size() + queued_index_bytes_ + largest_entry.size() + entry_index_.size() + 5 <=
                             0xFFFFFFFFu;
     if (threads > 1 && frame_count_ > 0 && !automatic && index_room && uint64_t(width) * height <= band_pixels) {
         job->index_bytes = largest_entry.size();
@@ -327,7 +358,9 @@ Status Writer::add_frame(const uint8_t* pixels, uint32_t width, uint32_t height,
         }
         job->coding_threads = 1;
         // Until it is coded, its depth is at most the planned one.
-        shapes_.push_back({width, height, channels, ref_index == kNoReference ? 0 : shapes_[ref_index].depth + 1});
+        shapes_.push_back({width, height,
+                           static_cast<uint16_t>(ref_index == kNoReference ? 0 : shapes_[ref_index].depth + 1),
+                           static_cast<uint8_t>(channels)});
         ++frame_count_;
         if (!job->header.name.empty()) names_.insert(job->header.name);
         return enqueue(std::move(job), threads);
@@ -342,7 +375,7 @@ Status Writer::add_frame(const uint8_t* pixels, uint32_t width, uint32_t height,
     code_frame(*job);
     uint32_t depth = 0;
     QOHI_RETURN_IF_ERROR(write_frame(*job, depth));
-    shapes_.push_back({width, height, channels, depth});
+    shapes_.push_back({width, height, static_cast<uint16_t>(depth), static_cast<uint8_t>(channels)});
     if (automatic) {
         ReferenceStore::Stored kept{frame_count_, width, height, channels, depth, signature, {}};
         kept.pixels.resize(row_bytes * height);
@@ -387,7 +420,7 @@ Status Writer::write_frame(const FrameJob& job, uint32_t& depth) {
     encode_frame_header(h, job.number, header);
     const uint64_t frame_offset = offset_;
     encode_index_entry(h, job.number, frame_offset - previous_offset_, previous_name_, entry);
-    if (index_.size() + entry.size() + entry_index_.size() + 5 > 0xFFFFFFFFu)
+    if (4 + index_.size() + entry.size() + entry_index_.size() + 5 > 0xFFFFFFFFu)
         return Status(QOHI_ERROR_LIMIT, "the index of this file is full; start another file");
     QOHI_RETURN_IF_ERROR(emit(kTypeFrameHeader, header));
     if (job.attributes.present) {
@@ -397,7 +430,7 @@ Status Writer::write_frame(const FrameJob& job, uint32_t& depth) {
     }
     for (const auto& m : job.metadata) QOHI_RETURN_IF_ERROR(emit(m.first, m.second));
     QOHI_RETURN_IF_ERROR(emit(kTypeFrameData, job.data));
-    index_.insert(index_.end(), entry.begin(), entry.end());
+    index_.append(entry);
     previous_offset_ = frame_offset;
     previous_name_ = h.name;
     return ok_status();
@@ -475,7 +508,7 @@ Status Writer::write_queued(uint32_t through) {
             failed_ = true;
             return st;
         }
-        shapes_[job.number].depth = depth;
+        shapes_[job.number].depth = static_cast<uint16_t>(depth);
         queued_bytes_ -= job.owned_pixels.size() + job.owned_reference.size();
         queued_index_bytes_ -= job.index_bytes;
         queue_.pop_front();
@@ -503,7 +536,7 @@ Status Writer::add_entry(const qohi_entry_options& options) {
     if (h.name.empty()) return invalid_argument("an entry needs a name");
     if (h.name.size() > kMaxNameBytes) return invalid_argument("entry name longer than 65535 bytes");
     if (!is_valid_name(h.name)) return invalid_argument("entry name is not valid UTF-8");
-    if (names_.count(h.name)) return invalid_argument("duplicate name \"" + h.name + "\"");
+    if (names_.contains(h.name)) return invalid_argument("duplicate name \"" + h.name + "\"");
     QOHI_RETURN_IF_ERROR(check_attributes(options.attributes, h.attributes));
     if (h.attributes.present) h.flags |= kEntryFlagAttributes;
     h.size = options.size;
@@ -522,7 +555,7 @@ Status Writer::add_entry(const qohi_entry_options& options) {
     std::vector<uint8_t> header, item;
     encode_entry_header(h, header);
     encode_entry_index_item(h, offset_ - previous_entry_offset_, previous_entry_name_, item);
-    if (index_.size() + entry_index_.size() + item.size() + 5 > 0xFFFFFFFFu)
+    if (4 + index_.size() + entry_index_.size() + item.size() + 5 > 0xFFFFFFFFu)
         return Status(QOHI_ERROR_LIMIT, "the index of this file is full; start another file");
     const uint64_t entry_offset = offset_;
     QOHI_RETURN_IF_ERROR(emit(kTypeEntryHeader, header));
@@ -556,7 +589,7 @@ Status Writer::add_entry(const qohi_entry_options& options) {
         QOHI_RETURN_IF_ERROR(emit(kTypeEntryData, piece));
         done += want;
     }
-    entry_index_.insert(entry_index_.end(), item.begin(), item.end());
+    entry_index_.append(item);
     previous_entry_offset_ = entry_offset;
     previous_entry_name_ = h.name;
     ++entry_count_;
@@ -568,15 +601,21 @@ Status Writer::finish(void** data, size_t* size) {
     if (finished_) return invalid_argument("writer already finished");
     if (failed_) return invalid_argument("writer failed earlier; destroy it");
     QOHI_RETURN_IF_ERROR(write_queued(kAll));
-    store_u32(index_.data(), frame_count_);
+    // The index: the frame count, the frame entries, then the entry count
+    // and the entries' section if there are any.
+    std::vector<uint8_t> count, entry_count;
+    ByteWriter(count).u32(frame_count_);
+    std::vector<Part> parts{{count.data(), count.size()}};
+    for (const auto& p : index_.pieces()) parts.push_back({p.data(), p.size()});
     if (entry_count_ > 0) {
-        ByteWriter(index_).varint(entry_count_);
-        index_.insert(index_.end(), entry_index_.begin(), entry_index_.end());
+        ByteWriter(entry_count).varint(entry_count_);
+        parts.push_back({entry_count.data(), entry_count.size()});
+        for (const auto& p : entry_index_.pieces()) parts.push_back({p.data(), p.size()});
     }
     Trailer trailer;
     trailer.index_offset = offset_;
     trailer.frame_count = frame_count_;
-    QOHI_RETURN_IF_ERROR(emit(kTypeIndex, index_));
+    QOHI_RETURN_IF_ERROR(emit(kTypeIndex, parts.data(), parts.size()));
     std::vector<uint8_t> payload;
     encode_trailer(trailer, payload);
     QOHI_RETURN_IF_ERROR(emit(kTypeTrailer, payload));

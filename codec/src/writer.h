@@ -12,10 +12,10 @@
 #include <mutex>
 #include <string>
 #include <thread>
-#include <unordered_set>
 #include <vector>
 
 #include "container.h"
+#include "name_set.h"
 #include "reference_store.h"
 #include "qohi/qohi.h"
 #include "status.h"
@@ -36,6 +36,21 @@ public:
     }
 };
 
+// Bytes appended in pieces of 64 KiB: the index of a file of many frames
+// grows without a vector's spare half, and without copying itself as it
+// grows (then three times its size for a moment).
+class PieceBuffer {
+public:
+    void append(const uint8_t* data, size_t size);
+    void append(const std::vector<uint8_t>& bytes) { append(bytes.data(), bytes.size()); }
+    size_t size() const { return size_; }
+    const std::vector<std::vector<uint8_t>>& pieces() const { return pieces_; }
+
+private:
+    std::vector<std::vector<uint8_t>> pieces_;
+    size_t size_ = 0;
+};
+
 class Writer {
 public:
     ~Writer();
@@ -54,12 +69,21 @@ private:
     Writer(std::unique_ptr<Sink> sink, const qohi_write_options& options);
     Status start();
     Status emit(uint32_t type, const std::vector<uint8_t>& payload);
+    // The same for a payload in several parts, written one after another.
+    struct Part {
+        const uint8_t* data;
+        size_t size;
+    };
+    Status emit(uint32_t type, const Part* parts, size_t part_count);
     // Chooses a reference for QOHI_REFERENCE_AUTO; nullptr for none.
     const ReferenceStore::Stored* pick_reference(const uint8_t* pixels, size_t stride, uint32_t width,
                                                  uint32_t height, uint32_t channels, const Signature& signature);
 
+    // 12 bytes a frame: a writer may see hundreds of thousands.
     struct FrameShape {
-        uint32_t width, height, channels, depth;
+        uint32_t width, height;
+        uint16_t depth;  // at most max_depth (65535)
+        uint8_t channels;
     };
 
     // A frame between add_frame and its records in the file.
@@ -102,15 +126,15 @@ private:
     std::unique_ptr<Sink> sink_;
     qohi_write_options options_;
     uint64_t offset_ = 0;
-    std::vector<uint8_t> index_;  // the QIDX payload so far (spec §3.11)
+    PieceBuffer index_;  // the QIDX payload's frame entries so far (spec §3.11), after the frame count
     uint64_t previous_offset_ = 0;  // of the last frame written (index entries code differences)
     std::string previous_name_;
     uint32_t frame_count_ = 0;
-    std::vector<FrameShape> shapes_;  // per frame written, for reference checks
+    std::deque<FrameShape> shapes_;  // per frame written, for reference checks (no doubling copies)
     ReferenceStore store_;
-    std::unordered_set<std::string> names_;  // of frames and entries: no two may share one
+    NameSet names_;  // of frames and entries: no two may share one
     // The index's entry section (spec §3.11), appended to it on finish.
-    std::vector<uint8_t> entry_index_;
+    PieceBuffer entry_index_;
     uint32_t entry_count_ = 0;
     uint64_t previous_entry_offset_ = 0;
     std::string previous_entry_name_;

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "cli_test_util.h"
+#include "collection.h"
 #include "png_io.h"
 
 namespace fs = std::filesystem;
@@ -1228,6 +1229,47 @@ TEST_F(CollectionTest, HelpMentionsCollections) {
     r = dec({"--help"});
     ASSERT_EQ(r.exit_code, 0);
     for (const char* opt : {"FOLDER", "--list", "--frame", "--recover"}) EXPECT_TRUE(contains(r.out, opt)) << opt;
+}
+
+// ------------------------------------------------ the folder's listing
+
+TEST_F(CollectionTest, ScanFolderListsInByteOrder) {
+    write_bytes(path("photos/B.png"), Bytes{1});
+    write_bytes(path("photos/\xc3\xa9t\xc3\xa9.png"), Bytes{2});
+    write_bytes(path("photos/a-b.png"), Bytes{3});
+    qohi_tools::FolderListing listing;
+    std::string error;
+    ASSERT_TRUE(qohi_tools::scan_folder(path("photos"), listing, error)) << error;
+    std::vector<std::string> got;
+    for (const qohi_tools::FolderItem& item : listing.items) got.push_back(listing.name(item));
+    std::vector<std::string> want;
+    for (const std::string& name : tree(path("photos")))
+        want.push_back(name.back() == '/' ? name.substr(0, name.size() - 1) : name);  // folders end in '/'
+
+    std::sort(want.begin(), want.end());
+    EXPECT_EQ(got, want);
+    for (const qohi_tools::FolderItem& item : listing.items) {
+        const std::string name = listing.name(item);
+        EXPECT_EQ(item.kind == qohi_tools::FolderItem::kFolder, fs::is_directory(path("photos/" + name))) << name;
+        EXPECT_TRUE(item.attributes.unpacked().present) << name;
+        if (name == "notes.txt") {
+            EXPECT_EQ(item.size, 3u);
+        }
+    }
+}
+
+TEST(NameListTest, BuildsBackEveryName) {
+    std::vector<std::string> names = {"", "a", "ab", "abc", "ab", "", "b/c/d.png", "b/c/e.png", std::string(300, 'x'),
+                                      std::string(299, 'x') + "y", "\xc3\xa9t\xc3\xa9", "\xc3\xa9"};
+    for (int k = 0; k < 100; ++k) names.push_back("d" + std::to_string(k / 7) + "/i" + std::to_string(k) + ".png");
+    qohi_tools::NameList list;
+    for (const std::string& n : names) list.push_back(n);
+    ASSERT_EQ(list.size(), names.size());
+    for (size_t k = 0; k < names.size(); ++k) EXPECT_EQ(list[k], names[k]) << k;
+    list.shrink_to_fit();
+    list.push_back("d14/i99.png");  // after shrinking still right
+    names.push_back("d14/i99.png");
+    for (size_t k = 0; k < names.size(); ++k) EXPECT_EQ(list[k], names[k]) << k;
 }
 
 }  // namespace

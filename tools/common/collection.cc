@@ -67,11 +67,79 @@ bool restore_attributes(const std::string& path, const qohi_file_attributes& a, 
     return true;
 }
 
-bool scan_folder(const std::string& root, std::vector<FolderItem>& items, std::string& error) {
-    items.clear();
-    std::vector<std::string> pending{std::string()};  // relative folders still to read
+PackedAttributes::PackedAttributes(const qohi_file_attributes& a)
+    : mtime(a.mtime), mtime_nsec(a.mtime_nsec), mode(static_cast<uint16_t>(a.mode & 07777)) {
+    if (a.present) mode |= kPresent;
+}
+
+qohi_file_attributes PackedAttributes::unpacked() const {
+    qohi_file_attributes a{};
+    a.present = (mode & kPresent) ? 1 : 0;
+    a.mode = mode & 07777u;
+    a.mtime = mtime;
+    a.mtime_nsec = mtime_nsec;
+    return a;
+}
+
+namespace {
+
+void put_varint(std::string& out, size_t v) {
+    for (; v >= 0x80; v >>= 7) out.push_back(static_cast<char>(v | 0x80));
+    out.push_back(static_cast<char>(v));
+}
+
+size_t get_varint(const char*& p) {
+    size_t v = 0;
+    for (int shift = 0;; shift += 7) {
+        const auto b = static_cast<unsigned char>(*p++);
+        v |= size_t(b & 0x7f) << shift;
+        if (!(b & 0x80)) return v;
+    }
+}
+
+}  // namespace
+
+void NameList::push_back(const std::string& name) {
+    size_t shared = 0;
+    if (size_ % kBlock == 0) {
+        blocks_.push_back(records_.size());
+    } else {
+        const size_t most = std::min(name.size(), last_.size());
+        while (shared < most && name[shared] == last_[shared]) ++shared;
+    }
+    put_varint(records_, shared);
+    put_varint(records_, name.size() - shared);
+    records_.append(name, shared, std::string::npos);
+    last_ = name;
+    ++size_;
+}
+
+std::string NameList::operator[](size_t k) const {
+    std::string name;
+    const char* p = records_.data() + blocks_[k / kBlock];
+    for (size_t i = 0; i <= k % kBlock; ++i) {
+        const size_t shared = get_varint(p);
+        const size_t suffix = get_varint(p);
+        name.resize(shared);
+        name.append(p, suffix);
+        p += suffix;
+    }
+    return name;
+}
+
+void NameList::shrink_to_fit() {
+    records_.shrink_to_fit();
+    blocks_.shrink_to_fit();
+    std::string().swap(last_);
+}
+
+bool scan_folder(const std::string& root, FolderListing& listing, std::string& error) {
+    listing.names.clear();
+    listing.items.clear();
+    std::vector<uint64_t> pending{0};  // relative folders still to read, as their names' offsets
+    listing.names.push_back('\0');     // at 0: "", the root itself
     while (!pending.empty()) {
-        const std::string rel_dir = pending.back();
+        const std::string rel_dir = listing.names.c_str() + pending.back();
         pending.pop_back();
         const std::string dir_path = rel_dir.empty() ? root : join_path(root, rel_dir);
         DirCloser dc;
@@ -100,13 +168,14 @@ bool scan_folder(const std::string& root, std::vector<FolderItem>& items, std::s
                 return false;
             }
             FolderItem item;
-            item.rel = rel;
-            item.attributes = attributes_of(st);
+            item.name = listing.names.size();
+            listing.names.append(rel.c_str(), rel.size() + 1);
+            item.attributes = PackedAttributes(attributes_of(st));
             item.size = static_cast<uint64_t>(st.st_size);
             if (S_ISDIR(st.st_mode)) {
                 item.kind = FolderItem::kFolder;
                 item.size = 0;
-                pending.push_back(rel);
+                pending.push_back(item.name);
             } else if (S_ISLNK(st.st_mode)) {
                 item.kind = FolderItem::kSymlink;
             } else if (S_ISREG(st.st_mode)) {
@@ -114,10 +183,14 @@ bool scan_folder(const std::string& root, std::vector<FolderItem>& items, std::s
             } else {
                 item.kind = FolderItem::kOther;
             }
-            items.push_back(std::move(item));
+            listing.items.push_back(item);
         }
     }
-    std::sort(items.begin(), items.end(), [](const FolderItem& a, const FolderItem& b) { return a.rel < b.rel; });
+    // Byte order: strcmp compares as unsigned char, as std::string does.
+    const char* names = listing.names.c_str();
+    std::sort(listing.items.begin(), listing.items.end(), [names](const FolderItem& a, const FolderItem& b) {
+        return std::strcmp(names + a.name, names + b.name) < 0;
+    });
     return true;
 }
 
