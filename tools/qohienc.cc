@@ -29,6 +29,7 @@
 #include "frame_metadata.h"
 #include "png_io.h"
 #include "temp_cleanup.h"
+#include "work_threads.h"
 
 using namespace qohi_tools;
 
@@ -477,8 +478,36 @@ bool starts_like_png(const std::string& path, std::string& error) {
 // --images-only) skipped ones, reading every image to learn its size. Files
 // that cannot be packed (broken PNGs without --skip-bad, devices, FIFOs,
 // sockets) are all reported before failing. Returns kContinue or an exit code.
-int collect(const Program& prog, const Args& args, const CollectionOptions& copt, ProgressLine& progress,
-            Collection& out) {
+// What reading a file of the folder found, before it is sorted into images
+// and stored files (done for many files at once, on several threads).
+struct FileCheck {
+    bool png = false;     // starts like a PNG
+    bool loaded = false;  // decoded, and a frame can hold it exactly
+    std::string error;    // starts_like_png's failure, or load_png's message
+    PngVerdict verdict;
+    uint32_t width = 0, height = 0, channels = 0;
+    uint64_t file_size = 0;
+};
+
+FileCheck check_file(const std::string& path) {
+    FileCheck c;
+    try {
+        c.png = starts_like_png(path, c.error);
+        if (!c.png) return c;
+        Image image;
+        c.loaded = load_png(path, image, c.error, &c.file_size, &c.verdict);
+        c.width = image.width;
+        c.height = image.height;
+        c.channels = image.channels;
+    } catch (const std::exception&) {
+        c.loaded = false;
+        c.error = path + ": out of memory";
+    }
+    return c;
+}
+
+int collect(const Program& prog, const Args& args, const CollectionOptions& copt, unsigned threads,
+            ProgressLine& progress, Collection& out) {
     FolderListing listing;
     std::string err;
     if (!scan_folder(args.input, listing, err)) return prog.fail(printable(err));
@@ -489,7 +518,23 @@ int collect(const Program& prog, const Args& args, const CollectionOptions& copt
     out.sizes.reserve(files);
     std::vector<std::string> broken, unstorable;
     uint64_t done = 0;
-    for (const FolderItem& item : listing.items) {
+    // Files are read a batch at a time on `threads` threads; then sorted in
+    // listing order as if read one by one.
+    constexpr size_t kBatch = 1024;
+    std::vector<FileCheck> checks;
+    size_t batch_start = 0;
+    for (size_t at = 0; at < listing.items.size(); ++at) {
+        const FolderItem& item = listing.items[at];
+        if (at % kBatch == 0) {
+            batch_start = at;
+            const size_t n = std::min(kBatch, listing.items.size() - at);
+            checks.assign(n, FileCheck());
+            for_each_index(n, threads, [&](size_t i) {
+                const FolderItem& f = listing.items[at + i];
+                if (f.kind == FolderItem::kFile) checks[i] = check_file(join_path(args.input, listing.name(f)));
+            });
+        }
+        FileCheck& check = checks[at - batch_start];
         progress.update("reading", ++done, listing.items.size(), "files");
         const std::string rel = listing.name(item);
         const std::string path = join_path(args.input, rel);
@@ -538,8 +583,8 @@ int collect(const Program& prog, const Args& args, const CollectionOptions& copt
         }
         stored.kind = QOHI_ENTRY_FILE;
         stored.size = item.size;
-        err.clear();
-        if (!starts_like_png(path, err)) {
+        err = check.error;
+        if (!check.png) {
             if (!err.empty()) return prog.fail(printable(err));
             if (copt.images_only) {
                 skip("not a PNG");
@@ -550,10 +595,9 @@ int collect(const Program& prog, const Args& args, const CollectionOptions& copt
             out.stored_names.push_back(rel);
             continue;
         }
-        Image image;
-        uint64_t file_size = 0;
-        PngVerdict verdict;
-        if (!load_png(path, image, err, &file_size, &verdict)) {
+        const uint64_t file_size = check.file_size;
+        const PngVerdict& verdict = check.verdict;
+        if (!check.loaded) {
             if (verdict.broken && !copt.skip_bad) {
                 broken.push_back(printable(err));
                 continue;
@@ -572,10 +616,10 @@ int collect(const Program& prog, const Args& args, const CollectionOptions& copt
         }
         Source s;
         s.set_attributes(item.attributes);
-        s.channels = static_cast<uint8_t>(image.channels);
+        s.channels = static_cast<uint8_t>(check.channels);
         out.input_bytes += file_size;
         out.images.push_back(s);
-        out.sizes.push_back({image.width, image.height});
+        out.sizes.push_back({check.width, check.height});
         out.image_names.push_back(rel);
     }
     // The listing goes now: the collection has its names.
@@ -871,7 +915,8 @@ int pack_folder(const Program& prog, const Args& args, const Settings& settings,
 
     // Read every file of the folder before anything is written.
     Collection c;
-    int rc = collect(prog, args, copt, progress, c);
+    const unsigned threads = thread_count(settings.threads);
+    int rc = collect(prog, args, copt, threads, progress, c);
     if (rc != kContinue) return rc;
     rc = add_baselines(prog, args, copt, c);
     if (rc != kContinue) return rc;
@@ -886,7 +931,7 @@ int pack_folder(const Program& prog, const Args& args, const Settings& settings,
     qohi_plan_options_init(&popt);
     popt.mode = copt.mode;
     popt.keyframe_interval = copt.keyframe_every;
-    popt.threads = settings.threads != 0 ? settings.threads : std::max(1u, std::thread::hardware_concurrency());
+    popt.threads = threads;
     if (copt.max_depth_given) {
         if (copt.max_depth == 0) popt.mode = QOHI_PLAN_NONE;
         else popt.max_depth = copt.max_depth;
@@ -981,14 +1026,45 @@ int pack_folder(const Program& prog, const Args& args, const Settings& settings,
     }
     // Pixels of frames still to be referenced, by position: only those.
     std::unordered_map<uint32_t, std::vector<uint8_t>> kept;
+    struct ReadImage {
+        bool ok = false;
+        Image image;
+        std::string error;
+    };
+    std::vector<ReadImage> batch;  // images read ahead: frames batch_start .. batch_end - 1
+    uint32_t batch_start = 0, batch_end = 0;
     for (uint32_t k = 0; k < count; ++k) {
+        if (k == batch_end) {
+            // The next images are read on `threads` threads while the
+            // writer's workers code the ones before: up to 4 per thread and
+            // kBatchBytes of pixels (at least one image).
+            constexpr uint64_t kBatchBytes = uint64_t(64) << 20;
+            batch_start = k;
+            uint64_t bytes = 0;
+            for (batch_end = k; batch_end < count && batch_end - k < 4 * threads; ++batch_end) {
+                const qohi_plan_image next = c.shape(steps[batch_end].image);
+                bytes += uint64_t(next.width) * next.height * next.channels;
+                if (batch_end > k && bytes > kBatchBytes) break;
+            }
+            batch.assign(batch_end - k, ReadImage());
+            for_each_index(batch.size(), threads, [&](size_t i) {
+                ReadImage& r = batch[i];
+                try {
+                    r.ok = load_png(c.path(steps[batch_start + i].image), r.image, r.error);
+                } catch (const std::exception&) {
+                    r = ReadImage();
+                    r.error = c.path(steps[batch_start + i].image) + ": out of memory";
+                }
+            });
+        }
         progress.update("packing", k + 1, count, "images");
         const PlanStep& e = steps[k];
         const Source& src = sources[e.image];
         const qohi_plan_image shape = c.shape(e.image);
         const std::string path = c.path(e.image);
-        Image image;
-        if (!load_png(path, image, err)) return fail(printable(err));
+        ReadImage& read = batch[k - batch_start];
+        if (!read.ok) return fail(printable(read.error));
+        Image image = std::move(read.image);
         if (image.width != shape.width || image.height != shape.height || image.channels != shape.channels) {
             return fail(printable(path) + ": the file changed while packing");
         }

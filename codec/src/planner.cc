@@ -77,13 +77,11 @@ private:
 // refer to each other. Groups are numbered in order of first appearance and
 // list their members in input order.
 struct Groups {
-    std::vector<uint32_t> of;
     std::vector<std::vector<uint32_t>> members;
 };
 
 Groups make_groups(const qohi_plan_image* images, uint32_t count) {
     Groups g;
-    g.of.resize(count);
     std::map<std::tuple<uint32_t, uint32_t, uint32_t>, uint32_t> ids;
     for (uint32_t i = 0; i < count; ++i) {
         const auto key = std::make_tuple(images[i].width, images[i].height, images[i].channels);
@@ -92,9 +90,9 @@ Groups make_groups(const qohi_plan_image* images, uint32_t count) {
             it = ids.emplace(key, uint32_t(g.members.size())).first;
             g.members.emplace_back();
         }
-        g.of[i] = it->second;
         g.members[it->second].push_back(i);
     }
+    for (std::vector<uint32_t>& m : g.members) m.shrink_to_fit();
     return g;
 }
 
@@ -319,16 +317,14 @@ uint64_t splitmix64(uint64_t& state) {
 // collection: a single sorted projection does not (measured: the nearest
 // sketch was among an image's candidates for 50% of the images at 20,000
 // and 25% at 100,000 with 8 projections of +-16). `keyed` is scratch.
-void tree_order(std::vector<uint32_t>& items, const std::vector<Sketch>& sketch, uint64_t seed,
+void tree_order(std::vector<uint32_t>& items, const std::vector<Sketch>& sketch, uint64_t seed, unsigned threads,
                 std::vector<std::pair<int32_t, uint32_t>>& keyed) {
     constexpr unsigned kBytes = sizeof(Sketch::v);
     keyed.resize(items.size());
-    std::vector<std::pair<size_t, size_t>> ranges{{0, items.size()}};
-    while (!ranges.empty()) {
-        const size_t lo = ranges.back().first, hi = ranges.back().second;
-        ranges.pop_back();
+    // Splits [lo, hi) in two halves; each range's split depends only on the
+    // range, so ranges can be split in any order, on any thread.
+    const auto split = [&](size_t lo, size_t hi) {
         const size_t n = hi - lo;
-        if (n <= 2) continue;
         uint64_t state = seed ^ (uint64_t(lo) * 0x100000001B3ULL) ^ (uint64_t(n) << 40);
         int32_t direction[kBytes];
         bool nonzero = false;
@@ -351,9 +347,36 @@ void tree_order(std::vector<uint32_t>& items, const std::vector<Sketch>& sketch,
         const size_t mid = lo + n / 2;
         std::nth_element(keyed.begin() + long(lo), keyed.begin() + long(mid), keyed.begin() + long(hi));
         for (size_t i = lo; i < hi; ++i) items[i] = keyed[i].second;
-        ranges.emplace_back(mid, hi);
-        ranges.emplace_back(lo, mid);
+        return mid;
+    };
+    // The top levels one range at a time, until there are ranges enough to
+    // share between the threads; then each range's subtree on one thread.
+    std::vector<std::pair<size_t, size_t>> ranges{{0, items.size()}}, next;
+    while (ranges.size() < size_t(threads) * 8) {
+        next.clear();
+        for (const auto& r : ranges) {
+            if (r.second - r.first <= 2) {
+                next.push_back(r);
+                continue;
+            }
+            const size_t mid = split(r.first, r.second);
+            next.emplace_back(r.first, mid);
+            next.emplace_back(mid, r.second);
+        }
+        if (next.size() == ranges.size()) break;  // all split down to pairs
+        ranges.swap(next);
     }
+    parallel_for(uint32_t(ranges.size()), threads, [&](uint32_t r) {
+        std::vector<std::pair<size_t, size_t>> stack{ranges[r]};
+        while (!stack.empty()) {
+            const size_t lo = stack.back().first, hi = stack.back().second;
+            stack.pop_back();
+            if (hi - lo <= 2) continue;
+            const size_t mid = split(lo, hi);
+            stack.emplace_back(mid, hi);
+            stack.emplace_back(lo, mid);
+        }
+    });
 }
 
 // Calls task(i) for i in [0, count) on `threads` threads in chunks, and
@@ -405,6 +428,14 @@ public:
         find_candidates();
         QOHI_RETURN_IF_ERROR(score_candidates());
         return build_forest(parent);
+    }
+
+    // Bytes the planner keeps per image at its peak (while searching for
+    // candidates): the arrays below, a tree order and its scratch, the
+    // image's place in its group, its reference.
+    static uint64_t state_bytes_per_image(uint32_t candidates) {
+        return sizeof(Sketch) + uint64_t(candidates) * sizeof(Slot) + sizeof(uint64_t) + 1 + 4 +
+               (4 + sizeof(std::pair<int32_t, uint32_t>)) + 4 + 4;
     }
 
 private:
@@ -527,7 +558,7 @@ private:
             }
             for (unsigned t = 0; t < kTrees; ++t) {
                 order = members;
-                tree_order(order, sketches_, 0x51A7E5EEDULL + t, keyed);
+                tree_order(order, sketches_, 0x51A7E5EEDULL + t, settings_.threads, keyed);
                 parallel_for(uint32_t((n + 1023) / 1024), settings_.threads, [&](uint32_t c) {
                     const size_t end = std::min(n, size_t(c + 1) * 1024);
                     for (size_t r = size_t(c) * 1024; r < end; ++r) {
@@ -861,7 +892,12 @@ Status plan_collection(const qohi_plan_image* images, uint32_t count, qohi_plan_
         progress.report("planning", count, count);
         return ok_status();
     }
-    PixelCache cache(images, load, user, s.memory, st);
+    // The memory budget covers the planner's state per image too; pixels
+    // get the rest, at least an eighth (so the planner's memory does not
+    // grow with the number of images until their state alone exceeds it).
+    const uint64_t state = uint64_t(count) * AutoPlanner::state_bytes_per_image(s.candidates);
+    const uint64_t pixel_budget = state < s.memory - s.memory / 8 ? s.memory - state : s.memory / 8;
+    PixelCache cache(images, load, user, pixel_budget, st);
     AutoPlanner planner(images, count, groups, s, cache, progress, st);
     QOHI_RETURN_IF_ERROR(planner.run(parent));
     emit_forest(images, count, parent, out);

@@ -539,6 +539,41 @@ TEST_F(CollectionTest, BrokenPngFailsAndWritesNothing) {
     EXPECT_EQ(tree(path("out2")), tree(path("photos")));
 }
 
+// Files are read, planned and coded on several threads: the archive, the
+// messages and the exit status are the same for any --threads, with more
+// files than one batch of reading (1,024) and broken PNGs in later batches.
+TEST_F(CollectionTest, TheArchiveDoesNotDependOnTheThreadCount) {
+    ASSERT_EQ(::mkdir(path("many").c_str(), 0755), 0);
+    for (uint32_t i = 0; i < 2100; ++i) {
+        char name[32];
+        std::snprintf(name, sizeof name, "many/%04u.png", i);
+        write_bytes(path(name), png_of(picture(6, 5, i % 3 == 0 ? 3 : 4, i % 40)));
+    }
+    const Bytes good = read_bytes(path("many/0001.png"));
+    write_bytes(path("many/1500.png"), Bytes(good.begin(), good.begin() + good.size() / 2));
+    write_bytes(path("many/2050.png"), Bytes(good.begin(), good.begin() + 20));
+    RunResult one = enc({"--threads", "1", "many", "-o", "one.qohi"});
+    RunResult three = enc({"--threads", "3", "many", "-o", "three.qohi"});
+    EXPECT_EQ(one.exit_code, 1) << describe(one);
+    EXPECT_EQ(three.exit_code, one.exit_code) << describe(three);
+    EXPECT_EQ(three.err, one.err);
+    EXPECT_TRUE(contains(one.err, "2 broken PNGs; nothing written")) << one.err;
+
+    write_bytes(path("many/1500.png"), png_of(picture(6, 5, 4, 1500 % 40)));
+    write_bytes(path("many/2050.png"), png_of(picture(7, 5, 4, 3)));
+    one = enc({"--threads", "1", "many", "-o", "one.qohi"});
+    ASSERT_EQ(one.exit_code, 0) << describe(one);
+    for (const char* threads : {"2", "3", "0"}) {
+        const std::string out = std::string("t") + threads + ".qohi";
+        RunResult r = enc({"--threads", threads, "many", "-o", out});
+        ASSERT_EQ(r.exit_code, 0) << describe(r);
+        EXPECT_TRUE(read_bytes(path(out)) == read_bytes(path("one.qohi"))) << threads << " threads";
+    }
+    RunResult d = dec({"one.qohi", "-o", "back"});
+    ASSERT_EQ(d.exit_code, 0) << describe(d);
+    EXPECT_EQ(tree(path("back")), tree(path("many")));
+}
+
 // A file name that is not UTF-8 cannot become a frame name: the pack fails,
 // naming the file.
 TEST_F(CollectionTest, NonUtf8FileNameFails) {

@@ -504,7 +504,7 @@ TEST(Planner, LargeCollectionScalesAndRoundTrips) {
     const size_t n = c.images.size();
     Loader loader(c);
     qohi_plan_options o = options_for(QOHI_PLAN_AUTO);
-    o.memory = 64 * 16 * 16 * 4;  // 64 images of the 3000
+    o.memory = 64 * 16 * 16 * 4 + 3000 * 160;  // the state of 3000 images, pixels of 64
     const std::vector<qohi_plan_entry> e = plan(c, o, &loader);
     ASSERT_TRUE(valid_plan(c, e, QOHI_DEFAULT_MAX_DEPTH));
 

@@ -4,7 +4,10 @@
 # For each N (default: 1000 2000 5000 10000 20000, or $QOHI_SCALE_NS):
 #   qohi_scale_gen N IN          N synthetic 48x48 RGBA variants (~N/50 bases)
 #                                in sub-folders of 1000 files
-#   qohienc IN -o out.qohi       under /usr/bin/time: elapsed s, peak RSS
+#   qohienc --threads 1 IN -o out.qohi   under /usr/bin/time: elapsed s,
+#                                peak RSS (the table's pack columns)
+#   qohienc --threads 2 IN -o out2.qohi  elapsed s (the 2t columns); the
+#                                file must be the same as with one thread
 #   qohidec out.qohi -o OUT      unpack, timed
 #   qohi_scale_gen --compare IN OUT   every image back, bit for bit
 # and prints one table. Temporary data lives under ${TMPDIR:-/tmp} and is
@@ -88,8 +91,8 @@ run_one() {
   fi
   png_bytes=$(find "$IN" -type f -name '*.png' -printf '%s\n' | awk '{s += $1} END {print s + 0}')
 
-  echo "scale_bench.sh: $label: packing" >&2
-  if ! "$TIME" -f '%e %M' -o "$TMP/time_enc" "$ENC" -q "$IN" -o "$ARC" >&2; then
+  echo "scale_bench.sh: $label: packing (1 thread)" >&2
+  if ! "$TIME" -f '%e %M' -o "$TMP/time_enc" "$ENC" -q --threads 1 "$IN" -o "$ARC" >&2; then
     echo "scale_bench.sh: $label: qohienc failed" >&2
     status=1
     rm -rf "$IN" "$OUT" "$ARC"
@@ -97,11 +100,27 @@ run_one() {
   fi
   enc_line=$(tail -n 1 "$TMP/time_enc")
   arc_bytes=$(wc -c < "$ARC" | tr -d ' ')
+  echo "scale_bench.sh: $label: packing (2 threads)" >&2
+  same=yes
+  if "$TIME" -f '%e %M' -o "$TMP/time_enc2" "$ENC" -q --threads 2 "$IN" -o "$ARC.2t" >&2; then
+    enc2=$(tail -n 1 "$TMP/time_enc2" | cut -d' ' -f1)
+    cmp -s "$ARC" "$ARC.2t" || same=no
+  else
+    echo "scale_bench.sh: $label: qohienc --threads 2 failed" >&2
+    enc2=0
+    same=no
+  fi
+  rm -f "$ARC.2t"
 
   echo "scale_bench.sh: $label: unpacking" >&2
   if "$TIME" -f '%e %M' -o "$TMP/time_dec" "$DEC" -q "$ARC" -o "$OUT" >&2 &&
      "$GEN" --compare "$IN" "$OUT" >&2; then
     check=exact
+    if [ "$same" != yes ]; then
+      echo "scale_bench.sh: $label: the file differs with 2 threads" >&2
+      check="FAILED (2 threads)"
+      status=1
+    fi
   else
     check=FAILED
     status=1
@@ -112,7 +131,7 @@ run_one() {
   summary=$("$DEC" --list "$ARC" 2>/dev/null | grep " frames (" | tail -n 1) || summary=
   deltas=$(echo "$summary" | sed -n 's/.* \([0-9][0-9]*\) with a reference.*/\1/p')
   chain=$(echo "$summary" | sed -n 's/.*longest chain \([0-9][0-9]*\).*/\1/p')
-  echo "$kind $N $enc_line $arc_bytes $png_bytes $dec_line ${deltas:-?} ${chain:-?} $check" >> "$ROWS"
+  echo "$kind $N $enc_line $enc2 $arc_bytes $png_bytes $dec_line ${deltas:-?} ${chain:-?} $check" >> "$ROWS"
   rm -rf "$IN" "$OUT" "$ARC"
 }
 for N in $NS; do
@@ -124,8 +143,9 @@ if [ -n "$REAL" ]; then
   done
 fi
 
-echo "scale_bench.sh: $("$ENC" --version 2>&1 | head -n 1); pack = qohienc FOLDER -o out.qohi (plan auto),"
-echo "  unpack = qohidec out.qohi -o FOLDER; times elapsed (wall), RSS = peak resident set"
+echo "scale_bench.sh: $("$ENC" --version 2>&1 | head -n 1); pack = qohienc --threads 1 FOLDER -o out.qohi"
+echo "  (plan auto), 2t = the same with --threads 2 (same file); unpack = qohidec out.qohi -o FOLDER;"
+echo "  times elapsed (wall), RSS = peak resident set"
 if [ -n "$NS" ]; then
   echo "  N: synthetic 48x48 RGBA variants (seed $SEED), ~N/50 bases, sub-folders of 1000 files"
 fi
@@ -141,15 +161,17 @@ width=7
 [ -n "$REAL" ] && width=12
 awk -v w="$width" 'BEGIN {
        dash = sprintf("%*s", w + 1, ""); gsub(/ /, "-", dash)
-       printf "%*s | %8s %8s %8s | %11s %7s %9s %6s | %6s %5s | %8s %8s | %s\n",
-              w, "N", "pack s", "ms/img", "RSS MB", "archive B", "B/img", "PNG B/img", "/PNG",
+       printf "%*s | %8s %8s %8s %8s %6s | %11s %7s %9s %6s | %6s %5s | %8s %8s | %s\n",
+              w, "N", "pack s", "ms/img", "RSS MB", "2t s", "2t/1t", "archive B", "B/img", "PNG B/img", "/PNG",
               "deltas", "depth", "unpack s", "RSS MB", "round trip"
-       printf "%s%s\n", dash, "+----------------------------+----------------------------------------+--------------+-------------------+-----------"
+       printf "%s%s\n", dash, "+--------------------------------------------+----------------------------------------+--------------+-------------------+-----------"
      }
      {
-       kind = $1; n = $2; es = $3; erss = $4; arc = $5; png = $6; ds = $7; drss = $8; dl = $9; ch = $10; chk = $11
+       kind = $1; n = $2; es = $3; erss = $4; es2 = $5; arc = $6; png = $7; ds = $8; drss = $9; dl = $10; ch = $11
+       chk = $12; for (i = 13; i <= NF; ++i) chk = chk " " $i
        label = (kind == "real" ? "real " n : n)
-       printf "%*s | %8.2f %8.3f %8.1f | %11d %7.1f %9.1f %6.3f | %6s %5s | %8.2f %8.1f | %s\n",
-              w, label, es, es * 1000 / n, erss / 1024, arc, arc / n, png / n, arc / png, dl, ch, ds, drss / 1024, chk
+       printf "%*s | %8.2f %8.3f %8.1f %8.2f %6.3f | %11d %7.1f %9.1f %6.3f | %6s %5s | %8.2f %8.1f | %s\n",
+              w, label, es, es * 1000 / n, erss / 1024, es2, (es > 0 ? es2 / es : 0), arc, arc / n, png / n, arc / png,
+              dl, ch, ds, drss / 1024, chk
      }' "$ROWS"
 exit $status

@@ -422,7 +422,9 @@ typedef struct qohi_plan_options {
     uint32_t keyframe_interval; /* QOHI_PLAN_KEYFRAME; 0 means 16 */
     uint32_t max_depth;         /* longest reference chain; 0 means QOHI_DEFAULT_MAX_DEPTH */
     uint32_t candidates;        /* AUTO: references scored exactly per image, at most 64; 0 means 6 */
-    uint64_t memory;            /* bytes of pixels the planner may keep; 0 means 64 MiB */
+    uint64_t memory;            /* AUTO: bytes the planner may keep: its state (about 150 bytes
+                                 * an image) and, in what is left (at least an eighth), pixels of
+                                 * recently loaded images; 0 means 64 MiB */
     /* Called now and then with a stage name and progress; may be NULL. */
     void (*progress)(void *user, const char *stage, uint64_t done, uint64_t total);
     void *progress_user;
