@@ -452,14 +452,16 @@ bool at_end(int fd) {
 const uint8_t kPngSignature[8] = {0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A};
 
 // Whether the file at `path` starts with the PNG signature.
-bool starts_like_png(const std::string& path, std::string& error) {
+// `claimed_pixels`, if given, gets the width x height its IHDR claims (0
+// if the file is too short to say).
+bool starts_like_png(const std::string& path, std::string& error, uint64_t* claimed_pixels = nullptr) {
     FileHandle f;
     f.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (f.fd < 0) {
         error = "'" + path + "': " + std::strerror(errno);
         return false;
     }
-    uint8_t head[8];
+    uint8_t head[24];  // signature, IHDR length and type, width, height
     size_t have = 0;
     while (have < sizeof head) {
         const ssize_t n = ::read(f.fd, head + have, sizeof head - have);
@@ -471,7 +473,13 @@ bool starts_like_png(const std::string& path, std::string& error) {
         if (n == 0) break;
         have += static_cast<size_t>(n);
     }
-    return have == sizeof head && std::memcmp(head, kPngSignature, sizeof head) == 0;
+    if (claimed_pixels) {
+        const auto be32 = [&](size_t at) {
+            return uint32_t(head[at]) << 24 | uint32_t(head[at + 1]) << 16 | uint32_t(head[at + 2]) << 8 | head[at + 3];
+        };
+        *claimed_pixels = have == sizeof head ? uint64_t(be32(16)) * be32(20) : 0;
+    }
+    return have >= sizeof kPngSignature && std::memcmp(head, kPngSignature, sizeof kPngSignature) == 0;
 }
 
 // Sorts the folder's contents into images, stored items and (with
@@ -489,11 +497,21 @@ struct FileCheck {
     uint64_t file_size = 0;
 };
 
+// Files are checked on several threads; a PNG that claims more than
+// kLargePixels is decoded only while no other large one is, so that a
+// folder of hostile PNGs claiming huge sizes costs one decoder's limit of
+// memory, not one per thread.
+constexpr uint64_t kLargePixels = uint64_t(1) << 24;
+std::mutex large_png_decode;
+
 FileCheck check_file(const std::string& path) {
     FileCheck c;
     try {
-        c.png = starts_like_png(path, c.error);
+        uint64_t claimed = 0;
+        c.png = starts_like_png(path, c.error, &claimed);
         if (!c.png) return c;
+        std::unique_lock<std::mutex> one_large(large_png_decode, std::defer_lock);
+        if (claimed > kLargePixels) one_large.lock();
         Image image;
         c.loaded = load_png(path, image, c.error, &c.file_size, &c.verdict);
         c.width = image.width;
